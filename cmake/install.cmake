@@ -1,0 +1,21 @@
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+install(TARGETS sigv4 ddbcache EXPORT ddbcacheTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(DIRECTORY include/ddbcache DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY sigv4/include/sigv4 DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+
+# sigv4 is exported under its own namespace, as the issue asks: sigv4::sigv4 and ddbcache::ddbcache.
+install(EXPORT ddbcacheTargets FILE ddbcacheTargets.cmake NAMESPACE ddbcache::
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ddbcache)
+configure_package_config_file(cmake/ddbcacheConfig.cmake.in
+                              ${CMAKE_CURRENT_BINARY_DIR}/ddbcacheConfig.cmake
+                              INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ddbcache)
+write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/ddbcacheConfigVersion.cmake
+                                 COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/ddbcacheConfig.cmake
+              ${CMAKE_CURRENT_BINARY_DIR}/ddbcacheConfigVersion.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ddbcache)

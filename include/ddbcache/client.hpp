@@ -1,0 +1,101 @@
+// A low-level asynchronous DynamoDB client: signed JSON API calls over pooled keep-alive
+// connections, with retries, checksums, timeouts and per-operation cancellation. Knows nothing
+// about caching.
+//
+// Thread safety: one client may be shared by any number of coroutines, on an io_context run by
+// several threads. Lifetime: operations in flight keep the client's internals alive, so the
+// client object may be destroyed while they run (they then fail with client_errc::client_closed
+// if they still need a connection).
+#pragma once
+
+#include <ddbcache/credentials.hpp>
+#include <ddbcache/error.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/deferred.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace ddbcache {
+
+struct retry_options {
+    unsigned max_attempts = 4;                            // first try included
+    std::chrono::milliseconds base_delay{25};             // full-jitter backoff: rand(0, base * 2^n)
+    std::chrono::milliseconds max_delay{2000};            // cap of one backoff
+    unsigned quota = 500;                                 // client-wide retry budget (tokens)
+};
+
+struct client_options {
+    // "https://host[:port][/path]" or "http://..."; empty: AWS_ENDPOINT_URL_DYNAMODB, then
+    // AWS_ENDPOINT_URL, then https://dynamodb.<region>.amazonaws.com.
+    std::string endpoint;
+    // Empty: AWS_REGION, then AWS_DEFAULT_REGION, then the config file's profile.
+    std::string region;
+    credentials_options credentials;
+
+    std::size_t max_connections = 64;   // open connections to the endpoint at most
+    std::size_t max_waiters = 4096;     // calls waiting for a connection at most; more fail at once
+    std::chrono::milliseconds idle_timeout{30'000};    // idle connections are closed after this
+    std::chrono::milliseconds connect_timeout{2'000};  // resolve + connect + TLS handshake
+    std::chrono::milliseconds attempt_timeout{3'000};  // one request/response exchange
+    std::chrono::milliseconds call_timeout{10'000};    // the whole call, retries and waits included
+    retry_options retry;
+
+    std::string ca_file; // trust this PEM bundle instead of the system store
+    std::string ca_dir;  // trust this hashed directory instead of the system store
+    // Plain http:// is accepted for loopback hosts only, unless this is set.
+    bool allow_plain_http_to_remote_hosts = false;
+};
+
+// A successful call's answer.
+struct response {
+    // The JSON body. Its capacity leaves simdjson's padding after the end, so it can be parsed in
+    // place: simdjson::padded_string_view(body.data(), body.size(), body.capacity()).
+    std::string body;
+    unsigned attempts = 0;
+};
+
+class client {
+public:
+    // Resolves endpoint, region and credentials. Throws boost::system::system_error when one is
+    // missing or invalid; the exception's message names the cause (never a secret).
+    client(boost::asio::any_io_executor executor, client_options options = {});
+    ~client();
+    client(client&&) noexcept;
+    client& operator=(client&&) noexcept;
+
+    // One DynamoDB operation ("GetItem", ...) with its JSON request body. Completes with the JSON
+    // answer, or with an error: a service_errc for DynamoDB's error types, a client_errc for the
+    // library's own failures. `diag`, when given, receives the AWS type and message and the number
+    // of attempts; it must stay alive until completion.
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_call(std::string operation, std::string body, diagnostics* diag = nullptr,
+                    CompletionToken&& token = {}) {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, response)>(
+            [this](auto handler, std::string op, std::string b, diagnostics* d) {
+                call_erased(std::move(op), std::move(b), d, std::move(handler));
+            },
+            token, std::move(operation), std::move(body), diag);
+    }
+
+    boost::asio::any_io_executor get_executor() const noexcept;
+    const std::string& region() const noexcept;
+    const std::string& endpoint() const noexcept;
+
+    // Closes idle connections; calls waiting for a connection fail with client_errc::client_closed.
+    void close();
+
+    struct impl;
+
+private:
+    void call_erased(std::string operation, std::string body, diagnostics* diag,
+                     boost::asio::any_completion_handler<void(error_code, response)> handler);
+    std::shared_ptr<impl> impl_;
+};
+
+} // namespace ddbcache

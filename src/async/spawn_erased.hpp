@@ -1,0 +1,60 @@
+// The one bridge from internal coroutines to the public completion-token surface: runs an
+// awaitable that yields {error_code, T}, honours the caller's cancellation slot (any cancellation
+// type), and completes the type-erased handler on its own executor.
+#pragma once
+
+#include <ddbcache/error.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include <exception>
+#include <utility>
+
+namespace ddbcache::detail {
+
+template <class T>
+struct outcome {
+    error_code ec;
+    T value{};
+};
+
+template <class T>
+boost::asio::awaitable<outcome<T>> with_total_cancellation(boost::asio::awaitable<outcome<T>> op) {
+    namespace asio = boost::asio;
+    co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+    // Errors, cancellation included, travel as error codes, never as exceptions.
+    co_await asio::this_coro::throw_if_cancelled(false);
+    co_return co_await std::move(op);
+}
+
+template <class T>
+void spawn_erased(boost::asio::any_io_executor executor, boost::asio::awaitable<outcome<T>> op,
+                  boost::asio::any_completion_handler<void(error_code, T)> handler) {
+    namespace asio = boost::asio;
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    asio::co_spawn(
+        executor, with_total_cancellation<T>(std::move(op)),
+        asio::bind_cancellation_slot(
+            slot, [handler = std::move(handler)](std::exception_ptr ex, outcome<T> result) mutable {
+                if (ex) {
+                    try {
+                        std::rethrow_exception(ex);
+                    } catch (const boost::system::system_error& e) {
+                        result.ec = e.code();
+                    } catch (const std::bad_alloc&) {
+                        result.ec = make_error_code(boost::system::errc::not_enough_memory);
+                    }
+                }
+                auto handler_executor = asio::get_associated_executor(handler);
+                asio::dispatch(handler_executor, [h = std::move(handler), r = std::move(result)]() mutable {
+                    std::move(h)(r.ec, std::move(r.value));
+                });
+            }));
+}
+
+} // namespace ddbcache::detail

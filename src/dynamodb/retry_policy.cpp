@@ -1,0 +1,69 @@
+#include "retry_policy.hpp"
+
+#include <boost/asio/error.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include <algorithm>
+#include <random>
+
+namespace ddbcache::dynamodb {
+
+retry_kind classify_failure(error_code ec, http::failure_stage stage, unsigned http_status) noexcept {
+    namespace asio = boost::asio;
+    if (ec.category() == service_category()) {
+        switch (static_cast<service_errc>(ec.value())) {
+        case service_errc::provisioned_throughput_exceeded:
+        case service_errc::throttling:
+        case service_errc::request_limit_exceeded:
+        case service_errc::transaction_in_progress:
+            return retry_kind::throttling;
+        case service_errc::internal_server_error:
+        case service_errc::service_unavailable:
+            return retry_kind::transient;
+        default:
+            return http_status >= 500 ? retry_kind::transient : retry_kind::never;
+        }
+    }
+    if (ec == client_errc::checksum_mismatch || ec == client_errc::bad_response) return retry_kind::transient;
+    if (ec == client_errc::timeout)
+        return stage == http::failure_stage::receive_after_response ? retry_kind::never : retry_kind::timeout;
+    if (ec == asio::error::operation_aborted || ec.category() == client_category()) return retry_kind::never;
+    // What is left are transport failures: refused, reset, closed early, unreachable, a cut answer.
+    switch (stage) {
+    case http::failure_stage::connect:
+    case http::failure_stage::send:
+    case http::failure_stage::receive_before_response:
+    case http::failure_stage::receive_after_response:
+        return retry_kind::transient;
+    default:
+        return retry_kind::never;
+    }
+}
+
+std::chrono::milliseconds backoff_delay(const retry_options& options, unsigned attempt) {
+    thread_local std::minstd_rand random{std::random_device{}()};
+    const unsigned shift = std::min(attempt > 0 ? attempt - 1 : 0u, 20u);
+    const auto ceiling = std::min<std::int64_t>(options.max_delay.count(),
+                                                options.base_delay.count() * (std::int64_t{1} << shift));
+    std::uniform_int_distribution<std::int64_t> pick(0, std::max<std::int64_t>(ceiling, 0));
+    return std::chrono::milliseconds(pick(random));
+}
+
+bool retry_quota::try_spend(int cost) noexcept {
+    int current = tokens_.load(std::memory_order_relaxed);
+    while (current >= cost) {
+        if (tokens_.compare_exchange_weak(current, current - cost, std::memory_order_relaxed)) return true;
+    }
+    return false;
+}
+
+void retry_quota::on_success(int spent_by_this_call) noexcept {
+    const int refund = spent_by_this_call > 0 ? spent_by_this_call : 1;
+    int current = tokens_.load(std::memory_order_relaxed);
+    while (current < capacity_) {
+        const int next = std::min(capacity_, current + refund);
+        if (tokens_.compare_exchange_weak(current, next, std::memory_order_relaxed)) return;
+    }
+}
+
+} // namespace ddbcache::dynamodb

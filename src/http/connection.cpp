@@ -1,0 +1,125 @@
+#include "connection.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <optional>
+
+namespace ddbcache::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+error_code classify_tls_error(error_code ec) {
+    if (ec == beast::error::timeout || ec == asio::error::operation_aborted) return ec;
+    return client_errc::tls_failure;
+}
+
+void copy_headers(const beast::http::fields& fields, std::string& block) {
+    block.clear();
+    for (const auto& field : fields) {
+        for (char c : field.name_string())
+            block.push_back(static_cast<char>((c >= 'A' && c <= 'Z') ? c + 32 : c));
+        block.push_back(':');
+        block.append(field.value());
+        block.push_back('\n');
+    }
+}
+} // namespace
+
+struct connection::streams {
+    asio::any_io_executor executor;
+    asio::ssl::context* tls_context;
+    std::optional<beast::tcp_stream> plain;
+    std::optional<tls_stream> secure;
+    beast::flat_buffer buffer;
+
+    beast::tcp_stream& tcp() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+
+    template <class F>
+    auto visit(F&& f) {
+        return secure ? f(*secure) : f(*plain);
+    }
+};
+
+connection::connection(asio::any_io_executor executor, asio::ssl::context* tls)
+    : streams_(std::make_unique<streams>(streams{executor, tls, {}, {}, {}})) {
+    if (tls) streams_->secure.emplace(executor, *tls);
+    else streams_->plain.emplace(executor);
+}
+
+connection::~connection() = default;
+
+asio::awaitable<error_code> connection::open(const endpoint& ep, clock::time_point deadline) {
+    streams& s = *streams_;
+    tcp::resolver resolver(s.executor);
+    auto [resolve_ec, results] =
+        co_await resolver.async_resolve(ep.host, std::to_string(ep.port), use_tuple);
+    if (resolve_ec) co_return resolve_ec;
+
+    s.tcp().expires_at(deadline);
+    auto [connect_ec, connected] = co_await s.tcp().async_connect(results, use_tuple);
+    if (connect_ec) co_return connect_ec;
+    s.tcp().socket().set_option(tcp::no_delay(true));
+
+    if (s.secure) {
+        // SNI, and a certificate that must name the host we asked for.
+        if (!SSL_set_tlsext_host_name(s.secure->native_handle(), ep.host.c_str()))
+            co_return client_errc::tls_failure;
+        s.secure->set_verify_callback(asio::ssl::host_name_verification(ep.host));
+        s.tcp().expires_at(deadline);
+        auto [handshake_ec] =
+            co_await s.secure->async_handshake(asio::ssl::stream_base::client, use_tuple);
+        if (handshake_ec) co_return classify_tls_error(handshake_ec);
+    }
+    co_return error_code{};
+}
+
+asio::awaitable<exchange_result> connection::exchange(std::string_view head, std::string_view body,
+                                                      std::size_t body_limit, response& out,
+                                                      clock::time_point deadline) {
+    streams& s = *streams_;
+    reusable_ = false; // until this exchange completes cleanly
+
+    s.tcp().expires_at(deadline);
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
+    auto [write_ec, written] = co_await s.visit([&](auto& stream) {
+        return asio::async_write(stream, buffers, use_tuple);
+    });
+    if (write_ec) co_return exchange_result{write_ec, failure_stage::send};
+
+    beast::http::response_parser<beast::http::string_body> parser;
+    parser.body_limit(body_limit);
+    s.tcp().expires_at(deadline);
+    auto [read_ec, read] = co_await s.visit([&](auto& stream) {
+        return beast::http::async_read(stream, s.buffer, parser, use_tuple);
+    });
+    if (read_ec) {
+        const auto stage = parser.got_some() ? failure_stage::receive_after_response
+                                             : failure_stage::receive_before_response;
+        co_return exchange_result{read_ec, stage};
+    }
+
+    auto message = parser.release();
+    out.status = message.result_int();
+    copy_headers(message.base(), out.header_block);
+    out.body = std::move(message.body());
+    // Leftover bytes would belong to no request of ours: such a connection is not reused.
+    reusable_ = message.keep_alive() && s.buffer.size() == 0;
+    co_return exchange_result{};
+}
+
+} // namespace ddbcache::http

@@ -1,0 +1,55 @@
+// One keep-alive HTTP/1.1 connection, plain or TLS. Internal to the pool: Beast and OpenSSL stay
+// out of every other header.
+#pragma once
+
+#include "endpoint.hpp"
+#include "message.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <memory>
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace ddbcache::http {
+
+using clock = std::chrono::steady_clock;
+
+struct exchange_result {
+    error_code ec;
+    failure_stage stage = failure_stage::none;
+};
+
+class connection {
+public:
+    // `tls` is null for plain HTTP. It must outlive the connection.
+    connection(boost::asio::any_io_executor executor, boost::asio::ssl::context* tls);
+    ~connection();
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+
+    // Resolves, connects and (for TLS) handshakes with SNI and host-name verification.
+    boost::asio::awaitable<error_code> open(const endpoint& ep, clock::time_point deadline);
+
+    // Writes `head` then `body`, reads one response into `out` (body at most `body_limit` bytes).
+    boost::asio::awaitable<exchange_result> exchange(std::string_view head, std::string_view body,
+                                                     std::size_t body_limit, response& out,
+                                                     clock::time_point deadline);
+
+    // True once an exchange completed cleanly and the server did not ask to close.
+    bool reusable() const noexcept { return reusable_; }
+    clock::time_point idle_since() const noexcept { return idle_since_; }
+    void mark_idle() noexcept { idle_since_ = clock::now(); }
+
+private:
+    struct streams;
+    std::unique_ptr<streams> streams_;
+    bool reusable_ = false;
+    clock::time_point idle_since_{};
+};
+
+} // namespace ddbcache::http

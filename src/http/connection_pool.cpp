@@ -1,0 +1,293 @@
+#include "connection_pool.hpp"
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <atomic>
+#include <deque>
+#include <vector>
+
+namespace ddbcache::http {
+namespace asio = boost::asio;
+
+namespace {
+
+using acquire_signature = void(error_code, std::unique_ptr<connection>);
+using acquire_handler = asio::any_completion_handler<acquire_signature>;
+
+std::unique_ptr<asio::ssl::context> make_tls_context(const tls_options& options) {
+    auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    ctx->set_verify_mode(asio::ssl::verify_peer);
+    if (options.ca_file.empty() && options.ca_dir.empty()) ctx->set_default_verify_paths();
+    if (!options.ca_file.empty()) ctx->load_verify_file(options.ca_file);
+    if (!options.ca_dir.empty()) ctx->add_verify_path(options.ca_dir);
+    return ctx;
+}
+
+void append_head(std::string& head, const endpoint& ep, const request& req) {
+    head.clear();
+    head.append(req.method).append(" ").append(ep.target).append(" HTTP/1.1\r\nHost: ");
+    head.append(ep.host_header).append("\r\n");
+    for (const header_field& h : req.headers) head.append(h.name).append(": ").append(h.value).append("\r\n");
+    head.append("Content-Length: ").append(std::to_string(req.body.size())).append("\r\n\r\n");
+}
+
+bool is_stale_connection_failure(const exchange_result& r) {
+    if (r.ec == asio::error::operation_aborted || r.ec == client_errc::timeout) return false;
+    return r.stage == failure_stage::send || r.stage == failure_stage::receive_before_response;
+}
+
+error_code map_transport_error(error_code ec) {
+    if (ec == boost::beast::error::timeout) return client_errc::timeout;
+    return ec;
+}
+
+} // namespace
+
+struct waiter {
+    explicit waiter(const asio::strand<asio::any_io_executor>& strand) : timer(strand) {}
+    asio::steady_timer timer;
+    acquire_handler handler;
+    bool done = false;
+};
+
+struct connection_pool::state : std::enable_shared_from_this<state> {
+    state(asio::any_io_executor ex, endpoint e, pool_options o)
+        : executor(ex), strand(asio::make_strand(ex)), ep(std::move(e)), options(std::move(o)),
+          tls(ep.tls ? make_tls_context(options.tls) : nullptr), reaper(strand) {}
+
+    asio::any_io_executor executor;
+    asio::strand<asio::any_io_executor> strand;
+    endpoint ep;
+    pool_options options;
+    std::unique_ptr<asio::ssl::context> tls;
+
+    // Touched only on the strand.
+    std::vector<std::unique_ptr<connection>> idle; // back = most recently used
+    std::deque<std::shared_ptr<waiter>> waiters;   // may hold finished waiters, skipped lazily
+    std::size_t open = 0;                           // open, opening or in use
+    std::size_t active_waiters = 0;
+    bool closed = false;
+    bool reaper_running = false;
+    asio::steady_timer reaper;
+
+    // Mirrors for stats(), readable from any thread.
+    std::atomic<std::size_t> open_mirror{0}, idle_mirror{0}, waiting_mirror{0}, opened_total{0};
+
+    void publish() {
+        open_mirror = open;
+        idle_mirror = idle.size();
+        waiting_mirror = active_waiters;
+    }
+
+    // Never runs the caller's code inside the strand: hop off it, then onto the caller's executor.
+    void complete(acquire_handler h, error_code ec, std::unique_ptr<connection> c) {
+        asio::get_associated_cancellation_slot(h).clear();
+        asio::post(executor, [h = std::move(h), ec, c = std::move(c)]() mutable {
+            auto handler_executor = asio::get_associated_executor(h);
+            asio::dispatch(handler_executor, [h = std::move(h), ec, c = std::move(c)]() mutable {
+                std::move(h)(ec, std::move(c));
+            });
+        });
+    }
+
+    void drop_expired_idle() {
+        const auto cutoff = clock::now() - options.idle_timeout;
+        std::size_t expired = 0;
+        while (expired < idle.size() && idle[expired]->idle_since() <= cutoff) ++expired;
+        idle.erase(idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(expired));
+        open -= expired;
+    }
+
+    void start_reaper() {
+        if (reaper_running || closed || idle.empty()) return;
+        reaper_running = true;
+        reaper.expires_after(std::max<clock::duration>(options.idle_timeout / 2, std::chrono::milliseconds(100)));
+        reaper.async_wait([self = shared_from_this()](error_code ec) {
+            self->reaper_running = false;
+            if (ec) return;
+            self->drop_expired_idle();
+            self->publish();
+            self->start_reaper();
+        });
+    }
+
+    std::shared_ptr<waiter> next_waiter() {
+        while (!waiters.empty()) {
+            auto w = std::move(waiters.front());
+            waiters.pop_front();
+            if (!w->done) return w;
+        }
+        return nullptr;
+    }
+
+    // Runs on the strand. A null connection with no error grants the right to open one.
+    void acquire(clock::time_point deadline, acquire_handler h) {
+        if (closed) return complete(std::move(h), client_errc::client_closed, nullptr);
+        drop_expired_idle();
+        if (!idle.empty()) {
+            auto c = std::move(idle.back());
+            idle.pop_back();
+            publish();
+            return complete(std::move(h), {}, std::move(c));
+        }
+        if (open < options.max_connections) {
+            ++open;
+            ++opened_total;
+            publish();
+            return complete(std::move(h), {}, nullptr);
+        }
+        if (active_waiters >= options.max_waiters)
+            return complete(std::move(h), client_errc::pool_exhausted, nullptr);
+        enqueue_waiter(deadline, std::move(h));
+    }
+
+    void enqueue_waiter(clock::time_point deadline, acquire_handler h) {
+        auto w = std::make_shared<waiter>(strand);
+        w->handler = std::move(h);
+        auto slot = asio::get_associated_cancellation_slot(w->handler);
+        if (slot.is_connected()) {
+            slot.assign([self = shared_from_this(), weak = std::weak_ptr<waiter>(w)](asio::cancellation_type) {
+                asio::post(self->strand, [self, weak] {
+                    if (auto target = weak.lock()) self->finish_waiter(*target, asio::error::operation_aborted);
+                });
+            });
+        }
+        w->timer.expires_at(deadline);
+        w->timer.async_wait([self = shared_from_this(), w](error_code ec) {
+            if (!ec) self->finish_waiter(*w, client_errc::pool_wait_timeout);
+        });
+        waiters.push_back(std::move(w));
+        ++active_waiters;
+        publish();
+    }
+
+    void finish_waiter(waiter& w, error_code ec) {
+        if (w.done) return;
+        w.done = true;
+        --active_waiters;
+        w.timer.cancel();
+        publish();
+        complete(std::move(w.handler), ec, nullptr);
+    }
+
+    void hand_over(waiter& w, std::unique_ptr<connection> c) {
+        w.done = true;
+        --active_waiters;
+        w.timer.cancel();
+        complete(std::move(w.handler), {}, std::move(c));
+    }
+
+    // Runs on the strand. A null or unusable connection frees its place for a waiter.
+    void release(std::unique_ptr<connection> c) {
+        if (c && c->reusable() && !closed) {
+            if (auto w = next_waiter()) return hand_over(*w, std::move(c)), publish();
+            c->mark_idle();
+            idle.push_back(std::move(c));
+            start_reaper();
+        } else {
+            c.reset();
+            if (auto w = next_waiter(); w && !closed) hand_over(*w, nullptr); // its own to open
+            else --open;
+        }
+        publish();
+    }
+
+    void close() {
+        closed = true;
+        open -= idle.size();
+        idle.clear();
+        reaper.cancel();
+        while (auto w = next_waiter()) finish_waiter(*w, client_errc::client_closed);
+        publish();
+    }
+};
+
+namespace {
+
+// Holds a place in the pool; gives it back (connection or not) however the exchange ends.
+class lease {
+public:
+    explicit lease(std::shared_ptr<connection_pool::state> s) : state_(std::move(s)) {}
+    ~lease() {
+        if (held_)
+            asio::post(state_->strand, [s = state_, c = std::move(conn)]() mutable { s->release(std::move(c)); });
+    }
+    lease(const lease&) = delete;
+    lease& operator=(const lease&) = delete;
+
+    void hold(std::unique_ptr<connection> c) {
+        conn = std::move(c);
+        held_ = true;
+    }
+    std::unique_ptr<connection> conn;
+
+private:
+    std::shared_ptr<connection_pool::state> state_;
+    bool held_ = false;
+};
+
+template <class Token>
+auto async_acquire(std::shared_ptr<connection_pool::state> s, clock::time_point deadline, Token&& token) {
+    return asio::async_initiate<Token, acquire_signature>(
+        [](auto handler, std::shared_ptr<connection_pool::state> pool, clock::time_point until) {
+            auto strand = pool->strand;
+            asio::post(strand, [pool = std::move(pool), until, h = acquire_handler(std::move(handler))]() mutable {
+                pool->acquire(until, std::move(h));
+            });
+        },
+        token, std::move(s), deadline);
+}
+
+} // namespace
+
+connection_pool::connection_pool(asio::any_io_executor executor, endpoint ep, pool_options options)
+    : state_(std::make_shared<state>(executor, std::move(ep), std::move(options))) {}
+
+connection_pool::~connection_pool() { close(); }
+
+void connection_pool::close() {
+    asio::post(state_->strand, [s = state_] { s->close(); });
+}
+
+pool_stats connection_pool::stats() const {
+    return {state_->open_mirror.load(), state_->idle_mirror.load(), state_->waiting_mirror.load(),
+            state_->opened_total.load()};
+}
+
+const endpoint& connection_pool::target() const noexcept { return state_->ep; }
+
+asio::awaitable<exchange_result> connection_pool::exchange(const request& req, response& out,
+                                                           clock::time_point deadline) {
+    auto s = state_;
+    std::string head;
+    append_head(head, s->ep, req);
+    for (int attempt = 0;; ++attempt) {
+        lease place(s);
+        auto [acquire_ec, reused] = co_await async_acquire(s, deadline, asio::as_tuple(asio::use_awaitable));
+        if (acquire_ec) co_return exchange_result{acquire_ec, failure_stage::acquire};
+        const bool fresh = !reused;
+        place.hold(fresh ? std::make_unique<connection>(s->executor, s->tls.get()) : std::move(reused));
+        if (fresh) {
+            const auto connect_deadline = std::min(deadline, clock::now() + s->options.connect_timeout);
+            if (error_code ec = co_await place.conn->open(s->ep, connect_deadline))
+                co_return exchange_result{map_transport_error(ec), failure_stage::connect};
+        }
+        exchange_result r =
+            co_await place.conn->exchange(head, req.body, s->options.max_response_body, out, deadline);
+        r.ec = map_transport_error(r.ec);
+        // A kept-alive connection the server closed in the meantime: once, on a fresh one.
+        if (r.ec && !fresh && attempt == 0 && is_stale_connection_failure(r)) continue;
+        co_return r;
+    }
+}
+
+} // namespace ddbcache::http

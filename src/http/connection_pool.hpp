@@ -1,0 +1,68 @@
+// A bounded pool of keep-alive connections to one endpoint. Knows nothing of DynamoDB.
+//
+// Connections are reused most-recently-used first, opened on demand up to max_connections, and
+// closed when idle too long, when the server asks, and whenever an exchange did not complete
+// cleanly (a cancelled or timed-out request never leaves its answer for another caller). When all
+// are busy, callers wait in FIFO order, up to max_waiters. Safe to share between coroutines on
+// an io_context run by several threads: the pool's state lives on a strand.
+#pragma once
+
+#include "connection.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace ddbcache::http {
+
+struct tls_options {
+    std::string ca_file; // PEM bundle to trust instead of the system store
+    std::string ca_dir;  // hashed directory to trust instead of the system store
+};
+
+struct pool_options {
+    std::size_t max_connections = 64;
+    std::size_t max_waiters = 4096;
+    clock::duration idle_timeout = std::chrono::seconds(30);
+    clock::duration connect_timeout = std::chrono::seconds(5);
+    std::size_t max_response_body = 32 * 1024 * 1024;
+    tls_options tls;
+};
+
+struct pool_stats {
+    std::size_t open = 0;    // connections open or opening
+    std::size_t idle = 0;    // of which idle
+    std::size_t waiting = 0; // callers waiting for a connection
+    std::size_t opened_total = 0;
+};
+
+class connection_pool {
+public:
+    // Fails with client_errc::tls_failure when the CA files cannot be loaded.
+    connection_pool(boost::asio::any_io_executor executor, endpoint ep, pool_options options);
+    ~connection_pool(); // closes idle connections and fails the waiters
+
+    connection_pool(const connection_pool&) = delete;
+    connection_pool& operator=(const connection_pool&) = delete;
+
+    // One request/response exchange on a pooled connection, finished by `deadline`. A reused
+    // connection that turns out to have been closed by the server is replaced once, transparently.
+    // `stage` tells how far a failed exchange got.
+    boost::asio::awaitable<exchange_result> exchange(const request& req, response& out,
+                                                     clock::time_point deadline);
+
+    // Closes idle connections and fails current and future waiters with client_errc::client_closed.
+    void close();
+
+    pool_stats stats() const;
+    const endpoint& target() const noexcept;
+
+    struct state; // defined in the .cpp; public only so that its helpers there can name it
+
+private:
+    std::shared_ptr<state> state_;
+};
+
+} // namespace ddbcache::http

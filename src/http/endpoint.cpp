@@ -1,0 +1,44 @@
+#include "endpoint.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/url/parse.hpp>
+
+namespace ddbcache::http {
+
+bool endpoint::is_loopback() const {
+    if (host == "localhost") return true;
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(host, ec);
+    return !ec && address.is_loopback();
+}
+
+endpoint parse_endpoint(std::string_view url, error_code& ec) {
+    ec = {};
+    auto parsed = boost::urls::parse_absolute_uri(url);
+    if (!parsed || parsed->has_userinfo() || parsed->has_query() || parsed->has_fragment() ||
+        parsed->encoded_host().empty()) {
+        ec = client_errc::invalid_endpoint;
+        return {};
+    }
+    endpoint ep;
+    const std::string scheme = parsed->scheme();
+    if (scheme == "https") ep.tls = true;
+    else if (scheme == "http") ep.tls = false;
+    else {
+        ec = client_errc::invalid_endpoint;
+        return {};
+    }
+    ep.host = parsed->host_address();
+    const std::uint16_t default_port = ep.tls ? 443 : 80;
+    ep.port = parsed->has_port() ? parsed->port_number() : default_port;
+    if (parsed->has_port() && ep.port == 0) {
+        ec = client_errc::invalid_endpoint;
+        return {};
+    }
+    ep.host_header = parsed->encoded_host();
+    if (ep.port != default_port) ep.host_header += ":" + std::to_string(ep.port);
+    ep.target = parsed->encoded_path().empty() ? "/" : std::string(parsed->encoded_path());
+    return ep;
+}
+
+} // namespace ddbcache::http

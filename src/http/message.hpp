@@ -1,0 +1,36 @@
+// The HTTP messages the pool exchanges: a light view of a request, and a response whose headers
+// are kept in one string so that reading one costs no allocation per header.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace ddbcache::http {
+
+struct header_field {
+    std::string_view name;
+    std::string_view value;
+};
+
+// Host, Content-Length and the request target come from the pool's endpoint.
+struct request {
+    std::string_view method = "POST";
+    std::span<const header_field> headers;
+    std::string_view body;
+};
+
+struct response {
+    unsigned status = 0;
+    std::string body;
+    std::string header_block; // "name:value\n" per field, names lower-cased
+
+    // The first value of a header, by lower-case name; empty when absent.
+    std::string_view header(std::string_view lower_case_name) const;
+};
+
+// How far an exchange got before it failed: retrying is safe only when the request may not have
+// reached the server, or when the operation is idempotent.
+enum class failure_stage { none, acquire, connect, send, receive_before_response, receive_after_response };
+
+} // namespace ddbcache::http
