@@ -3,13 +3,14 @@
 // type), and completes the type-erased handler on its own executor.
 #pragma once
 
+#include "completion.hpp"
+
 #include <ddbcache/error.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/this_coro.hpp>
 
 #include <exception>
@@ -50,10 +51,7 @@ void spawn_erased(boost::asio::any_io_executor executor, boost::asio::awaitable<
                         result.ec = make_error_code(boost::system::errc::not_enough_memory);
                     }
                 }
-                auto handler_executor = asio::get_associated_executor(handler);
-                asio::dispatch(handler_executor, [h = std::move(handler), r = std::move(result)]() mutable {
-                    std::move(h)(r.ec, std::move(r.value));
-                });
+                dispatch_completion(std::move(handler), result.ec, std::move(result.value));
             }));
 }
 

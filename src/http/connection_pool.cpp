@@ -1,5 +1,7 @@
 #include "connection_pool.hpp"
 
+#include "../async/completion.hpp"
+
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/beast/core/error.hpp>
@@ -53,7 +55,9 @@ error_code map_transport_error(error_code ec) {
 } // namespace
 
 struct waiter {
-    explicit waiter(const asio::strand<asio::any_io_executor>& strand) : timer(strand) {}
+    // Constructed, never assigned: Boost 1.81's any_completion_handler move-assignment recurses.
+    waiter(const asio::strand<asio::any_io_executor>& strand, acquire_handler h)
+        : timer(strand), handler(std::move(h)) {}
     asio::steady_timer timer;
     acquire_handler handler;
     bool done = false;
@@ -91,12 +95,7 @@ struct connection_pool::state : std::enable_shared_from_this<state> {
     // Never runs the caller's code inside the strand: hop off it, then onto the caller's executor.
     void complete(acquire_handler h, error_code ec, std::unique_ptr<connection> c) {
         asio::get_associated_cancellation_slot(h).clear();
-        asio::post(executor, [h = std::move(h), ec, c = std::move(c)]() mutable {
-            auto handler_executor = asio::get_associated_executor(h);
-            asio::dispatch(handler_executor, [h = std::move(h), ec, c = std::move(c)]() mutable {
-                std::move(h)(ec, std::move(c));
-            });
-        });
+        detail::post_completion(executor, std::move(h), ec, std::move(c));
     }
 
     void drop_expired_idle() {
@@ -151,8 +150,7 @@ struct connection_pool::state : std::enable_shared_from_this<state> {
     }
 
     void enqueue_waiter(clock::time_point deadline, acquire_handler h) {
-        auto w = std::make_shared<waiter>(strand);
-        w->handler = std::move(h);
+        auto w = std::make_shared<waiter>(strand, std::move(h));
         auto slot = asio::get_associated_cancellation_slot(w->handler);
         if (slot.is_connected()) {
             slot.assign([self = shared_from_this(), weak = std::weak_ptr<waiter>(w)](asio::cancellation_type) {

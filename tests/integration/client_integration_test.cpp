@@ -1,0 +1,141 @@
+// The DynamoDB client against real local servers (AWS DynamoDB Local and dynalite).
+#include "local_servers.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <simdjson.h>
+
+#include <atomic>
+
+namespace ddbcache::test {
+namespace {
+namespace asio = boost::asio;
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+simdjson::dom::element parse(simdjson::dom::parser& parser, const std::string& json) {
+    return parser.parse(json).value();
+}
+
+std::string create_table_body(const std::string& table) {
+    return R"({"TableName":")" + table +
+           R"(","AttributeDefinitions":[{"AttributeName":"cache_key","AttributeType":"S"}],)"
+           R"("KeySchema":[{"AttributeName":"cache_key","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"})";
+}
+
+class ClientIntegration : public testing::TestWithParam<std::string> {
+protected:
+    client_options options() const { return local_client_options(GetParam()); }
+};
+
+TEST_P(ClientIntegration, SignedListTablesAnswersWithTableNames) {
+    auto [ec, res] = run_on_io([this]() -> asio::awaitable<std::tuple<error_code, response>> {
+        client c(co_await asio::this_coro::executor, options());
+        co_return co_await c.async_call("ListTables", "{}", nullptr, tuple_awaitable);
+    }());
+    ASSERT_FALSE(ec) << ec.message();
+    simdjson::dom::parser parser;
+    EXPECT_TRUE(parse(parser, res.body)["TableNames"].is_array()) << res.body;
+    EXPECT_EQ(res.attempts, 1u);
+}
+
+TEST_P(ClientIntegration, CreatedTableIsDescribedByName) {
+    const std::string table = unique_table_name("client-create");
+    auto [ec, res] = run_on_io([&]() -> asio::awaitable<std::tuple<error_code, response>> {
+        client c(co_await asio::this_coro::executor, options());
+        auto [create_ec, created] = co_await c.async_call("CreateTable", create_table_body(table), nullptr, tuple_awaitable);
+        if (create_ec) co_return std::tuple{create_ec, response{}};
+        co_return co_await c.async_call("DescribeTable", R"({"TableName":")" + table + R"("})", nullptr,
+                                        tuple_awaitable);
+    }());
+    ASSERT_FALSE(ec) << ec.message();
+    simdjson::dom::parser parser;
+    std::string_view name = parse(parser, res.body)["Table"]["TableName"].get_string().value();
+    EXPECT_EQ(name, table);
+}
+
+TEST_P(ClientIntegration, MissingTableFailsWithResourceNotFoundWithoutRetry) {
+    diagnostics diag;
+    auto [ec, res] = run_on_io([&]() -> asio::awaitable<std::tuple<error_code, response>> {
+        client c(co_await asio::this_coro::executor, options());
+        co_return co_await c.async_call("DescribeTable", R"({"TableName":"no-such-table-anywhere"})", &diag,
+                                        tuple_awaitable);
+    }());
+    EXPECT_EQ(ec, service_errc::resource_not_found) << ec.message();
+    EXPECT_EQ(diag.aws_type, "ResourceNotFoundException");
+    EXPECT_EQ(diag.http_status, 400u);
+    EXPECT_EQ(diag.attempts, 1u);
+    EXPECT_NE(diag.message.find("DescribeTable failed after 1 attempt"), std::string::npos) << diag.message;
+}
+
+TEST_P(ClientIntegration, MalformedRequestFailsWithValidationOrSerializationError) {
+    diagnostics diag;
+    auto [ec, res] = run_on_io([&]() -> asio::awaitable<std::tuple<error_code, response>> {
+        client c(co_await asio::this_coro::executor, options());
+        co_return co_await c.async_call("GetItem", R"({"TableName":"x","Key":{}})", &diag, tuple_awaitable);
+    }());
+    EXPECT_EQ(ec.category(), service_category()) << ec.message();
+    EXPECT_FALSE(diag.message.empty());
+    EXPECT_EQ(diag.attempts, 1u);
+}
+
+TEST_P(ClientIntegration, TwoHundredConcurrentCallsShareEightConnectionsOnTwoThreads) {
+    std::atomic<int> succeeded{0};
+    std::atomic<int> failed{0};
+    auto opts = options();
+    opts.max_connections = 8;
+    run_on_io(
+        [&]() -> asio::awaitable<void> {
+            auto ex = co_await asio::this_coro::executor;
+            auto c = std::make_shared<client>(ex, opts);
+            std::vector<std::future<void>> done;
+            for (int i = 0; i < 200; ++i) {
+                done.push_back(asio::co_spawn(
+                    ex,
+                    [c, &succeeded, &failed]() -> asio::awaitable<void> {
+                        auto [ec, res] = co_await c->async_call("ListTables", "{}", nullptr, tuple_awaitable);
+                        (ec ? failed : succeeded)++;
+                    },
+                    asio::use_future));
+            }
+            asio::steady_timer wait(ex);
+            while (succeeded + failed < 200) {
+                wait.expires_after(std::chrono::milliseconds(5));
+                co_await wait.async_wait(asio::use_awaitable);
+            }
+        }(),
+        2);
+    EXPECT_EQ(succeeded.load(), 200);
+    EXPECT_EQ(failed.load(), 0);
+}
+
+TEST_P(ClientIntegration, CancelledCallFailsWithOperationAbortedAndClientStaysUsable) {
+    auto [cancel_ec, next_ec] = run_on_io([this]() -> asio::awaitable<std::tuple<error_code, error_code>> {
+        auto ex = co_await asio::this_coro::executor;
+        client c(ex, options());
+        asio::cancellation_signal signal;
+        asio::steady_timer soon(ex);
+        soon.expires_after(std::chrono::microseconds(50));
+        soon.async_wait([&](error_code) { signal.emit(asio::cancellation_type::terminal); });
+        // A scan of a missing table still takes a round trip: long enough to be cut off mid-flight.
+        auto [ec, res] = co_await c.async_call("ListTables", "{}", nullptr,
+                                               asio::bind_cancellation_slot(signal.slot(), tuple_awaitable));
+        auto [ec2, res2] = co_await c.async_call("ListTables", "{}", nullptr, tuple_awaitable);
+        co_return std::tuple{ec, ec2};
+    }());
+    // The first call either finished before the signal or was aborted; never a crossed answer.
+    EXPECT_TRUE(!cancel_ec || cancel_ec == asio::error::operation_aborted) << cancel_ec.message();
+    EXPECT_FALSE(next_ec) << next_ec.message();
+}
+
+INSTANTIATE_TEST_SUITE_P(LocalServers, ClientIntegration, testing::ValuesIn(server_names),
+                         [](const testing::TestParamInfo<std::string>& param) {
+                             return param.param == "dynalite" ? std::string("dynalite") : std::string("dynamodb_local");
+                         });
+
+} // namespace
+} // namespace ddbcache::test

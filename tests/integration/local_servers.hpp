@@ -1,0 +1,73 @@
+// The local DynamoDB servers started by the CTest fixture (tests/servers/local_servers.py), and a
+// client configured for each.
+#pragma once
+
+#include <ddbcache/client.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ddbcache::test {
+
+// Name -> endpoint URL, from the file named by DDBCACHE_TEST_SERVERS.
+inline const std::map<std::string, std::string>& local_servers() {
+    static const std::map<std::string, std::string> servers = [] {
+        std::map<std::string, std::string> found;
+        const char* path = std::getenv("DDBCACHE_TEST_SERVERS");
+        std::ifstream in(path ? path : "");
+        std::string name, url;
+        while (in >> name >> url) found[name] = url;
+        return found;
+    }();
+    return servers;
+}
+
+inline const std::vector<std::string> server_names = {"dynamodb-local", "dynalite"};
+
+// The endpoint of a server; fails the test (never skips it) when the fixture did not start it.
+inline std::string endpoint_of(const std::string& name) {
+    auto it = local_servers().find(name);
+    if (it == local_servers().end()) {
+        ADD_FAILURE() << "local server '" << name << "' is not running: run the tests through ctest, which "
+                      << "starts it (DDBCACHE_TEST_SERVERS names the file listing the servers)";
+        return "http://127.0.0.1:1";
+    }
+    return it->second;
+}
+
+inline client_options local_client_options(const std::string& server) {
+    client_options o;
+    o.endpoint = endpoint_of(server);
+    o.region = "us-east-1";
+    o.credentials.explicit_credentials = credentials{"AKIDLOCALTEST", "local-test-secret", ""};
+    return o;
+}
+
+// A table name no other test uses.
+inline std::string unique_table_name(const std::string& stem) {
+    static int counter = 0;
+    return stem + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+}
+
+// Runs a coroutine to completion on a fresh io_context with `threads` threads.
+template <class Awaitable>
+auto run_on_io(Awaitable awaitable, int threads = 1) {
+    boost::asio::io_context io(threads);
+    auto future = boost::asio::co_spawn(io, std::move(awaitable), boost::asio::use_future);
+    std::vector<std::thread> extra;
+    for (int i = 1; i < threads; ++i) extra.emplace_back([&io] { io.run(); });
+    io.run();
+    for (auto& t : extra) t.join();
+    return future.get();
+}
+
+} // namespace ddbcache::test
