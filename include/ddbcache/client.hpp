@@ -34,7 +34,7 @@ struct client_options {
     // "https://host[:port][/path]" or "http://..."; empty: AWS_ENDPOINT_URL_DYNAMODB, then
     // AWS_ENDPOINT_URL, then https://dynamodb.<region>.amazonaws.com.
     std::string endpoint;
-    // Empty: AWS_REGION, then AWS_DEFAULT_REGION, then the config file's profile.
+    // Empty: AWS_REGION, then AWS_DEFAULT_REGION, then `region` in the config file's profile.
     std::string region;
     credentials_options credentials;
 

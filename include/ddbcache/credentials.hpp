@@ -25,4 +25,7 @@ struct credentials_options {
 // every source tried) or client_errc::invalid_credentials_file.
 credentials resolve_credentials(const credentials_options& options, error_code& ec, diagnostics& diag);
 
+// The `region` of the selected profile in the config file; empty when there is none.
+std::string resolve_profile_region(const credentials_options& options);
+
 } // namespace ddbcache

@@ -15,7 +15,8 @@ std::string first_set(std::initializer_list<const char*> names) {
 
 std::string resolve_region(const client_options& options) {
     if (!options.region.empty()) return options.region;
-    return first_set({"AWS_REGION", "AWS_DEFAULT_REGION"});
+    if (auto region = first_set({"AWS_REGION", "AWS_DEFAULT_REGION"}); !region.empty()) return region;
+    return resolve_profile_region(options.credentials);
 }
 
 std::string resolve_endpoint_url(const client_options& options, const std::string& region) {

@@ -7,7 +7,7 @@
 
 namespace ddbcache::dynamodb {
 
-// options.region, AWS_REGION, AWS_DEFAULT_REGION; empty when none is set.
+// options.region, AWS_REGION, AWS_DEFAULT_REGION, the config file's profile; empty when none is set.
 std::string resolve_region(const client_options& options);
 
 // options.endpoint, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, then https://dynamodb.<region>.amazonaws.com.

@@ -1,0 +1,24 @@
+// The AWS shared files (~/.aws/credentials and ~/.aws/config, or AWS_SHARED_CREDENTIALS_FILE and
+// AWS_CONFIG_FILE) and the profile in use (an explicit name, AWS_PROFILE, else "default").
+#pragma once
+
+#include "ini_file.hpp"
+
+#include <ddbcache/error.hpp>
+
+#include <optional>
+#include <string>
+
+namespace ddbcache::credentials_files {
+
+std::string credentials_file_path();
+std::string config_file_path();
+std::string selected_profile(const std::string& explicit_name);
+
+// The profile's settings in one file; nullopt when the file or the profile does not exist.
+// A file that exists but does not parse fails with client_errc::invalid_credentials_file, and
+// `diag.message` names the file and line (never its content).
+std::optional<profile> load_profile(const std::string& path, file_kind kind, const std::string& name,
+                                    error_code& ec, diagnostics& diag);
+
+} // namespace ddbcache::credentials_files

@@ -1,0 +1,129 @@
+// The shared credentials/config files and the order of credential sources.
+#include "credentials/ini_file.hpp"
+
+#include <ddbcache/credentials.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace ddbcache {
+namespace {
+using namespace credentials_files;
+
+TEST(IniFile, ReadsCredentialsProfilesWithCommentsAndSpaces) {
+    parse_error error;
+    auto p = parse("# comment\n[default]\naws_access_key_id = AKID1 \n; another\naws_secret_access_key=s1 # trailing\n"
+                   "\n[dev]\r\naws_access_key_id=AKID2\r\naws_secret_access_key = s#2\r\n",
+                   file_kind::credentials, error);
+    ASSERT_TRUE(p) << error.reason;
+    EXPECT_EQ((*p)["default"]["aws_access_key_id"], "AKID1");
+    EXPECT_EQ((*p)["default"]["aws_secret_access_key"], "s1");
+    EXPECT_EQ((*p)["dev"]["aws_access_key_id"], "AKID2");
+    EXPECT_EQ((*p)["dev"]["aws_secret_access_key"], "s#2"); // '#' without a space before it is data
+}
+
+TEST(IniFile, ConfigFileNamesProfilesWithThePrefixAndSkipsOtherSections) {
+    parse_error error;
+    auto p = parse("[default]\nregion = eu-west-1\n[profile dev]\nregion=us-east-2\ns3 =\n  max_concurrent_requests = 4\n"
+                   "[sso-session corp]\nsso_region = us-east-1\n[dev]\nregion = nope\n",
+                   file_kind::config, error);
+    ASSERT_TRUE(p) << error.reason;
+    EXPECT_EQ((*p)["default"]["region"], "eu-west-1");
+    EXPECT_EQ((*p)["dev"]["region"], "us-east-2");
+    EXPECT_EQ((*p)["dev"]["s3.max_concurrent_requests"], "4");
+    EXPECT_EQ(p->count("sso-session corp"), 0u);
+}
+
+TEST(IniFile, MalformedLinesAreReportedByNumberWithoutTheirContent) {
+    parse_error error;
+    EXPECT_FALSE(parse("[default]\naws_secret_access_key verysecret\n", file_kind::credentials, error));
+    EXPECT_EQ(error.line, 2u);
+    EXPECT_EQ(error.reason.find("verysecret"), std::string::npos);
+    EXPECT_FALSE(parse("key = value\n", file_kind::credentials, error));
+    EXPECT_EQ(error.line, 1u);
+    EXPECT_FALSE(parse("[default\n", file_kind::credentials, error));
+}
+
+class CredentialChain : public testing::Test {
+protected:
+    std::filesystem::path dir = std::filesystem::temp_directory_path() / ("ddbcache-creds-" + std::to_string(getpid()));
+    void SetUp() override {
+        std::filesystem::create_directories(dir);
+        for (const char* n : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"})
+            unsetenv(n);
+        setenv("AWS_SHARED_CREDENTIALS_FILE", (dir / "credentials").c_str(), 1);
+        setenv("AWS_CONFIG_FILE", (dir / "config").c_str(), 1);
+    }
+    void TearDown() override {
+        std::filesystem::remove_all(dir);
+        for (const char* n : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                              "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"})
+            unsetenv(n);
+    }
+    void write(const char* name, const std::string& text) { std::ofstream(dir / name) << text; }
+    credentials resolve(const credentials_options& o, error_code& ec, diagnostics& diag) {
+        return resolve_credentials(o, ec, diag);
+    }
+};
+
+TEST_F(CredentialChain, ExplicitThenEnvironmentThenCredentialsFileThenConfigFile) {
+    write("credentials", "[default]\naws_access_key_id=FILEKEY\naws_secret_access_key=filesecret\n");
+    write("config", "[default]\naws_access_key_id=CONFIGKEY\naws_secret_access_key=configsecret\n");
+    error_code ec;
+    diagnostics diag;
+    EXPECT_EQ(resolve({}, ec, diag).access_key_id, "FILEKEY");
+    setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
+    setenv("AWS_SESSION_TOKEN", "envtoken", 1);
+    auto c = resolve({}, ec, diag);
+    EXPECT_EQ(c.access_key_id, "ENVKEY");
+    EXPECT_EQ(c.session_token, "envtoken");
+    credentials_options explicit_options;
+    explicit_options.explicit_credentials = credentials{"EXPLICIT", "x", ""};
+    EXPECT_EQ(resolve(explicit_options, ec, diag).access_key_id, "EXPLICIT");
+    unsetenv("AWS_ACCESS_KEY_ID");
+    std::filesystem::remove(dir / "credentials");
+    EXPECT_EQ(resolve({}, ec, diag).access_key_id, "CONFIGKEY");
+    EXPECT_FALSE(ec);
+}
+
+TEST_F(CredentialChain, ProfileComesFromTheOptionThenAwsProfile) {
+    write("credentials", "[default]\naws_access_key_id=D\naws_secret_access_key=d\n"
+                         "[ci]\naws_access_key_id=C\naws_secret_access_key=c\naws_session_token=t\n");
+    write("config", "[profile ci]\nregion = eu-north-1\n");
+    error_code ec;
+    diagnostics diag;
+    setenv("AWS_PROFILE", "ci", 1);
+    auto c = resolve({}, ec, diag);
+    EXPECT_EQ(c.access_key_id, "C");
+    EXPECT_EQ(c.session_token, "t");
+    EXPECT_EQ(resolve_profile_region({}), "eu-north-1");
+    credentials_options o;
+    o.profile = "default";
+    EXPECT_EQ(resolve(o, ec, diag).access_key_id, "D");
+}
+
+TEST_F(CredentialChain, NothingFoundNamesTheSourcesTried) {
+    error_code ec;
+    diagnostics diag;
+    resolve({}, ec, diag);
+    EXPECT_EQ(ec, client_errc::no_credentials);
+    EXPECT_NE(diag.message.find("AWS_ACCESS_KEY_ID"), std::string::npos);
+    EXPECT_NE(diag.message.find((dir / "credentials").string()), std::string::npos);
+}
+
+TEST_F(CredentialChain, MalformedFileIsAnErrorThatNeverQuotesTheSecret) {
+    write("credentials", "[default]\naws_access_key_id=K\naws_secret_access_key wJalrXUtnSECRET\n");
+    error_code ec;
+    diagnostics diag;
+    resolve({}, ec, diag);
+    EXPECT_EQ(ec, client_errc::invalid_credentials_file);
+    EXPECT_NE(diag.message.find(":3:"), std::string::npos) << diag.message;
+    EXPECT_EQ(diag.message.find("wJalrXUtnSECRET"), std::string::npos);
+}
+
+} // namespace
+} // namespace ddbcache
