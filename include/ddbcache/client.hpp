@@ -52,6 +52,14 @@ struct client_options {
     bool allow_plain_http_to_remote_hosts = false;
 };
 
+// A snapshot of the connection pool, for monitoring.
+struct connection_stats {
+    std::size_t open = 0;         // connections open or opening
+    std::size_t idle = 0;         // of which idle
+    std::size_t waiting = 0;      // calls waiting for a connection
+    std::size_t opened_total = 0; // connections opened since the client was created
+};
+
 // A successful call's answer.
 struct response {
     // The JSON body. Its capacity leaves simdjson's padding after the end, so it can be parsed in
@@ -86,6 +94,8 @@ public:
     boost::asio::any_io_executor get_executor() const noexcept;
     const std::string& region() const noexcept;
     const std::string& endpoint() const noexcept;
+
+    connection_stats stats() const;
 
     // Closes idle connections; calls waiting for a connection fail with client_errc::client_closed.
     void close();

@@ -178,6 +178,11 @@ const std::string& client::region() const noexcept { return impl_->region; }
 const std::string& client::endpoint() const noexcept { return impl_->endpoint_url; }
 void client::close() { impl_->pool.close(); }
 
+connection_stats client::stats() const {
+    const http::pool_stats s = impl_->pool.stats();
+    return {s.open, s.idle, s.waiting, s.opened_total};
+}
+
 void client::call_erased(std::string operation, std::string body, diagnostics* diag,
                          asio::any_completion_handler<void(error_code, response)> handler) {
     detail::spawn_erased<response>(impl_->executor, impl::call(impl_, std::move(operation), std::move(body), diag),

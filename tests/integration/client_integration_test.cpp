@@ -86,6 +86,7 @@ TEST_P(ClientIntegration, MalformedRequestFailsWithValidationOrSerializationErro
 TEST_P(ClientIntegration, TwoHundredConcurrentCallsShareEightConnectionsOnTwoThreads) {
     std::atomic<int> succeeded{0};
     std::atomic<int> failed{0};
+    connection_stats stats;
     auto opts = options();
     opts.max_connections = 8;
     run_on_io(
@@ -107,10 +108,14 @@ TEST_P(ClientIntegration, TwoHundredConcurrentCallsShareEightConnectionsOnTwoThr
                 wait.expires_after(std::chrono::milliseconds(5));
                 co_await wait.async_wait(asio::use_awaitable);
             }
+            stats = c->stats();
         }(),
         2);
     EXPECT_EQ(succeeded.load(), 200);
     EXPECT_EQ(failed.load(), 0);
+    EXPECT_LE(stats.opened_total, 8u); // no connection was closed, so none was opened twice
+    EXPECT_GE(stats.opened_total, 2u);
+    EXPECT_EQ(stats.waiting, 0u);
 }
 
 TEST_P(ClientIntegration, CancelledCallFailsWithOperationAbortedAndClientStaysUsable) {
@@ -130,6 +135,25 @@ TEST_P(ClientIntegration, CancelledCallFailsWithOperationAbortedAndClientStaysUs
     // The first call either finished before the signal or was aborted; never a crossed answer.
     EXPECT_TRUE(!cancel_ec || cancel_ec == asio::error::operation_aborted) << cancel_ec.message();
     EXPECT_FALSE(next_ec) << next_ec.message();
+}
+
+// dynalite closes keep-alive connections idle for 5 s; the next call must not see that.
+TEST(ClientIntegrationStale, ConnectionClosedByTheServerWhileIdleIsReplacedTransparently) {
+    diagnostics diag;
+    auto [first_ec, second_ec, stats] =
+        run_on_io([&diag]() -> asio::awaitable<std::tuple<error_code, error_code, connection_stats>> {
+            auto ex = co_await asio::this_coro::executor;
+            client c(ex, local_client_options("dynalite"));
+            auto [ec1, r1] = co_await c.async_call("ListTables", "{}", nullptr, tuple_awaitable);
+            asio::steady_timer idle(ex, std::chrono::milliseconds(6500));
+            co_await idle.async_wait(asio::use_awaitable);
+            auto [ec2, r2] = co_await c.async_call("ListTables", "{}", &diag, tuple_awaitable);
+            co_return std::tuple{ec1, ec2, c.stats()};
+        }());
+    EXPECT_FALSE(first_ec) << first_ec.message();
+    EXPECT_FALSE(second_ec) << second_ec.message();
+    EXPECT_EQ(stats.opened_total, 2u); // the stale one, then its replacement
+    EXPECT_EQ(diag.attempts, 1u);      // replaced inside the pool, not retried by the client
 }
 
 INSTANTIATE_TEST_SUITE_P(LocalServers, ClientIntegration, testing::ValuesIn(server_names),
