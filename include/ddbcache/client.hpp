@@ -10,6 +10,7 @@
 
 #include <ddbcache/credentials.hpp>
 #include <ddbcache/error.hpp>
+#include <ddbcache/operations.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
@@ -78,9 +79,9 @@ public:
     client& operator=(client&&) noexcept;
 
     // One DynamoDB operation ("GetItem", ...) with its JSON request body. Completes with the JSON
-    // answer, or with an error: a service_errc for DynamoDB's error types, a client_errc for the
-    // library's own failures. `diag`, when given, receives the AWS type and message and the number
-    // of attempts; it must stay alive until completion.
+    // answer, or with an error: a service_errc for DynamoDB's error types (the response then holds
+    // the error body), a client_errc for the library's own failures. `diag`, when given, receives
+    // the AWS type and message and the number of attempts; it must stay alive until completion.
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_call(std::string operation, std::string body, diagnostics* diag = nullptr,
                     CompletionToken&& token = {}) {
@@ -89,6 +90,53 @@ public:
                 call_erased(std::move(op), std::move(b), d, std::move(handler));
             },
             token, std::move(operation), std::move(body), diag);
+    }
+
+
+    // Typed operations. Each writes its request (refusing invalid UTF-8 with
+    // client_errc::invalid_utf8 before sending anything), calls as async_call does, and parses the
+    // answer. Results are default-constructed on error, except write_item_result (see operations.hpp).
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_get_item(get_item_request r, diagnostics* diag = nullptr, CompletionToken&& token = {}) {
+        return initiate<get_item_result>(std::move(r), diag, std::forward<CompletionToken>(token));
+    }
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_put_item(put_item_request r, diagnostics* diag = nullptr, CompletionToken&& token = {}) {
+        return initiate<write_item_result>(std::move(r), diag, std::forward<CompletionToken>(token));
+    }
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_delete_item(delete_item_request r, diagnostics* diag = nullptr, CompletionToken&& token = {}) {
+        return initiate<write_item_result>(std::move(r), diag, std::forward<CompletionToken>(token));
+    }
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_update_item(update_item_request r, diagnostics* diag = nullptr, CompletionToken&& token = {}) {
+        return initiate<write_item_result>(std::move(r), diag, std::forward<CompletionToken>(token));
+    }
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_batch_get_item(batch_get_item_request r, diagnostics* diag = nullptr, CompletionToken&& token = {}) {
+        return initiate<batch_get_item_result>(std::move(r), diag, std::forward<CompletionToken>(token));
+    }
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_batch_write_item(batch_write_item_request r, diagnostics* diag = nullptr,
+                                CompletionToken&& token = {}) {
+        return initiate<batch_write_item_result>(std::move(r), diag, std::forward<CompletionToken>(token));
+    }
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_scan(scan_request r, diagnostics* diag = nullptr, CompletionToken&& token = {}) {
+        return initiate<scan_result>(std::move(r), diag, std::forward<CompletionToken>(token));
+    }
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_create_table(create_table_request r, diagnostics* diag = nullptr, CompletionToken&& token = {}) {
+        return initiate<table_description>(std::move(r), diag, std::forward<CompletionToken>(token));
+    }
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_describe_table(describe_table_request r, diagnostics* diag = nullptr, CompletionToken&& token = {}) {
+        return initiate<table_description>(std::move(r), diag, std::forward<CompletionToken>(token));
+    }
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_update_time_to_live(update_time_to_live_request r, diagnostics* diag = nullptr,
+                                   CompletionToken&& token = {}) {
+        return initiate<time_to_live_result>(std::move(r), diag, std::forward<CompletionToken>(token));
     }
 
     boost::asio::any_io_executor get_executor() const noexcept;
@@ -103,6 +151,29 @@ public:
     struct impl;
 
 private:
+    template <class Result>
+    using handler_for = boost::asio::any_completion_handler<void(error_code, Result)>;
+
+    template <class Result, class Request, class CompletionToken>
+    auto initiate(Request request, diagnostics* diag, CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, Result)>(
+            [this](auto handler, Request r, diagnostics* d) {
+                execute_erased(std::move(r), d, handler_for<Result>(std::move(handler)));
+            },
+            token, std::move(request), diag);
+    }
+
+    void execute_erased(get_item_request, diagnostics*, handler_for<get_item_result>);
+    void execute_erased(put_item_request, diagnostics*, handler_for<write_item_result>);
+    void execute_erased(delete_item_request, diagnostics*, handler_for<write_item_result>);
+    void execute_erased(update_item_request, diagnostics*, handler_for<write_item_result>);
+    void execute_erased(batch_get_item_request, diagnostics*, handler_for<batch_get_item_result>);
+    void execute_erased(batch_write_item_request, diagnostics*, handler_for<batch_write_item_result>);
+    void execute_erased(scan_request, diagnostics*, handler_for<scan_result>);
+    void execute_erased(create_table_request, diagnostics*, handler_for<table_description>);
+    void execute_erased(describe_table_request, diagnostics*, handler_for<table_description>);
+    void execute_erased(update_time_to_live_request, diagnostics*, handler_for<time_to_live_result>);
+
     void call_erased(std::string operation, std::string body, diagnostics* diag,
                      boost::asio::any_completion_handler<void(error_code, response)> handler);
     std::shared_ptr<impl> impl_;

@@ -1,11 +1,8 @@
-#include "../async/spawn_erased.hpp"
-#include "../http/connection_pool.hpp"
+#include "client_impl.hpp"
+
 #include "client_config.hpp"
 #include "crc32.hpp"
 #include "error_response.hpp"
-#include "retry_policy.hpp"
-
-#include <ddbcache/client.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -46,6 +43,8 @@ http::endpoint checked_endpoint(const std::string& url, bool allow_plain_http) {
     return ep;
 }
 
+} // namespace
+
 void record(diagnostics* diag, std::string aws_type, std::string message, unsigned status, unsigned attempts) {
     if (!diag) return;
     diag->aws_type = std::move(aws_type);
@@ -54,116 +53,91 @@ void record(diagnostics* diag, std::string aws_type, std::string message, unsign
     diag->attempts = attempts;
 }
 
-} // namespace
 
-struct client::impl : std::enable_shared_from_this<client::impl> {
-    impl(asio::any_io_executor ex, client_options o)
-        : executor(ex), options(std::move(o)), region(dynamodb::resolve_region(options)),
-          endpoint_url(dynamodb::resolve_endpoint_url(options, region)),
-          pool(ex, checked_endpoint(endpoint_url, options.allow_plain_http_to_remote_hosts),
-               make_pool_options(options)),
-          quota(options.retry.quota) {
-        if (region.empty())
-            throw_config_error(client_errc::no_region,
-                               "ddbcache: no AWS region (set client_options::region, AWS_REGION or AWS_DEFAULT_REGION)");
-        error_code ec;
-        diagnostics diag;
-        creds = resolve_credentials(options.credentials, ec, diag);
-        if (ec) throw_config_error(ec, "ddbcache: " + diag.message);
-    }
+client::impl::impl(asio::any_io_executor ex, client_options o)
+    : executor(ex), options(std::move(o)), region(dynamodb::resolve_region(options)),
+      endpoint_url(dynamodb::resolve_endpoint_url(options, region)),
+      pool(ex, checked_endpoint(endpoint_url, options.allow_plain_http_to_remote_hosts), make_pool_options(options)),
+      quota(options.retry.quota) {
+    if (region.empty())
+        throw_config_error(client_errc::no_region,
+                           "ddbcache: no AWS region (set client_options::region, AWS_REGION or AWS_DEFAULT_REGION)");
+    error_code ec;
+    diagnostics diag;
+    creds = resolve_credentials(options.credentials, ec, diag);
+    if (ec) throw_config_error(ec, "ddbcache: " + diag.message);
+}
 
-    asio::any_io_executor executor;
-    client_options options;
-    std::string region;
-    std::string endpoint_url;
-    http::connection_pool pool;
-    sigv4::signer signer;
-    credentials creds;
-    dynamodb::retry_quota quota;
+asio::awaitable<client::impl::attempt_result> client::impl::attempt(const std::string& target, const std::string& body,
+                                                                    http::response& res, clock::time_point deadline) {
+    const auto& ep = pool.target();
+    const std::array<sigv4::header, 3> to_sign{{{"Host", ep.host_header},
+                                                {"Content-Type", "application/x-amz-json-1.0"},
+                                                {"X-Amz-Target", target}}};
+    sigv4::signed_headers auth;
+    signer.sign({"POST", ep.target, "", to_sign, body, ""}, creds, {region, "dynamodb", std::chrono::system_clock::now()},
+                auth);
 
-    // One attempt's outcome: a transport error, or a response judged by status, checksum and type.
-    struct attempt_result {
-        error_code ec;
-        http::failure_stage stage = http::failure_stage::none;
-        unsigned status = 0;
-        std::string aws_type, message;
-    };
+    std::array<http::header_field, 5> headers{{{"Content-Type", "application/x-amz-json-1.0"},
+                                               {"X-Amz-Target", target},
+                                               {"X-Amz-Date", auth.x_amz_date},
+                                               {"Authorization", auth.authorization},
+                                               {"X-Amz-Security-Token", auth.x_amz_security_token}}};
+    const std::size_t header_count = auth.x_amz_security_token.empty() ? 4 : 5;
+    const http::request req{"POST", std::span(headers.data(), header_count), body};
 
-    asio::awaitable<attempt_result> attempt(const std::string& target, const std::string& body,
-                                            http::response& res, clock::time_point deadline) {
-        const auto& ep = pool.target();
-        const std::array<sigv4::header, 3> to_sign{{{"Host", ep.host_header},
-                                                    {"Content-Type", "application/x-amz-json-1.0"},
-                                                    {"X-Amz-Target", target}}};
-        sigv4::signed_headers auth;
-        signer.sign({"POST", ep.target, "", to_sign, body, ""}, creds,
-                    {region, "dynamodb", std::chrono::system_clock::now()}, auth);
+    const http::exchange_result r = co_await pool.exchange(req, res, deadline);
+    if (r.ec) co_return attempt_result{r.ec, r.stage, 0, {}, {}};
+    if (!dynamodb::crc32_matches(res.header("x-amz-crc32"), res.body))
+        co_return attempt_result{client_errc::checksum_mismatch, http::failure_stage::none, res.status, {},
+                                 "response body does not match its x-amz-crc32 header"};
+    if (res.status / 100 == 2) co_return attempt_result{{}, http::failure_stage::none, res.status, {}, {}};
+    auto err = dynamodb::parse_error_response(res.status, res.body);
+    co_return attempt_result{err.code, http::failure_stage::none, res.status, std::move(err.aws_type),
+                             std::move(err.message)};
+}
 
-        std::array<http::header_field, 5> headers{{{"Content-Type", "application/x-amz-json-1.0"},
-                                                   {"X-Amz-Target", target},
-                                                   {"X-Amz-Date", auth.x_amz_date},
-                                                   {"Authorization", auth.authorization},
-                                                   {"X-Amz-Security-Token", auth.x_amz_security_token}}};
-        const std::size_t header_count = auth.x_amz_security_token.empty() ? 4 : 5;
-        const http::request req{"POST", std::span(headers.data(), header_count), body};
-
-        const http::exchange_result r = co_await pool.exchange(req, res, deadline);
-        if (r.ec) co_return attempt_result{r.ec, r.stage, 0, {}, {}};
-        if (!dynamodb::crc32_matches(res.header("x-amz-crc32"), res.body))
-            co_return attempt_result{client_errc::checksum_mismatch, http::failure_stage::none, res.status, {},
-                                     "response body does not match its x-amz-crc32 header"};
-        if (res.status / 100 == 2) co_return attempt_result{{}, http::failure_stage::none, res.status, {}, {}};
-        auto err = dynamodb::parse_error_response(res.status, res.body);
-        co_return attempt_result{err.code, http::failure_stage::none, res.status, std::move(err.aws_type),
-                                 std::move(err.message)};
-    }
-
-    // Static, with the owner as a parameter: the coroutine frame keeps the client's state alive.
-    static asio::awaitable<detail::outcome<response>> call(std::shared_ptr<impl> self, std::string operation,
-                                                           std::string body, diagnostics* diag) {
-        co_return co_await self->call_with_retries(std::move(operation), std::move(body), diag);
-    }
-
-    asio::awaitable<detail::outcome<response>> call_with_retries(std::string operation, std::string body,
-                                                                 diagnostics* diag) {
-        const auto call_deadline = clock::now() + options.call_timeout;
-        const std::string target = "DynamoDB_20120810." + operation;
-        asio::steady_timer backoff_timer(executor);
-        int quota_spent = 0;
-        for (unsigned attempts = 1;; ++attempts) {
-            http::response res;
-            const auto deadline = std::min(call_deadline, clock::now() + options.attempt_timeout);
-            attempt_result r = co_await attempt(target, body, res, deadline);
-            if (!r.ec) {
-                quota.on_success(quota_spent);
-                record(diag, {}, {}, r.status, attempts);
-                res.body.reserve(res.body.size() + json_padding);
-                co_return detail::outcome<response>{{}, response{std::move(res.body), attempts}};
-            }
-            const auto kind = dynamodb::classify_failure(r.ec, r.stage, r.status);
-            const std::string cause = r.aws_type.empty() ? (r.message.empty() ? r.ec.message() : r.message)
-                                                         : r.aws_type + ": " + r.message;
-            auto fail = [&](error_code ec, const std::string& why) {
-                record(diag, r.aws_type,
-                       operation + " failed after " + std::to_string(attempts) +
-                           (attempts == 1 ? " attempt: " : " attempts: ") + why,
-                       r.status, attempts);
-                return detail::outcome<response>{ec, {}};
-            };
-            if (kind == dynamodb::retry_kind::never || attempts >= options.retry.max_attempts)
-                co_return fail(r.ec, cause);
-            const int cost = kind == dynamodb::retry_kind::timeout ? dynamodb::retry_quota::timeout_retry_cost
-                                                                   : dynamodb::retry_quota::retry_cost;
-            if (!quota.try_spend(cost)) co_return fail(r.ec, cause + " (retry quota exhausted)");
-            quota_spent += cost;
-            const auto delay = dynamodb::backoff_delay(options.retry, attempts);
-            if (clock::now() + delay >= call_deadline) co_return fail(r.ec, cause + " (no time left to retry)");
-            backoff_timer.expires_after(delay);
-            auto [wait_ec] = co_await backoff_timer.async_wait(asio::as_tuple(asio::use_awaitable));
-            if (wait_ec) co_return fail(wait_ec, "cancelled while waiting to retry after " + cause);
+asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::string operation, std::string body,
+                                                                           diagnostics* diag) {
+    const auto call_deadline = clock::now() + options.call_timeout;
+    const std::string target = "DynamoDB_20120810." + operation;
+    asio::steady_timer backoff_timer(executor);
+    int quota_spent = 0;
+    for (unsigned attempts = 1;; ++attempts) {
+        http::response res;
+        const auto deadline = std::min(call_deadline, clock::now() + options.attempt_timeout);
+        attempt_result r = co_await attempt(target, body, res, deadline);
+        if (!r.ec) {
+            quota.on_success(quota_spent);
+            record(diag, {}, {}, r.status, attempts);
+            res.body.reserve(res.body.size() + json_padding);
+            co_return detail::outcome<response>{{}, response{std::move(res.body), attempts}};
         }
+        const auto kind = dynamodb::classify_failure(r.ec, r.stage, r.status);
+        const std::string cause = r.aws_type.empty() ? (r.message.empty() ? r.ec.message() : r.message)
+                                                     : r.aws_type + ": " + r.message;
+        auto fail = [&](error_code ec, const std::string& why) {
+            record(diag, r.aws_type,
+                   operation + " failed after " + std::to_string(attempts) +
+                       (attempts == 1 ? " attempt: " : " attempts: ") + why,
+                   r.status, attempts);
+            // A service error's body may hold more (the item that failed a condition).
+            if (r.aws_type.empty()) res.body.clear();
+            else res.body.reserve(res.body.size() + json_padding);
+            return detail::outcome<response>{ec, response{std::move(res.body), attempts}};
+        };
+        if (kind == dynamodb::retry_kind::never || attempts >= options.retry.max_attempts) co_return fail(r.ec, cause);
+        const int cost = kind == dynamodb::retry_kind::timeout ? dynamodb::retry_quota::timeout_retry_cost
+                                                               : dynamodb::retry_quota::retry_cost;
+        if (!quota.try_spend(cost)) co_return fail(r.ec, cause + " (retry quota exhausted)");
+        quota_spent += cost;
+        const auto delay = dynamodb::backoff_delay(options.retry, attempts);
+        if (clock::now() + delay >= call_deadline) co_return fail(r.ec, cause + " (no time left to retry)");
+        backoff_timer.expires_after(delay);
+        auto [wait_ec] = co_await backoff_timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (wait_ec) co_return fail(wait_ec, "cancelled while waiting to retry after " + cause);
     }
-};
+}
 
 client::client(asio::any_io_executor executor, client_options options)
     : impl_(std::make_shared<impl>(executor, std::move(options))) {}

@@ -1,0 +1,54 @@
+// The client's shared state and its call loop (signing, exchange, checks, retries), for the
+// generic call (client.cpp) and the typed operations (operations.cpp).
+#pragma once
+
+#include "../async/spawn_erased.hpp"
+#include "../http/connection_pool.hpp"
+#include "retry_policy.hpp"
+
+#include <ddbcache/client.hpp>
+
+#include <memory>
+#include <string>
+
+namespace ddbcache {
+
+struct client::impl : std::enable_shared_from_this<client::impl> {
+    impl(boost::asio::any_io_executor ex, client_options o);
+
+    boost::asio::any_io_executor executor;
+    client_options options;
+    std::string region;
+    std::string endpoint_url;
+    http::connection_pool pool;
+    sigv4::signer signer;
+    credentials creds;
+    dynamodb::retry_quota quota;
+
+    // One attempt's outcome: a transport error, or a response judged by status, checksum and type.
+    struct attempt_result {
+        error_code ec;
+        http::failure_stage stage = http::failure_stage::none;
+        unsigned status = 0;
+        std::string aws_type, message;
+    };
+
+    boost::asio::awaitable<attempt_result> attempt(const std::string& target, const std::string& body,
+                                                   http::response& res, http::clock::time_point deadline);
+
+    // Sends `body` until it succeeds, fails for good, or runs out of attempts, quota or time. On
+    // a service error the response still carries the error body (with simdjson's padding).
+    boost::asio::awaitable<detail::outcome<response>> call_with_retries(std::string operation, std::string body,
+                                                                        diagnostics* diag);
+
+    // Static, with the owner as a parameter: the coroutine frame keeps the client's state alive.
+    static boost::asio::awaitable<detail::outcome<response>> call(std::shared_ptr<impl> self, std::string operation,
+                                                                  std::string body, diagnostics* diag) {
+        co_return co_await self->call_with_retries(std::move(operation), std::move(body), diag);
+    }
+};
+
+// Fills `diag` (when given).
+void record(diagnostics* diag, std::string aws_type, std::string message, unsigned status, unsigned attempts);
+
+} // namespace ddbcache

@@ -1,0 +1,301 @@
+// Results of the typed operations, parsed with simdjson's on-demand API.
+#include "../codec/base64.hpp"
+#include "operations_json.hpp"
+
+#include <simdjson.h>
+
+namespace ddbcache::dynamodb {
+namespace {
+namespace od = simdjson::ondemand;
+
+// Any failure below ends as client_errc::bad_response; simdjson's codes stay internal.
+using status = bool; // true: parsed
+
+od::parser& thread_parser() {
+    thread_local od::parser parser;
+    return parser;
+}
+
+status read_string(od::value v, std::string& out) {
+    std::string_view s;
+    if (v.get_string().get(s)) return false;
+    out.assign(s);
+    return true;
+}
+
+status read_item(od::value v, item& out);
+
+// {"S": "..."}, {"N": "..."}, {"B": "<base64>"}, {"BOOL": b}, {"NULL": true}, {"L": [...]},
+// {"M": {...}}. Sets (SS, NS, BS) read as lists of their element type.
+status read_attribute(od::value v, attribute_value& out) {
+    od::object obj;
+    if (v.get_object().get(obj)) return false;
+    bool seen = false;
+    for (auto result : obj) {
+        od::field field;
+        std::string_view type;
+        if (seen || std::move(result).get(field) || field.unescaped_key().get(type)) return false;
+        seen = true;
+        od::value inner = field.value();
+        if (type == "S" || type == "N") {
+            std::string text;
+            if (!read_string(inner, text)) return false;
+            out = type == "S" ? attribute_value::S(std::move(text)) : attribute_value::N(std::move(text));
+        } else if (type == "B") {
+            std::string_view text;
+            std::string bytes;
+            if (inner.get_string().get(text) || !codec::decode_base64(text, bytes)) return false;
+            out = attribute_value::B(std::move(bytes));
+        } else if (type == "BOOL" || type == "NULL") {
+            bool b = false;
+            if (inner.get_bool().get(b)) return false;
+            out = type == "BOOL" ? attribute_value::BOOL(b) : attribute_value::NUL();
+        } else if (type == "M") {
+            item members;
+            if (!read_item(inner, members)) return false;
+            out = attribute_value::M(std::move(members));
+        } else if (type == "L" || type == "SS" || type == "NS" || type == "BS") {
+            od::array arr;
+            if (inner.get_array().get(arr)) return false;
+            attribute_value::list_type list;
+            for (auto element : arr) {
+                od::value e;
+                if (std::move(element).get(e)) return false;
+                attribute_value& slot = list.emplace_back();
+                if (type == "L") {
+                    if (!read_attribute(e, slot)) return false;
+                    continue;
+                }
+                std::string text;
+                if (!read_string(e, text)) return false;
+                if (type == "SS") slot = attribute_value::S(std::move(text));
+                else if (type == "NS") slot = attribute_value::N(std::move(text));
+                else if (std::string bytes; codec::decode_base64(text, bytes)) slot = attribute_value::B(std::move(bytes));
+                else return false;
+            }
+            out = attribute_value::L(std::move(list));
+        } else {
+            return false;
+        }
+    }
+    return seen;
+}
+
+status read_item(od::value v, item& out) {
+    od::object obj;
+    if (v.get_object().get(obj)) return false;
+    for (auto result : obj) {
+        od::field field;
+        std::string_view name;
+        if (std::move(result).get(field) || field.unescaped_key().get(name)) return false;
+        attribute_value value;
+        if (!read_attribute(field.value(), value)) return false;
+        out.set(std::string(name), std::move(value));
+    }
+    return true;
+}
+
+status read_items(od::value v, std::vector<item>& out) {
+    od::array arr;
+    if (v.get_array().get(arr)) return false;
+    for (auto element : arr) {
+        od::value e;
+        if (std::move(element).get(e) || !read_item(e, out.emplace_back())) return false;
+    }
+    return true;
+}
+
+// Calls on_member(name, value) for each member of the body's top-level object.
+template <class F>
+error_code read_members(std::string& body, F&& on_member) {
+    if (body.capacity() < body.size() + simdjson::SIMDJSON_PADDING)
+        body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+    od::document doc;
+    od::object obj;
+    if (thread_parser().iterate(body.data(), body.size(), body.capacity()).get(doc) || doc.get_object().get(obj))
+        return client_errc::bad_response;
+    for (auto result : obj) {
+        od::field field;
+        std::string_view name;
+        if (std::move(result).get(field) || field.unescaped_key().get(name) || !on_member(name, field.value()))
+            return client_errc::bad_response;
+    }
+    return {};
+}
+
+status read_names(od::value v, expression_names& out) {
+    od::object obj;
+    if (v.get_object().get(obj)) return false;
+    for (auto result : obj) {
+        od::field field;
+        std::string_view placeholder;
+        std::string name;
+        if (std::move(result).get(field) || field.unescaped_key().get(placeholder) || !read_string(field.value(), name))
+            return false;
+        out.emplace_back(std::string(placeholder), std::move(name));
+    }
+    return true;
+}
+
+status read_keys_and_attributes(od::value v, table_keys& out) {
+    od::object obj;
+    if (v.get_object().get(obj)) return false;
+    for (auto result : obj) {
+        od::field field;
+        std::string_view name;
+        if (std::move(result).get(field) || field.unescaped_key().get(name)) return false;
+        od::value inner = field.value();
+        bool ok = true;
+        if (name == "Keys") ok = read_items(inner, out.keys);
+        else if (name == "ProjectionExpression") ok = read_string(inner, out.projection);
+        else if (name == "ExpressionAttributeNames") ok = read_names(inner, out.names);
+        else if (name == "ConsistentRead") ok = !inner.get_bool().get(out.consistent_read);
+        if (!ok) return false;
+    }
+    return true;
+}
+
+// {"table": X, ...} with on_table(name, X) for each.
+template <class F>
+status read_per_table(od::value v, F&& on_table) {
+    od::object obj;
+    if (v.get_object().get(obj)) return false;
+    for (auto result : obj) {
+        od::field field;
+        std::string_view table;
+        if (std::move(result).get(field) || field.unescaped_key().get(table) || !on_table(std::string(table), field.value()))
+            return false;
+    }
+    return true;
+}
+
+status read_write_requests(od::value v, std::vector<write_request>& out) {
+    od::array arr;
+    if (v.get_array().get(arr)) return false;
+    for (auto element : arr) {
+        od::object request;
+        if (element.get_object().get(request)) return false;
+        for (auto result : request) {
+            od::field field;
+            std::string_view kind;
+            od::object body;
+            if (std::move(result).get(field) || field.unescaped_key().get(kind) || field.value().get_object().get(body))
+                return false;
+            write_request& w = out.emplace_back();
+            w.action = kind == "PutRequest" ? write_request::kind::put : write_request::kind::erase;
+            if (kind != "PutRequest" && kind != "DeleteRequest") return false;
+            for (auto member : body) {
+                od::field f;
+                if (std::move(member).get(f) || !read_item(f.value(), w.attributes)) return false;
+            }
+        }
+    }
+    return true;
+}
+
+status read_table_description(od::value v, table_description& out) {
+    od::object obj;
+    if (v.get_object().get(obj)) return false;
+    for (auto result : obj) {
+        od::field field;
+        std::string_view name;
+        if (std::move(result).get(field) || field.unescaped_key().get(name)) return false;
+        od::value inner = field.value();
+        bool ok = true;
+        if (name == "TableName") ok = read_string(inner, out.name);
+        else if (name == "TableStatus") ok = read_string(inner, out.status);
+        else if (name == "TableArn") ok = read_string(inner, out.arn);
+        else if (name == "ItemCount") ok = !inner.get_uint64().get(out.item_count);
+        else if (name == "TableSizeBytes") ok = !inner.get_uint64().get(out.size_bytes);
+        else if (name == "KeySchema") {
+            od::array arr;
+            if (inner.get_array().get(arr)) return false;
+            for (auto element : arr) {
+                std::string_view attribute, role;
+                od::object key;
+                if (element.get_object().get(key) || key["AttributeName"].get_string().get(attribute) ||
+                    key["KeyType"].get_string().get(role))
+                    return false;
+                (role == "HASH" ? out.hash_key : out.range_key).assign(attribute);
+            }
+        }
+        if (!ok) return false;
+    }
+    return true;
+}
+
+} // namespace
+
+error_code read_result(std::string& body, get_item_result& out) {
+    return read_members(body, [&](std::string_view name, od::value v) {
+        if (name != "Item") return true;
+        return read_item(v, out.found.emplace());
+    });
+}
+
+error_code read_result(std::string& body, write_item_result& out) {
+    return read_members(body, [&](std::string_view name, od::value v) {
+        if (name != "Attributes" && name != "Item") return true;
+        return read_item(v, out.attributes.emplace());
+    });
+}
+
+error_code read_result(std::string& body, batch_get_item_result& out) {
+    return read_members(body, [&](std::string_view name, od::value v) {
+        if (name == "Responses")
+            return read_per_table(v, [&](std::string table, od::value items) {
+                table_items& t = out.found.emplace_back();
+                t.table = std::move(table);
+                return read_items(items, t.items);
+            });
+        if (name == "UnprocessedKeys")
+            return read_per_table(v, [&](std::string table, od::value keys) {
+                table_keys& t = out.unprocessed.emplace_back();
+                t.table = std::move(table);
+                return read_keys_and_attributes(keys, t);
+            });
+        return true;
+    });
+}
+
+error_code read_result(std::string& body, batch_write_item_result& out) {
+    return read_members(body, [&](std::string_view name, od::value v) {
+        if (name != "UnprocessedItems") return true;
+        return read_per_table(v, [&](std::string table, od::value writes) {
+            table_writes& t = out.unprocessed.emplace_back();
+            t.table = std::move(table);
+            return read_write_requests(writes, t.writes);
+        });
+    });
+}
+
+error_code read_result(std::string& body, scan_result& out) {
+    return read_members(body, [&](std::string_view name, od::value v) {
+        if (name == "Items") return read_items(v, out.items);
+        if (name == "LastEvaluatedKey") return read_item(v, out.last_evaluated_key.emplace());
+        if (name == "ScannedCount") return !v.get_uint64().get(out.scanned_count);
+        return true;
+    });
+}
+
+error_code read_result(std::string& body, table_description& out) {
+    return read_members(body, [&](std::string_view name, od::value v) {
+        if (name != "Table" && name != "TableDescription") return true;
+        return read_table_description(v, out);
+    });
+}
+
+error_code read_result(std::string& body, time_to_live_result& out) {
+    return read_members(body, [&](std::string_view name, od::value v) {
+        if (name != "TimeToLiveSpecification") return true;
+        od::object spec;
+        std::string_view attribute;
+        if (v.get_object().get(spec) || spec["AttributeName"].get_string().get(attribute) ||
+            spec["Enabled"].get_bool().get(out.enabled))
+            return false;
+        out.attribute.assign(attribute);
+        return true;
+    });
+}
+
+} // namespace ddbcache::dynamodb
