@@ -200,10 +200,7 @@ TEST(ClientIntegrationStale, ConnectionClosedByTheServerWhileIdleIsReplacedTrans
     EXPECT_EQ(diag.attempts, 1u);      // replaced inside the pool, not retried by the client
 }
 
-INSTANTIATE_TEST_SUITE_P(LocalServers, ClientIntegration, testing::ValuesIn(server_names),
-                         [](const testing::TestParamInfo<std::string>& param) {
-                             return param.param == "dynalite" ? std::string("dynalite") : std::string("dynamodb_local");
-                         });
+INSTANTIATE_TEST_SUITE_P(LocalServers, ClientIntegration, testing::ValuesIn(server_names), server_param_name);
 
 } // namespace
 } // namespace ddbcache::test

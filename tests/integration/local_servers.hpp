@@ -16,6 +16,13 @@
 #include <string>
 #include <vector>
 
+// ASSERT_* for coroutines (gtest's return, which a coroutine cannot): CO_ASSERT(ok, << "why").
+#define CO_ASSERT(condition, ...)                                                                 \
+    if (!(condition)) {                                                                           \
+        ADD_FAILURE() << "assertion failed: " #condition " " __VA_ARGS__;                          \
+        co_return;                                                                                \
+    }
+
 namespace ddbcache::test {
 
 // Name -> endpoint URL, from the file named by DDBCACHE_TEST_SERVERS.
@@ -32,6 +39,14 @@ inline const std::map<std::string, std::string>& local_servers() {
 }
 
 inline const std::vector<std::string> server_names = {"dynamodb-local", "dynalite"};
+
+// A readable gtest parameter name for a server.
+inline std::string server_param_name(const testing::TestParamInfo<std::string>& param) {
+    std::string name = param.param;
+    for (char& c : name)
+        if (c == '-') c = '_';
+    return name;
+}
 
 // The endpoint of a server; fails the test (never skips it) when the fixture did not start it.
 inline std::string endpoint_of(const std::string& name) {
