@@ -59,6 +59,7 @@ struct connection_stats {
     std::size_t idle = 0;         // of which idle
     std::size_t waiting = 0;      // calls waiting for a connection
     std::size_t opened_total = 0; // connections opened since the client was created
+    std::size_t tls_resumed_total = 0; // of which resumed an earlier TLS session (no full handshake)
 };
 
 // A successful call's answer.

@@ -87,7 +87,7 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const std::s
     const http::request req{"POST", std::span(headers.data(), header_count), body};
 
     const http::exchange_result r = co_await pool.exchange(req, res, deadline);
-    if (r.ec) co_return attempt_result{r.ec, r.stage, 0, {}, {}};
+    if (r.ec) co_return attempt_result{r.ec, r.stage, 0, {}, r.detail ? r.ec.message() + ": " + r.detail : ""};
     if (!dynamodb::crc32_matches(res.header("x-amz-crc32"), res.body))
         co_return attempt_result{client_errc::checksum_mismatch, http::failure_stage::none, res.status, {},
                                  "response body does not match its x-amz-crc32 header"};
@@ -154,7 +154,7 @@ void client::close() { impl_->pool.close(); }
 
 connection_stats client::stats() const {
     const http::pool_stats s = impl_->pool.stats();
-    return {s.open, s.idle, s.waiting, s.opened_total};
+    return {s.open, s.idle, s.waiting, s.opened_total, s.tls_resumed_total};
 }
 
 void client::call_erased(std::string operation, std::string body, diagnostics* diag,

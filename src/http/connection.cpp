@@ -1,5 +1,7 @@
 #include "connection.hpp"
 
+#include "tls_context.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -42,7 +44,7 @@ void copy_headers(const beast::http::fields& fields, std::string& block) {
 
 struct connection::streams {
     asio::any_io_executor executor;
-    asio::ssl::context* tls_context;
+    tls_context* tls;
     std::optional<beast::tcp_stream> plain;
     std::optional<tls_stream> secure;
     beast::flat_buffer buffer;
@@ -55,37 +57,48 @@ struct connection::streams {
     }
 };
 
-connection::connection(asio::any_io_executor executor, asio::ssl::context* tls)
+connection::connection(asio::any_io_executor executor, tls_context* tls)
     : streams_(std::make_unique<streams>(streams{executor, tls, {}, {}, {}})) {
-    if (tls) streams_->secure.emplace(executor, *tls);
+    if (tls) streams_->secure.emplace(executor, tls->native());
     else streams_->plain.emplace(executor);
 }
 
-connection::~connection() = default;
+connection::~connection() {
+    // Without this, OpenSSL treats a connection closed without close_notify as a broken one and
+    // forbids resuming its session. Failures that do taint a session (fatal alerts) were already
+    // recorded by OpenSSL when they happened.
+    if (streams_->secure) SSL_set_shutdown(streams_->secure->native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+}
 
-asio::awaitable<error_code> connection::open(const endpoint& ep, clock::time_point deadline) {
+asio::awaitable<exchange_result> connection::open(const endpoint& ep, clock::time_point deadline) {
     streams& s = *streams_;
+    auto failed = [](error_code ec, const char* detail = nullptr) {
+        return exchange_result{ec, failure_stage::connect, detail};
+    };
     tcp::resolver resolver(s.executor);
     auto [resolve_ec, results] =
         co_await resolver.async_resolve(ep.host, std::to_string(ep.port), use_tuple);
-    if (resolve_ec) co_return resolve_ec;
+    if (resolve_ec) co_return failed(resolve_ec);
 
     s.tcp().expires_at(deadline);
     auto [connect_ec, connected] = co_await s.tcp().async_connect(results, use_tuple);
-    if (connect_ec) co_return connect_ec;
+    if (connect_ec) co_return failed(connect_ec);
     s.tcp().socket().set_option(tcp::no_delay(true));
 
     if (s.secure) {
-        // SNI, and a certificate that must name the host we asked for.
-        if (!SSL_set_tlsext_host_name(s.secure->native_handle(), ep.host.c_str()))
-            co_return client_errc::tls_failure;
-        s.secure->set_verify_callback(asio::ssl::host_name_verification(ep.host));
+        if (!s.tls->prepare(s.secure->native_handle(), ep.host)) co_return failed(client_errc::tls_failure);
         s.tcp().expires_at(deadline);
         auto [handshake_ec] =
             co_await s.secure->async_handshake(asio::ssl::stream_base::client, use_tuple);
-        if (handshake_ec) co_return classify_tls_error(handshake_ec);
+        if (handshake_ec)
+            co_return failed(classify_tls_error(handshake_ec),
+                             tls_context::verify_failure(s.secure->native_handle()));
     }
-    co_return error_code{};
+    co_return exchange_result{};
+}
+
+bool connection::resumed_tls_session() const noexcept {
+    return streams_->secure && SSL_session_reused(streams_->secure->native_handle()) == 1;
 }
 
 asio::awaitable<exchange_result> connection::exchange(std::string_view head, std::string_view body,

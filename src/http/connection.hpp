@@ -11,34 +11,37 @@
 #include <chrono>
 #include <memory>
 
-namespace boost::asio::ssl {
-class context;
-}
-
 namespace ddbcache::http {
 
 using clock = std::chrono::steady_clock;
 
+class tls_context;
+
 struct exchange_result {
     error_code ec;
     failure_stage stage = failure_stage::none;
+    const char* detail = nullptr; // static text that explains ec further (a certificate problem)
 };
 
 class connection {
 public:
     // `tls` is null for plain HTTP. It must outlive the connection.
-    connection(boost::asio::any_io_executor executor, boost::asio::ssl::context* tls);
+    connection(boost::asio::any_io_executor executor, tls_context* tls);
     ~connection();
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
 
     // Resolves, connects and (for TLS) handshakes with SNI and host-name verification.
-    boost::asio::awaitable<error_code> open(const endpoint& ep, clock::time_point deadline);
+    // Its failures have stage connect.
+    boost::asio::awaitable<exchange_result> open(const endpoint& ep, clock::time_point deadline);
 
     // Writes `head` then `body`, reads one response into `out` (body at most `body_limit` bytes).
     boost::asio::awaitable<exchange_result> exchange(std::string_view head, std::string_view body,
                                                      std::size_t body_limit, response& out,
                                                      clock::time_point deadline);
+
+    // True when the TLS handshake resumed an earlier session (false for plain HTTP).
+    bool resumed_tls_session() const noexcept;
 
     // True once an exchange completed cleanly and the server did not ask to close.
     bool reusable() const noexcept { return reusable_; }

@@ -8,7 +8,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -24,15 +23,6 @@ namespace {
 
 using acquire_signature = void(error_code, std::unique_ptr<connection>);
 using acquire_handler = asio::any_completion_handler<acquire_signature>;
-
-std::unique_ptr<asio::ssl::context> make_tls_context(const tls_options& options) {
-    auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-    ctx->set_verify_mode(asio::ssl::verify_peer);
-    if (options.ca_file.empty() && options.ca_dir.empty()) ctx->set_default_verify_paths();
-    if (!options.ca_file.empty()) ctx->load_verify_file(options.ca_file);
-    if (!options.ca_dir.empty()) ctx->add_verify_path(options.ca_dir);
-    return ctx;
-}
 
 void append_head(std::string& head, const endpoint& ep, const request& req) {
     head.clear();
@@ -66,13 +56,13 @@ struct waiter {
 struct connection_pool::state : std::enable_shared_from_this<state> {
     state(asio::any_io_executor ex, endpoint e, pool_options o)
         : executor(ex), strand(asio::make_strand(ex)), ep(std::move(e)), options(std::move(o)),
-          tls(ep.tls ? make_tls_context(options.tls) : nullptr), reaper(strand) {}
+          tls(ep.tls ? std::make_unique<tls_context>(options.tls) : nullptr), reaper(strand) {}
 
     asio::any_io_executor executor;
     asio::strand<asio::any_io_executor> strand;
     endpoint ep;
     pool_options options;
-    std::unique_ptr<asio::ssl::context> tls;
+    std::unique_ptr<tls_context> tls;
 
     // Touched only on the strand.
     std::vector<std::unique_ptr<connection>> idle; // back = most recently used
@@ -84,7 +74,8 @@ struct connection_pool::state : std::enable_shared_from_this<state> {
     asio::steady_timer reaper;
 
     // Mirrors for stats(), readable from any thread.
-    std::atomic<std::size_t> open_mirror{0}, idle_mirror{0}, waiting_mirror{0}, opened_total{0};
+    std::atomic<std::size_t> open_mirror{0}, idle_mirror{0}, waiting_mirror{0}, opened_total{0},
+        resumed_total{0};
 
     void publish() {
         open_mirror = open;
@@ -258,7 +249,7 @@ void connection_pool::close() {
 
 pool_stats connection_pool::stats() const {
     return {state_->open_mirror.load(), state_->idle_mirror.load(), state_->waiting_mirror.load(),
-            state_->opened_total.load()};
+            state_->opened_total.load(), state_->resumed_total.load()};
 }
 
 const endpoint& connection_pool::target() const noexcept { return state_->ep; }
@@ -276,8 +267,11 @@ asio::awaitable<exchange_result> connection_pool::exchange(const request& req, r
         place.hold(fresh ? std::make_unique<connection>(s->executor, s->tls.get()) : std::move(reused));
         if (fresh) {
             const auto connect_deadline = std::min(deadline, clock::now() + s->options.connect_timeout);
-            if (error_code ec = co_await place.conn->open(s->ep, connect_deadline))
-                co_return exchange_result{map_transport_error(ec), failure_stage::connect};
+            if (exchange_result opened = co_await place.conn->open(s->ep, connect_deadline); opened.ec) {
+                opened.ec = map_transport_error(opened.ec);
+                co_return opened;
+            }
+            if (place.conn->resumed_tls_session()) ++s->resumed_total;
         }
         exchange_result r =
             co_await place.conn->exchange(head, req.body, s->options.max_response_body, out, deadline);

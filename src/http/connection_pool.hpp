@@ -8,6 +8,7 @@
 #pragma once
 
 #include "connection.hpp"
+#include "tls_context.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -16,11 +17,6 @@
 #include <string>
 
 namespace ddbcache::http {
-
-struct tls_options {
-    std::string ca_file; // PEM bundle to trust instead of the system store
-    std::string ca_dir;  // hashed directory to trust instead of the system store
-};
 
 struct pool_options {
     std::size_t max_connections = 64;
@@ -36,6 +32,7 @@ struct pool_stats {
     std::size_t idle = 0;    // of which idle
     std::size_t waiting = 0; // callers waiting for a connection
     std::size_t opened_total = 0;
+    std::size_t tls_resumed_total = 0; // of which resumed an earlier TLS session
 };
 
 class connection_pool {
