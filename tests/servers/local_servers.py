@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Starts and stops the local DynamoDB servers the tests and examples talk to.
 
-  local_servers.py start STATE_DIR [--only NAME ...]   start, wait until each answers, write STATE_DIR/servers.txt
+  local_servers.py start STATE_DIR [--port P] [--only NAME ...]
+                                                       start, wait until each answers, write STATE_DIR/servers.txt
   local_servers.py stop STATE_DIR                      stop every server started into STATE_DIR (by process id)
 
-servers.txt has one line per server: "<name> <endpoint URL>". Servers listen on free loopback ports.
+servers.txt has one line per server: "<name> <endpoint URL>". Servers listen on free loopback ports,
+or on --port P when one server is started (to restart it where a client expects it).
 The servers themselves are installed by scripts/setup.sh under $DDBCACHE_CACHE_DIR (~/.cache/ddbcache).
 """
 import json
@@ -94,12 +96,12 @@ def stop(state_dir):
             pass
 
 
-def start(state_dir, names):
+def start(state_dir, names, fixed_port=None):
     os.makedirs(state_dir, exist_ok=True)
     stop(state_dir)  # a previous run that died leaves nothing behind
     pids, urls, procs = {}, {}, {}
     for name in names:
-        port = free_port()
+        port = fixed_port or free_port()
         argv, cwd = command_for(name, port)
         log = open(os.path.join(state_dir, f"{name}.log"), "w")
         procs[name] = subprocess.Popen(argv, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
@@ -128,8 +130,15 @@ def main(argv):
     if argv[1] == "stop":
         stop(state_dir)
         return
+    fixed_port = None
+    if "--port" in argv:  # for restarting one server where a client expects it
+        i = argv.index("--port")
+        fixed_port = int(argv[i + 1])
+        del argv[i:i + 2]
     names = argv[argv.index("--only") + 1:] if "--only" in argv else ["dynamodb-local", "dynalite"]
-    start(state_dir, names)
+    if fixed_port and len(names) != 1:
+        raise SystemExit("local_servers: --port needs exactly one server (--only NAME)")
+    start(state_dir, names, fixed_port)
 
 
 if __name__ == "__main__":
