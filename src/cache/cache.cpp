@@ -1,0 +1,526 @@
+// The cache operations, as coroutines over the typed DynamoDB client.
+#include "../async/spawn_erased.hpp"
+#include "cachelib_codec.hpp"
+#include "item_layout.hpp"
+
+#include <ddbcache/cache.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <charconv>
+#include <iostream>
+#include <random>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace ddbcache {
+namespace asio = boost::asio;
+namespace layout = cache_layout;
+using detail::outcome;
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+template <class T>
+outcome<T> failure(diagnostics* diag, error_code ec, std::string why) {
+    if (diag) {
+        diag->clear();
+        diag->message = std::move(why);
+    }
+    return {ec, {}};
+}
+
+std::chrono::milliseconds jitter_up_to(std::chrono::milliseconds cap) {
+    thread_local std::minstd_rand random{std::random_device{}()};
+    return std::chrono::milliseconds(std::uniform_int_distribution<long>(0, cap.count())(random));
+}
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+    asio::steady_timer timer(co_await asio::this_coro::executor, d);
+    co_await timer.async_wait(tuple_awaitable);
+}
+
+} // namespace
+
+struct cache::impl : std::enable_shared_from_this<cache::impl> {
+    impl(asio::any_io_executor ex, cache_options o) : options(std::move(o)), dynamodb(ex, options.client) {}
+
+    cache_options options;
+    client dynamodb;
+
+    // ---- keys, items and values ----
+
+    std::string full_key(const std::string& key) const { return options.key_prefix + key; }
+    item key_item(const std::string& full) const { return item{{options.key_field, attribute_value::S(full)}}; }
+
+    std::int64_t timeout_seconds(timeout_option t) const { return (t ? *t : options.default_timeout).count(); }
+
+    std::string encode(std::string_view v) const {
+        if (options.codec == value_codec::raw) return std::string(v);
+        std::string out;
+        cache_codec::encode_cachelib(v, out);
+        return out;
+    }
+
+    // The stored value of an item: nullopt for a stored None; unsupported_value for what the
+    // codec cannot read.
+    error_code decode(const item& it, std::optional<std::string>& out, std::string& why) const {
+        out.reset();
+        const attribute_value* response = it.find(layout::response_field);
+        const std::string* bytes = response ? response->if_B() : nullptr;
+        if (!bytes) {
+            why = "the item has no binary '" + std::string(layout::response_field) + "' attribute";
+            return client_errc::unsupported_value;
+        }
+        if (options.codec == value_codec::raw) {
+            out = *bytes;
+            return {};
+        }
+        cache_codec::decoded d = cache_codec::decode_cachelib(*bytes);
+        if (d.what == cache_codec::decoded::kind::unsupported) {
+            why = "the stored value is " + d.reason;
+            return client_errc::unsupported_value;
+        }
+        if (d.what == cache_codec::decoded::kind::value) out = std::move(d.text);
+        return {};
+    }
+
+    std::int64_t now_seconds() const { return layout::epoch_seconds(layout::wall_clock::now()); }
+
+    // ---- the table ----
+
+    // Creates the table (or waits for the one another caller is creating) and enables TTL.
+    asio::awaitable<error_code> create_table(diagnostics* diag) {
+        create_table_request create{options.table_name, {options.key_field, 'S'}, {}, {}};
+        auto [ec, table] = co_await dynamodb.async_create_table(create, diag, tuple_awaitable);
+        const bool created_here = !ec;
+        if (ec && ec != service_errc::resource_in_use) co_return ec;
+        describe_table_request describe{options.table_name};
+        for (int i = 0; table.status != "ACTIVE"; ++i) {
+            if (i == 600) co_return client_errc::timeout;
+            co_await sleep_for(std::chrono::milliseconds(i < 10 ? 20 : 100));
+            std::tie(ec, table) = co_await dynamodb.async_describe_table(describe, diag, tuple_awaitable);
+            if (ec) co_return ec;
+        }
+        if (created_here) {
+            update_time_to_live_request ttl{options.table_name, options.expiration_time_field, true};
+            diagnostics ttl_diag;
+            auto [ttl_ec, ttl_result] = co_await dynamodb.async_update_time_to_live(ttl, &ttl_diag, tuple_awaitable);
+            if (ttl_ec)
+                std::clog << "ddbcache: table '" << options.table_name << "' created without TTL ("
+                          << ttl_diag.message << ")\n";
+        }
+        co_return error_code{};
+    }
+
+    // Runs `operation`; when the table is missing and may be created, creates it and runs again.
+    template <class T, class Operation>
+    asio::awaitable<outcome<T>> with_table(Operation operation, diagnostics* diag) {
+        outcome<T> r = co_await operation();
+        if (r.ec != service_errc::resource_not_found || !options.create_table) co_return r;
+        if (error_code ec = co_await create_table(diag)) co_return outcome<T>{ec, {}};
+        co_return co_await operation();
+    }
+
+    // ---- single-key operations ----
+
+    asio::awaitable<outcome<item>> get_item(std::string full, bool only_expiration, diagnostics* diag) {
+        get_item_request get{options.table_name, key_item(full), {}, {}, options.consistent_reads};
+        if (only_expiration) {
+            get.projection = "#k, #e";
+            get.names = {{"#k", options.key_field}, {"#e", options.expiration_time_field}};
+        }
+        auto [ec, r] = co_await dynamodb.async_get_item(get, diag, tuple_awaitable);
+        if (ec || !r.found || layout::is_expired(options, *r.found, now_seconds())) co_return outcome<item>{ec, {}};
+        co_return outcome<item>{{}, std::move(*r.found)};
+    }
+
+    asio::awaitable<outcome<value>> get(std::string key, diagnostics* diag) {
+        const std::string full = full_key(key);
+        std::string why;
+        if (error_code ec = layout::check_key(full, why)) co_return failure<value>(diag, ec, why);
+        auto [ec, found] = co_await get_item(full, false, diag);
+        if (ec || found.empty()) co_return outcome<value>{ec, {}};
+        outcome<value> out;
+        if ((out.ec = decode(found, out.value, why))) co_return failure<value>(diag, out.ec, why);
+        co_return out;
+    }
+
+    asio::awaitable<outcome<bool>> has(std::string key, diagnostics* diag) {
+        const std::string full = full_key(key);
+        std::string why;
+        if (error_code ec = layout::check_key(full, why)) co_return failure<bool>(diag, ec, why);
+        auto [ec, found] = co_await get_item(full, true, diag);
+        co_return outcome<bool>{ec, !ec && !found.empty()};
+    }
+
+    // set, or add when `only_if_absent`: then an unexpired item makes it false.
+    asio::awaitable<outcome<bool>> put(std::string key, std::string v, timeout_option timeout, bool only_if_absent,
+                                       diagnostics* diag) {
+        const std::string full = full_key(key);
+        std::string why;
+        put_item_request put;
+        put.table = options.table_name;
+        const auto now = layout::wall_clock::now();
+        if (error_code ec = layout::check_key(full, why)) co_return failure<bool>(diag, ec, why);
+        if (error_code ec = layout::build_item(options, full, encode(v), timeout_seconds(timeout), now, put.attributes, why))
+            co_return failure<bool>(diag, ec, why);
+        if (only_if_absent) {
+            put.write.condition = "attribute_not_exists(#k) OR #e <= :now";
+            put.write.names = {{"#k", options.key_field}, {"#e", options.expiration_time_field}};
+            put.write.values.set(":now", attribute_value::N(layout::epoch_seconds(now)));
+        }
+        auto [ec, r] = co_await dynamodb.async_put_item(put, diag, tuple_awaitable);
+        if (only_if_absent && ec == service_errc::conditional_check_failed) co_return outcome<bool>{{}, false};
+        co_return outcome<bool>{ec, !ec};
+    }
+
+    asio::awaitable<outcome<bool>> erase(std::string key, diagnostics* diag) {
+        const std::string full = full_key(key);
+        std::string why;
+        if (error_code ec = layout::check_key(full, why)) co_return failure<bool>(diag, ec, why);
+        delete_item_request del{options.table_name, key_item(full), {}};
+        del.write.condition = "attribute_exists(#k)";
+        del.write.names = {{"#k", options.key_field}};
+        auto [ec, r] = co_await dynamodb.async_delete_item(del, diag, tuple_awaitable);
+        if (ec == service_errc::conditional_check_failed) co_return outcome<bool>{{}, false};
+        co_return outcome<bool>{ec, !ec};
+    }
+
+    // ---- counters ----
+
+    // Compare-and-swap on the stored bytes: atomic across coroutines, threads and processes, and
+    // stored as cachelib stores ints (digits in `response`), so Python reads an int.
+    asio::awaitable<outcome<std::int64_t>> inc(std::string key, std::int64_t delta, diagnostics* diag) {
+        const std::string full = full_key(key);
+        std::string why;
+        if (error_code ec = layout::check_key(full, why)) co_return failure<std::int64_t>(diag, ec, why);
+        std::optional<item> current;
+        bool fresh = false; // `current` came with the last failed condition
+        for (int round = 0; round < 2000; ++round) {
+            if (!fresh) {
+                auto [ec, found] = co_await get_item_consistent(full, diag);
+                if (ec) co_return outcome<std::int64_t>{ec, {}};
+                current = found.empty() ? std::nullopt : std::optional<item>(std::move(found));
+            }
+            std::int64_t base = 0;
+            if (current) {
+                if (error_code ec = integer_value(*current, base, why)) co_return failure<std::int64_t>(diag, ec, why);
+            }
+            std::int64_t next = 0;
+            if (__builtin_add_overflow(base, delta, &next))
+                co_return failure<std::int64_t>(diag, client_errc::unsupported_value,
+                                                "incrementing key '" + layout::printable_key(full) + "' overflows 64 bits");
+            put_item_request put;
+            put.table = options.table_name;
+            if (error_code ec = layout::build_item(options, full, cache_codec::encode_integer(next),
+                                                   options.default_timeout.count(), layout::wall_clock::now(),
+                                                   put.attributes, why))
+                co_return failure<std::int64_t>(diag, ec, why);
+            put.write.names = {{"#k", options.key_field}};
+            if (current) {
+                put.write.condition = "#r = :old";
+                put.write.names.emplace_back("#r", layout::response_field);
+                put.write.values.set(":old", *current->find(layout::response_field));
+            } else {
+                put.write.condition = "attribute_not_exists(#k) OR #e <= :now";
+                put.write.names.emplace_back("#e", options.expiration_time_field);
+                put.write.values.set(":now", attribute_value::N(now_seconds()));
+            }
+            put.write.return_item_on_condition_failure = true;
+            auto [ec, r] = co_await dynamodb.async_put_item(put, diag, tuple_awaitable);
+            if (!ec) co_return outcome<std::int64_t>{{}, next};
+            if (ec != service_errc::conditional_check_failed) co_return outcome<std::int64_t>{ec, {}};
+            // Lost the race: start again from what won it (or read it, on servers that do not
+            // return it), after a short random pause that spreads the contenders out.
+            fresh = r.attributes.has_value();
+            if (fresh) current = layout::is_expired(options, *r.attributes, now_seconds()) ? std::nullopt : r.attributes;
+            co_await sleep_for(jitter_up_to(std::chrono::milliseconds(1 << std::min(round, 6))));
+        }
+        co_return failure<std::int64_t>(diag, client_errc::timeout,
+                                        "incrementing key '" + layout::printable_key(full) + "' lost 2000 races in a row");
+    }
+
+    asio::awaitable<outcome<item>> get_item_consistent(std::string full, diagnostics* diag) {
+        get_item_request get{options.table_name, key_item(full), {}, {}, true};
+        auto [ec, r] = co_await dynamodb.async_get_item(get, diag, tuple_awaitable);
+        if (ec || !r.found || layout::is_expired(options, *r.found, now_seconds())) co_return outcome<item>{ec, {}};
+        co_return outcome<item>{{}, std::move(*r.found)};
+    }
+
+    error_code integer_value(const item& it, std::int64_t& out, std::string& why) const {
+        std::optional<std::string> text;
+        if (error_code ec = decode(it, text, why)) return ec;
+        if (!text) return {}; // a stored None counts as absent
+        auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), out);
+        if (ec != std::errc{} || ptr != text->data() + text->size() || !cache_codec::is_integer_text(*text)) {
+            why = "the value of key '" + layout::printable_key(*it.find(options.key_field)->if_S()) +
+                  "' is not an integer that fits 64 bits";
+            return client_errc::unsupported_value;
+        }
+        return {};
+    }
+
+    // ---- batches ----
+
+    template <class T>
+    static asio::awaitable<std::vector<outcome<T>>> all_of(std::vector<asio::awaitable<outcome<T>>> tasks) {
+        std::vector<outcome<T>> results;
+        if (tasks.empty()) co_return results;
+        auto ex = co_await asio::this_coro::executor;
+        using task_op = decltype(asio::co_spawn(ex, std::move(tasks.front()), asio::deferred));
+        std::vector<task_op> ops;
+        for (auto& t : tasks) ops.push_back(asio::co_spawn(ex, std::move(t), asio::deferred));
+        auto [order, exceptions, values] = co_await asio::experimental::make_parallel_group(std::move(ops))
+                                                .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+        for (auto& e : exceptions)
+            if (e) std::rethrow_exception(e);
+        co_return std::move(values);
+    }
+
+    // Backoff between rounds of unprocessed batch items: 25 ms doubling to 1 s, jittered.
+    static std::chrono::milliseconds batch_backoff(int round) {
+        return jitter_up_to(std::chrono::milliseconds(std::min(1000, 25 << std::min(round, 6))));
+    }
+    static constexpr int max_batch_rounds = 12;
+
+    asio::awaitable<outcome<std::vector<item>>> batch_get(std::vector<item> keys, diagnostics* diag) {
+        batch_get_item_request get{{{options.table_name, std::move(keys), {}, {}, options.consistent_reads}}};
+        std::vector<item> found;
+        for (int round = 0; !get.tables.empty(); ++round) {
+            if (round == max_batch_rounds)
+                co_return failure<std::vector<item>>(diag, client_errc::timeout,
+                                                     "BatchGetItem left keys unprocessed after " +
+                                                         std::to_string(max_batch_rounds) + " rounds");
+            if (round > 0) co_await sleep_for(batch_backoff(round));
+            auto [ec, r] = co_await dynamodb.async_batch_get_item(get, diag, tuple_awaitable);
+            if (ec) co_return outcome<std::vector<item>>{ec, {}};
+            for (table_items& t : r.found)
+                for (item& it : t.items) found.push_back(std::move(it));
+            get.tables = std::move(r.unprocessed);
+        }
+        co_return outcome<std::vector<item>>{{}, std::move(found)};
+    }
+
+    asio::awaitable<outcome<bool>> batch_write(std::vector<write_request> writes, diagnostics* diag) {
+        batch_write_item_request w{{{options.table_name, std::move(writes)}}};
+        for (int round = 0; !w.tables.empty(); ++round) {
+            if (round == max_batch_rounds)
+                co_return failure<bool>(diag, client_errc::timeout,
+                                        "BatchWriteItem left items unprocessed after " +
+                                            std::to_string(max_batch_rounds) + " rounds");
+            if (round > 0) co_await sleep_for(batch_backoff(round));
+            auto [ec, r] = co_await dynamodb.async_batch_write_item(w, diag, tuple_awaitable);
+            if (ec) co_return outcome<bool>{ec, false};
+            w.tables = std::move(r.unprocessed);
+        }
+        co_return outcome<bool>{{}, true};
+    }
+
+    // Full keys of `ks`, each checked; duplicates kept (callers dedupe as they need).
+    error_code full_keys(const keys& ks, std::vector<std::string>& out, std::string& why) const {
+        out.clear();
+        for (const std::string& k : ks) {
+            out.push_back(full_key(k));
+            if (error_code ec = layout::check_key(out.back(), why)) return ec;
+        }
+        return {};
+    }
+
+    static std::vector<std::string> unique_in_order(const std::vector<std::string>& all) {
+        std::unordered_set<std::string> seen;
+        std::vector<std::string> out;
+        for (const std::string& k : all)
+            if (seen.insert(k).second) out.push_back(k);
+        return out;
+    }
+
+    asio::awaitable<outcome<values>> get_many(keys ks, diagnostics* diag) {
+        std::vector<std::string> fulls;
+        std::string why;
+        if (error_code ec = full_keys(ks, fulls, why)) co_return failure<values>(diag, ec, why);
+        const std::vector<std::string> unique = unique_in_order(fulls);
+        std::vector<asio::awaitable<outcome<std::vector<item>>>> chunks;
+        for (std::size_t i = 0; i < unique.size(); i += 100) {
+            std::vector<item> chunk_keys;
+            for (std::size_t j = i; j < std::min(unique.size(), i + 100); ++j) chunk_keys.push_back(key_item(unique[j]));
+            chunks.push_back(batch_get(std::move(chunk_keys), diag));
+        }
+        std::unordered_map<std::string, value> by_key;
+        const std::int64_t now = now_seconds();
+        for (outcome<std::vector<item>>& chunk : co_await all_of(std::move(chunks))) {
+            if (chunk.ec) co_return outcome<values>{chunk.ec, {}};
+            for (const item& it : chunk.value) {
+                if (layout::is_expired(options, it, now)) continue;
+                value v;
+                if (error_code ec = decode(it, v, why)) co_return failure<values>(diag, ec, why);
+                by_key[*it.find(options.key_field)->if_S()] = std::move(v);
+            }
+        }
+        values out;
+        for (const std::string& full : fulls) {
+            auto found = by_key.find(full);
+            out.push_back(found == by_key.end() ? value{} : found->second);
+        }
+        co_return outcome<values>{{}, std::move(out)};
+    }
+
+    asio::awaitable<outcome<value_map>> get_dict(keys ks, diagnostics* diag) {
+        auto [ec, vs] = co_await get_many(ks, diag);
+        value_map out;
+        for (std::size_t i = 0; !ec && i < ks.size(); ++i) out[ks[i]] = std::move(vs[i]);
+        co_return outcome<value_map>{ec, std::move(out)};
+    }
+
+    asio::awaitable<outcome<keys>> set_many(mapping pairs, timeout_option timeout, diagnostics* diag) {
+        // Every item is built (and checked) before the first request: nothing is half-stored.
+        std::unordered_map<std::string, std::size_t> slot_of;
+        std::vector<write_request> writes;
+        keys stored;
+        const auto now = layout::wall_clock::now();
+        std::string why;
+        for (auto& [key, v] : pairs) {
+            const std::string full = full_key(key);
+            write_request w{write_request::kind::put, {}};
+            if (error_code ec = layout::check_key(full, why)) co_return failure<keys>(diag, ec, why);
+            if (error_code ec = layout::build_item(options, full, encode(v), timeout_seconds(timeout), now, w.attributes, why))
+                co_return failure<keys>(diag, ec, why);
+            auto [it, inserted] = slot_of.emplace(full, writes.size());
+            if (inserted) {
+                writes.push_back(std::move(w));
+                stored.push_back(key);
+            } else {
+                writes[it->second] = std::move(w); // the last value wins, as in a dict
+            }
+        }
+        std::vector<asio::awaitable<outcome<bool>>> chunks;
+        for (std::size_t i = 0; i < writes.size(); i += 25) {
+            std::vector<write_request> chunk(std::make_move_iterator(writes.begin() + static_cast<std::ptrdiff_t>(i)),
+                                             std::make_move_iterator(writes.begin() + static_cast<std::ptrdiff_t>(std::min(writes.size(), i + 25))));
+            chunks.push_back(batch_write(std::move(chunk), diag));
+        }
+        for (outcome<bool>& r : co_await all_of(std::move(chunks)))
+            if (r.ec) co_return outcome<keys>{r.ec, {}};
+        co_return outcome<keys>{{}, std::move(stored)};
+    }
+
+    // Conditional deletes, 64 at a time: exact about which keys existed.
+    asio::awaitable<outcome<keys>> erase_many(keys ks, diagnostics* diag) {
+        std::vector<std::string> fulls;
+        std::string why;
+        if (error_code ec = full_keys(ks, fulls, why)) co_return failure<keys>(diag, ec, why);
+        std::unordered_set<std::string> seen;
+        keys unique_keys;
+        for (const std::string& k : ks)
+            if (seen.insert(k).second) unique_keys.push_back(k);
+        keys deleted;
+        for (std::size_t i = 0; i < unique_keys.size(); i += 64) {
+            std::vector<asio::awaitable<outcome<bool>>> window;
+            const std::size_t end = std::min(unique_keys.size(), i + 64);
+            for (std::size_t j = i; j < end; ++j) window.push_back(erase(unique_keys[j], diag));
+            std::vector<outcome<bool>> results = co_await all_of(std::move(window));
+            for (std::size_t j = i; j < end; ++j) {
+                if (results[j - i].ec) co_return outcome<keys>{results[j - i].ec, {}};
+                if (results[j - i].value) deleted.push_back(unique_keys[j]);
+            }
+        }
+        co_return outcome<keys>{{}, std::move(deleted)};
+    }
+
+    asio::awaitable<outcome<bool>> clear_segment(unsigned segment, unsigned segments, diagnostics* diag) {
+        scan_request scan{options.table_name};
+        scan.projection = "#k";
+        scan.names = {{"#k", options.key_field}};
+        if (!options.key_prefix.empty()) {
+            scan.filter = "begins_with(#k, :prefix)";
+            scan.values.set(":prefix", attribute_value::S(options.key_prefix));
+        }
+        scan.segment = segment;
+        scan.total_segments = segments;
+        do {
+            auto [ec, page] = co_await dynamodb.async_scan(scan, diag, tuple_awaitable);
+            if (ec) co_return outcome<bool>{ec, false};
+            for (std::size_t i = 0; i < page.items.size(); i += 25) {
+                std::vector<write_request> deletes;
+                for (std::size_t j = i; j < std::min(page.items.size(), i + 25); ++j)
+                    deletes.push_back({write_request::kind::erase, std::move(page.items[j])});
+                auto [write_ec, ok] = co_await batch_write(std::move(deletes), diag);
+                if (write_ec) co_return outcome<bool>{write_ec, false};
+            }
+            scan.exclusive_start_key = std::move(page.last_evaluated_key);
+        } while (scan.exclusive_start_key);
+        co_return outcome<bool>{{}, true};
+    }
+
+    asio::awaitable<outcome<bool>> clear(diagnostics* diag) {
+        const unsigned segments = std::max(1u, options.clear_segments);
+        std::vector<asio::awaitable<outcome<bool>>> tasks;
+        for (unsigned s = 0; s < segments; ++s) tasks.push_back(clear_segment(s, segments, diag));
+        for (outcome<bool>& r : co_await all_of(std::move(tasks)))
+            if (r.ec) co_return r;
+        co_return outcome<bool>{{}, true};
+    }
+
+    // ---- dispatch ----
+
+    template <class T>
+    static asio::awaitable<outcome<T>> run(std::shared_ptr<impl> self, cache::op o, diagnostics* diag);
+};
+
+template <class T>
+asio::awaitable<outcome<T>> cache::impl::run(std::shared_ptr<impl> self, cache::op o, diagnostics* diag) {
+    using kind = cache::op_kind;
+    impl& c = *self; // `self` in this frame keeps the cache's state alive
+    auto operation = [&c, &o, diag]() -> asio::awaitable<outcome<T>> {
+        if constexpr (std::is_same_v<T, value>) {
+            co_return co_await c.get(o.key, diag);
+        } else if constexpr (std::is_same_v<T, bool>) {
+            switch (o.kind) {
+            case kind::set: co_return co_await c.put(o.key, o.value, o.timeout, false, diag);
+            case kind::add: co_return co_await c.put(o.key, o.value, o.timeout, true, diag);
+            case kind::erase: co_return co_await c.erase(o.key, diag);
+            case kind::has: co_return co_await c.has(o.key, diag);
+            default: co_return co_await c.clear(diag);
+            }
+        } else if constexpr (std::is_same_v<T, values>) {
+            co_return co_await c.get_many(o.many_keys, diag);
+        } else if constexpr (std::is_same_v<T, value_map>) {
+            co_return co_await c.get_dict(o.many_keys, diag);
+        } else if constexpr (std::is_same_v<T, keys>) {
+            if (o.kind == kind::set_many) co_return co_await c.set_many(o.pairs, o.timeout, diag);
+            co_return co_await c.erase_many(o.many_keys, diag);
+        } else {
+            co_return co_await c.inc(o.key, o.delta, diag);
+        }
+    };
+    co_return co_await c.with_table<T>(operation, diag);
+}
+
+cache::cache(asio::any_io_executor executor, cache_options options)
+    : impl_(std::make_shared<impl>(executor, std::move(options))) {}
+cache::~cache() = default;
+cache::cache(cache&&) noexcept = default;
+cache& cache::operator=(cache&&) noexcept = default;
+
+const cache_options& cache::options() const noexcept { return impl_->options; }
+client& cache::dynamodb() noexcept { return impl_->dynamodb; }
+
+#define DDBCACHE_CACHE_START(T)                                                                     \
+    void cache::start(op o, diagnostics* diag, handler_for<T> handler) {                           \
+        detail::spawn_erased<T>(impl_->dynamodb.get_executor(), impl::run<T>(impl_, std::move(o), diag), \
+                                std::move(handler));                                               \
+    }
+DDBCACHE_CACHE_START(cache::value)
+DDBCACHE_CACHE_START(bool)
+DDBCACHE_CACHE_START(cache::values)
+DDBCACHE_CACHE_START(cache::value_map)
+DDBCACHE_CACHE_START(cache::keys)
+DDBCACHE_CACHE_START(std::int64_t)
+#undef DDBCACHE_CACHE_START
+
+} // namespace ddbcache

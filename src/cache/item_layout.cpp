@@ -1,0 +1,101 @@
+#include "item_layout.hpp"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <cstdio>
+#include <ctime>
+
+namespace ddbcache::cache_layout {
+
+std::string iso8601(wall_clock::time_point t) {
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+    const std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
+    const long fraction = static_cast<long>(micros % 1'000'000);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[48];
+    int n = std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d", utc.tm_year + 1900, utc.tm_mon + 1,
+                          utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+    if (fraction != 0) n += std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), ".%06ld", fraction);
+    return std::string(text, static_cast<std::size_t>(n)) + "+00:00";
+}
+
+std::int64_t epoch_seconds(wall_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+std::string printable_key(std::string_view key) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : key.substr(0, 100)) {
+        if (c >= 0x20 && c < 0x7f && c != '\\') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out += "\\x";
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 0xf]);
+        }
+    }
+    if (key.size() > 100) out += "...";
+    return out;
+}
+
+error_code check_key(const std::string& full_key, std::string& why) {
+    if (full_key.empty()) {
+        why = "the key is empty";
+        return client_errc::invalid_key;
+    }
+    if (full_key.size() > max_key_bytes) {
+        why = "key '" + printable_key(full_key) + "' is " + std::to_string(full_key.size()) +
+              " bytes with its prefix; DynamoDB allows " + std::to_string(max_key_bytes);
+        return client_errc::invalid_key;
+    }
+    if (!simdjson::validate_utf8(full_key.data(), full_key.size())) {
+        why = "key '" + printable_key(full_key) + "' is not valid UTF-8";
+        return client_errc::invalid_utf8;
+    }
+    return {};
+}
+
+std::size_t item_size(const item& it) {
+    std::size_t size = 0;
+    for (const auto& [name, value] : it) {
+        size += name.size();
+        if (const std::string* s = value.if_S()) size += s->size();
+        else if (const std::string* b = value.if_B()) size += b->size();
+        else if (const std::string* n = value.if_N()) size += n->size() / 2 + 2;
+        else size += 1;
+    }
+    return size;
+}
+
+error_code build_item(const cache_options& o, const std::string& full_key, std::string encoded_value,
+                      std::int64_t timeout_seconds, wall_clock::time_point now, item& out, std::string& why) {
+    out = item{};
+    out.set(o.key_field, attribute_value::S(full_key));
+    out.set(created_at_field, attribute_value::S(iso8601(now)));
+    out.set(response_field, attribute_value::B(std::move(encoded_value)));
+    if (timeout_seconds > 0)
+        out.set(o.expiration_time_field, attribute_value::N(epoch_seconds(now) + timeout_seconds));
+    if (const std::size_t size = item_size(out); size > max_item_bytes) {
+        why = "the item for key '" + printable_key(full_key) + "' would be " + std::to_string(size) + " bytes, " +
+              std::to_string(size - max_item_bytes) + " over DynamoDB's limit of " + std::to_string(max_item_bytes);
+        return client_errc::item_too_large;
+    }
+    return {};
+}
+
+bool is_expired(const cache_options& o, const item& it, std::int64_t now_seconds) {
+    const attribute_value* expiration = it.find(o.expiration_time_field);
+    if (!expiration || !expiration->if_N()) return false;
+    const std::string& digits = *expiration->if_N();
+    // DynamoDB numbers may carry a fraction ("1700000000.5"): compare the integer part.
+    std::int64_t seconds = 0;
+    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seconds);
+    if (ec != std::errc{}) return false;
+    const bool has_fraction = ptr != digits.data() + digits.size() && *ptr == '.';
+    return seconds < now_seconds || (seconds == now_seconds && !has_fraction);
+}
+
+} // namespace ddbcache::cache_layout

@@ -1,0 +1,45 @@
+// cachelib's item layout: key_field (S) = prefix + key, created_at (S, ISO-8601 UTC), response
+// (B) = the encoded value, expiration_time (N, epoch seconds) only for a timeout > 0. Pure
+// functions of the options and the clock, so they are unit-tested without a server.
+#pragma once
+
+#include <ddbcache/attribute_value.hpp>
+#include <ddbcache/cache.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace ddbcache::cache_layout {
+
+inline constexpr const char* created_at_field = "created_at";
+inline constexpr const char* response_field = "response";
+inline constexpr std::size_t max_key_bytes = 2048;   // DynamoDB's limit for a hash key
+inline constexpr std::size_t max_item_bytes = 409600; // DynamoDB's 400 KB item limit
+
+using wall_clock = std::chrono::system_clock;
+
+// Python's datetime.isoformat() of an aware UTC time: 2026-11-25T10:11:12.123456+00:00 (the
+// fraction is left out when it is zero, as Python does).
+std::string iso8601(wall_clock::time_point t);
+
+// Epoch seconds, truncated as cachelib's int(datetime.timestamp()).
+std::int64_t epoch_seconds(wall_clock::time_point t);
+
+// Checks a full (prefixed) key: non-empty, valid UTF-8, at most 2048 bytes. Sets `why`.
+error_code check_key(const std::string& full_key, std::string& why);
+
+// The item to put. Fails with item_too_large (saying by how much) over 400 KB.
+error_code build_item(const cache_options& o, const std::string& full_key, std::string encoded_value,
+                      std::int64_t timeout_seconds, wall_clock::time_point now, item& out, std::string& why);
+
+// DynamoDB's size of an item: attribute names and values (numbers approximated from above).
+std::size_t item_size(const item& it);
+
+// True when the item has an expiration time at or before `now` (cachelib's rule).
+bool is_expired(const cache_options& o, const item& it, std::int64_t now_seconds);
+
+// A key for messages: printable ASCII kept, the rest as \xNN, cut after 100 bytes.
+std::string printable_key(std::string_view key);
+
+} // namespace ddbcache::cache_layout
