@@ -56,6 +56,15 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
     // ---- keys, items and values ----
 
     std::string full_key(const std::string& key) const { return options.key_prefix + key; }
+
+    // Checks a caller's key (empty is refused even with a prefix) and its prefixed form.
+    static error_code check_key(const std::string& key, const std::string& full, std::string& why) {
+        if (key.empty()) {
+            why = "the key is empty";
+            return client_errc::invalid_key;
+        }
+        return layout::check_key(full, why);
+    }
     item key_item(const std::string& full) const { return item{{options.key_field, attribute_value::S(full)}}; }
 
     std::int64_t timeout_seconds(timeout_option t) const { return (t ? *t : options.default_timeout).count(); }
@@ -143,7 +152,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
     asio::awaitable<outcome<value>> get(std::string key, diagnostics* diag) {
         const std::string full = full_key(key);
         std::string why;
-        if (error_code ec = layout::check_key(full, why)) co_return failure<value>(diag, ec, why);
+        if (error_code ec = check_key(key, full, why)) co_return failure<value>(diag, ec, why);
         auto [ec, found] = co_await get_item(full, false, diag);
         if (ec || found.empty()) co_return outcome<value>{ec, {}};
         outcome<value> out;
@@ -154,7 +163,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
     asio::awaitable<outcome<bool>> has(std::string key, diagnostics* diag) {
         const std::string full = full_key(key);
         std::string why;
-        if (error_code ec = layout::check_key(full, why)) co_return failure<bool>(diag, ec, why);
+        if (error_code ec = check_key(key, full, why)) co_return failure<bool>(diag, ec, why);
         auto [ec, found] = co_await get_item(full, true, diag);
         co_return outcome<bool>{ec, !ec && !found.empty()};
     }
@@ -167,7 +176,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         put_item_request put;
         put.table = options.table_name;
         const auto now = layout::wall_clock::now();
-        if (error_code ec = layout::check_key(full, why)) co_return failure<bool>(diag, ec, why);
+        if (error_code ec = check_key(key, full, why)) co_return failure<bool>(diag, ec, why);
         if (error_code ec = layout::build_item(options, full, encode(v), timeout_seconds(timeout), now, put.attributes, why))
             co_return failure<bool>(diag, ec, why);
         if (only_if_absent) {
@@ -183,7 +192,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
     asio::awaitable<outcome<bool>> erase(std::string key, diagnostics* diag) {
         const std::string full = full_key(key);
         std::string why;
-        if (error_code ec = layout::check_key(full, why)) co_return failure<bool>(diag, ec, why);
+        if (error_code ec = check_key(key, full, why)) co_return failure<bool>(diag, ec, why);
         delete_item_request del{options.table_name, key_item(full), {}};
         del.write.condition = "attribute_exists(#k)";
         del.write.names = {{"#k", options.key_field}};
@@ -199,7 +208,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
     asio::awaitable<outcome<std::int64_t>> inc(std::string key, std::int64_t delta, diagnostics* diag) {
         const std::string full = full_key(key);
         std::string why;
-        if (error_code ec = layout::check_key(full, why)) co_return failure<std::int64_t>(diag, ec, why);
+        if (error_code ec = check_key(key, full, why)) co_return failure<std::int64_t>(diag, ec, why);
         std::optional<item> current;
         bool fresh = false; // `current` came with the last failed condition
         for (int round = 0; round < 2000; ++round) {
@@ -222,14 +231,13 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
                                                    options.default_timeout.count(), layout::wall_clock::now(),
                                                    put.attributes, why))
                 co_return failure<std::int64_t>(diag, ec, why);
-            put.write.names = {{"#k", options.key_field}};
             if (current) {
                 put.write.condition = "#r = :old";
-                put.write.names.emplace_back("#r", layout::response_field);
+                put.write.names = {{"#r", layout::response_field}};
                 put.write.values.set(":old", *current->find(layout::response_field));
             } else {
                 put.write.condition = "attribute_not_exists(#k) OR #e <= :now";
-                put.write.names.emplace_back("#e", options.expiration_time_field);
+                put.write.names = {{"#k", options.key_field}, {"#e", options.expiration_time_field}};
                 put.write.values.set(":now", attribute_value::N(now_seconds()));
             }
             put.write.return_item_on_condition_failure = true;
@@ -327,7 +335,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         out.clear();
         for (const std::string& k : ks) {
             out.push_back(full_key(k));
-            if (error_code ec = layout::check_key(out.back(), why)) return ec;
+            if (error_code ec = check_key(k, out.back(), why)) return ec;
         }
         return {};
     }
@@ -387,7 +395,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         for (auto& [key, v] : pairs) {
             const std::string full = full_key(key);
             write_request w{write_request::kind::put, {}};
-            if (error_code ec = layout::check_key(full, why)) co_return failure<keys>(diag, ec, why);
+            if (error_code ec = check_key(key, full, why)) co_return failure<keys>(diag, ec, why);
             if (error_code ec = layout::build_item(options, full, encode(v), timeout_seconds(timeout), now, w.attributes, why))
                 co_return failure<keys>(diag, ec, why);
             auto [it, inserted] = slot_of.emplace(full, writes.size());

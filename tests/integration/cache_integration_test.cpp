@@ -1,0 +1,302 @@
+// ddbcache::cache against both local servers: cachelib's semantics, batches, counters, clear,
+// bad input, and table creation.
+#include "local_servers.hpp"
+
+#include <ddbcache/cache.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <set>
+
+namespace ddbcache::test {
+namespace {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+class Cache : public testing::TestWithParam<std::string> {
+protected:
+    cache_options options(const std::string& table, const std::string& prefix = "") const {
+        cache_options o;
+        o.table_name = table;
+        o.key_prefix = prefix;
+        o.client = local_client_options(GetParam());
+        return o;
+    }
+    // Runs body(cache) on a fresh table (created by the cache's first operation).
+    template <class Body>
+    void with_cache(Body body, const std::string& prefix = "", int threads = 1) {
+        const std::string table = unique_table_name("cache");
+        run_on_io(
+            [&]() -> asio::awaitable<void> {
+                cache c(co_await asio::this_coro::executor, options(table, prefix));
+                co_await body(c);
+            }(),
+            threads);
+    }
+};
+
+TEST_P(Cache, SetGetHasEraseFollowCachelib) {
+    with_cache([](cache& c) -> asio::awaitable<void> {
+        auto [miss_ec, miss] = co_await c.async_get("k", tuple_awaitable); // creates the table
+        CO_ASSERT(!miss_ec, << miss_ec.message())
+        EXPECT_FALSE(miss);
+        auto [set_ec, stored] = co_await c.async_set("k", std::string("v\0\xff", 3), tuple_awaitable);
+        EXPECT_FALSE(set_ec) << set_ec.message();
+        EXPECT_TRUE(stored);
+        EXPECT_EQ(co_await c.async_get("k", asio::use_awaitable), std::string("v\0\xff", 3));
+        EXPECT_TRUE(co_await c.async_has("k", asio::use_awaitable));
+        EXPECT_TRUE(co_await c.async_set("k", "overwritten", asio::use_awaitable));
+        EXPECT_EQ(co_await c.async_get("k", asio::use_awaitable), "overwritten");
+        EXPECT_TRUE(co_await c.async_erase("k", asio::use_awaitable));
+        EXPECT_FALSE(co_await c.async_erase("k", asio::use_awaitable)); // no longer there
+        EXPECT_FALSE(co_await c.async_has("k", asio::use_awaitable));
+        EXPECT_FALSE(co_await c.async_get("k", asio::use_awaitable));
+        EXPECT_TRUE(co_await c.async_set("empty", "", asio::use_awaitable));
+        EXPECT_EQ(co_await c.async_get("empty", asio::use_awaitable), "");
+    });
+}
+
+TEST_P(Cache, AddStoresOnlyWhenAbsentOrExpired) {
+    with_cache([](cache& c) -> asio::awaitable<void> {
+        EXPECT_TRUE(co_await c.async_add("k", "first", asio::use_awaitable));
+        EXPECT_FALSE(co_await c.async_add("k", "second", asio::use_awaitable));
+        EXPECT_EQ(co_await c.async_get("k", asio::use_awaitable), "first");
+        EXPECT_TRUE(co_await c.async_set("short", "lived", 1s, asio::use_awaitable));
+        EXPECT_TRUE(co_await c.async_has("short", asio::use_awaitable));
+        asio::steady_timer pause(co_await asio::this_coro::executor, 2100ms);
+        co_await pause.async_wait(asio::use_awaitable);
+        // Expired but not yet deleted by DynamoDB's TTL: absent to every read, replaceable by add.
+        EXPECT_FALSE(co_await c.async_get("short", asio::use_awaitable));
+        EXPECT_FALSE(co_await c.async_has("short", asio::use_awaitable));
+        EXPECT_TRUE(co_await c.async_add("short", "again", asio::use_awaitable));
+        EXPECT_EQ(co_await c.async_get("short", asio::use_awaitable), "again");
+    });
+}
+
+TEST_P(Cache, ZeroTimeoutStoresNoExpirationTime) {
+    const std::string table = unique_table_name("cache");
+    run_on_io([&]() -> asio::awaitable<void> {
+        cache c(co_await asio::this_coro::executor, options(table));
+        EXPECT_TRUE(co_await c.async_set("forever", "v", 0s, asio::use_awaitable));
+        EXPECT_TRUE(co_await c.async_set("default", "v", asio::use_awaitable));
+        get_item_request forever{table, item{{"cache_key", attribute_value::S("forever")}}, "", {}, true};
+        get_item_request with_default = forever;
+        with_default.key = item{{"cache_key", attribute_value::S("default")}};
+        auto [ec1, r1] = co_await c.dynamodb().async_get_item(forever, nullptr, tuple_awaitable);
+        auto [ec2, r2] = co_await c.dynamodb().async_get_item(with_default, nullptr, tuple_awaitable);
+        CO_ASSERT(r1.found && r2.found)
+        EXPECT_EQ(r1.found->find("expiration_time"), nullptr);
+        const std::int64_t expires = std::stoll(*r2.found->find("expiration_time")->if_N());
+        const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch()).count();
+        EXPECT_NEAR(static_cast<double>(expires - now), 300.0, 5.0);
+        EXPECT_NE(r2.found->find("created_at"), nullptr);
+    });
+}
+
+TEST_P(Cache, GetManyKeepsOrderAndDuplicatesAcrossBatches) {
+    with_cache([](cache& c) -> asio::awaitable<void> {
+        cache::mapping pairs;
+        for (int i = 0; i < 230; ++i) pairs.emplace_back("k" + std::to_string(i), "v" + std::to_string(i));
+        pairs.emplace_back("k0", "last wins");
+        auto [set_ec, stored] = co_await c.async_set_many(pairs, tuple_awaitable);
+        CO_ASSERT(!set_ec, << set_ec.message())
+        EXPECT_EQ(stored.size(), 230u);
+        cache::keys ks;
+        for (int i = 229; i >= 0; --i) ks.push_back("k" + std::to_string(i));
+        ks.push_back("missing");
+        ks.push_back("k5");
+        auto [ec, vs] = co_await c.async_get_many(ks, tuple_awaitable);
+        CO_ASSERT(!ec, << ec.message())
+        CO_ASSERT(vs.size() == ks.size())
+        EXPECT_EQ(vs[0], "v229");
+        EXPECT_EQ(vs[229], "last wins");
+        EXPECT_FALSE(vs[230]);
+        EXPECT_EQ(vs[231], "v5");
+        const cache::keys some{"k1", "missing"}; // (not braced inside co_await: GCC 12 bug)
+        auto dict = co_await c.async_get_dict(some, asio::use_awaitable);
+        EXPECT_EQ(dict["k1"], "v1");
+        EXPECT_EQ(dict.count("missing"), 1u);
+        EXPECT_FALSE(dict["missing"]);
+    });
+}
+
+TEST_P(Cache, EraseManyReportsExactlyTheKeysThatExisted) {
+    with_cache([](cache& c) -> asio::awaitable<void> {
+        cache::mapping pairs;
+        for (int i = 0; i < 100; i += 2) pairs.emplace_back("e" + std::to_string(i), "v");
+        co_await c.async_set_many(pairs, asio::use_awaitable);
+        cache::keys ks;
+        for (int i = 0; i < 100; ++i) ks.push_back("e" + std::to_string(i));
+        ks.push_back("e0"); // duplicate
+        auto deleted = co_await c.async_erase_many(ks, asio::use_awaitable);
+        std::set<std::string> expected;
+        for (auto& [k, v] : pairs) expected.insert(k);
+        EXPECT_EQ(std::set<std::string>(deleted.begin(), deleted.end()), expected);
+        EXPECT_EQ(deleted.size(), expected.size());
+        EXPECT_TRUE((co_await c.async_erase_many(ks, asio::use_awaitable)).empty());
+    });
+}
+
+TEST_P(Cache, IncAndDecAreAtomicAcrossCoroutinesOnTwoThreads) {
+    with_cache(
+        [](cache& c) -> asio::awaitable<void> {
+            EXPECT_EQ(co_await c.async_inc("n", asio::use_awaitable), 1);
+            EXPECT_EQ(co_await c.async_inc("n", 5, asio::use_awaitable), 6);
+            EXPECT_EQ(co_await c.async_dec("n", 2, asio::use_awaitable), 4);
+            EXPECT_EQ(co_await c.async_dec("m", asio::use_awaitable), -1);
+            EXPECT_EQ(co_await c.async_get("n", asio::use_awaitable), "4"); // digits, as cachelib stores ints
+            auto ex = co_await asio::this_coro::executor;
+            std::atomic<int> done{0};
+            for (int i = 0; i < 20; ++i)
+                asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
+                    for (int j = 0; j < 10; ++j) {
+                        auto [ec, v] = co_await c.async_inc("shared", tuple_awaitable);
+                        EXPECT_FALSE(ec) << ec.message();
+                    }
+                    ++done;
+                }, asio::detached);
+            asio::steady_timer wait(ex);
+            while (done < 20) {
+                wait.expires_after(10ms);
+                co_await wait.async_wait(asio::use_awaitable);
+            }
+            EXPECT_EQ(co_await c.async_get("shared", asio::use_awaitable), "200");
+        },
+        "", 2);
+}
+
+TEST_P(Cache, IncOfANonIntegerFailsAndLeavesItUnchanged) {
+    with_cache([](cache& c) -> asio::awaitable<void> {
+        co_await c.async_set("text", "abc", asio::use_awaitable);
+        diagnostics diag;
+        auto [ec, v] = co_await c.async_inc("text", 1, diag, tuple_awaitable);
+        EXPECT_EQ(ec, client_errc::unsupported_value);
+        EXPECT_NE(diag.message.find("not an integer"), std::string::npos) << diag.message;
+        EXPECT_EQ(co_await c.async_get("text", asio::use_awaitable), "abc");
+    });
+}
+
+TEST_P(Cache, ClearWithAPrefixRemovesOnlyThatPrefix) {
+    const std::string table = unique_table_name("cache");
+    run_on_io([&]() -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        cache mine(ex, options(table, "mine:"));
+        cache theirs(ex, options(table, "theirs:"));
+        cache::mapping pairs;
+        for (int i = 0; i < 60; ++i) pairs.emplace_back(std::to_string(i), "v");
+        co_await mine.async_set_many(pairs, asio::use_awaitable);
+        co_await theirs.async_set_many(pairs, asio::use_awaitable);
+        EXPECT_TRUE(co_await mine.async_clear(asio::use_awaitable));
+        EXPECT_FALSE(co_await mine.async_has("7", asio::use_awaitable));
+        EXPECT_TRUE(co_await theirs.async_has("7", asio::use_awaitable));
+        const cache::keys first_and_last{"0", "59"};
+        auto left = co_await theirs.async_get_many(first_and_last, asio::use_awaitable);
+        EXPECT_TRUE(left[0] && left[1]);
+        cache everything(ex, options(table));
+        EXPECT_TRUE(co_await everything.async_clear(asio::use_awaitable));
+        EXPECT_FALSE(co_await theirs.async_has("7", asio::use_awaitable));
+    });
+}
+
+TEST_P(Cache, BadInputFailsBeforeAnyRequestAndStoresNothing) {
+    with_cache(
+        [](cache& c) -> asio::awaitable<void> {
+            co_await c.async_get("warm-up", asio::use_awaitable); // creates the table
+            const auto before = c.dynamodb().stats().opened_total;
+            diagnostics diag;
+            auto [e1, r1] = co_await c.async_set("", "v", {}, diag, tuple_awaitable);
+            EXPECT_EQ(e1, client_errc::invalid_key);
+            EXPECT_EQ(diag.message, "the key is empty");
+            auto [e2, r2] = co_await c.async_set(std::string(2048, 'k'), "v", {}, diag, tuple_awaitable);
+            EXPECT_EQ(e2, client_errc::invalid_key) << "2048 bytes plus the prefix 'p:' is too long";
+            EXPECT_NE(diag.message.find("2050 bytes"), std::string::npos) << diag.message;
+            auto [e3, r3] = co_await c.async_get("bad\xc3(", diag, tuple_awaitable);
+            EXPECT_EQ(e3, client_errc::invalid_utf8);
+            auto [e4, r4] = co_await c.async_set("big", std::string(410'000, 'x'), {}, diag, tuple_awaitable);
+            EXPECT_EQ(e4, client_errc::item_too_large);
+            EXPECT_NE(diag.message.find("over DynamoDB's limit"), std::string::npos) << diag.message;
+            cache::mapping pairs{{"fine", "v"}, {"", "v"}};
+            auto [e5, r5] = co_await c.async_set_many(pairs, {}, diag, tuple_awaitable);
+            EXPECT_EQ(e5, client_errc::invalid_key);
+            EXPECT_FALSE(co_await c.async_has("fine", asio::use_awaitable)) << "half a batch was stored";
+            EXPECT_FALSE(co_await c.async_has("big", asio::use_awaitable));
+            EXPECT_EQ(c.dynamodb().stats().opened_total, before);
+        },
+        "p:");
+}
+
+TEST_P(Cache, MissingTableWithoutCreationIsAnErrorNotFalse) {
+    run_on_io([&]() -> asio::awaitable<void> {
+        auto o = options(unique_table_name("absent"));
+        o.create_table = false;
+        cache c(co_await asio::this_coro::executor, o);
+        diagnostics diag;
+        auto [ec, stored] = co_await c.async_set("k", "v", {}, diag, tuple_awaitable);
+        EXPECT_EQ(ec, service_errc::resource_not_found) << ec.message();
+        EXPECT_EQ(diag.aws_type, "ResourceNotFoundException");
+        EXPECT_FALSE(diag.message.empty());
+    });
+}
+
+INSTANTIATE_TEST_SUITE_P(LocalServers, Cache, testing::ValuesIn(server_names), server_param_name);
+
+// Two processes x 50 coroutines x 100 increments of one key: exactly 10 000 at the end.
+TEST(CacheCounters, IncrementsFromTwoProcessesAllCount) {
+    const std::string table = unique_table_name("counters");
+    auto hammer = [&table] {
+        run_on_io(
+            [&]() -> asio::awaitable<void> {
+                cache_options o;
+                o.table_name = table;
+                o.client = local_client_options("dynamodb-local");
+                cache c(co_await asio::this_coro::executor, o);
+                co_await c.async_has("warm-up", asio::use_awaitable); // both processes may create the table
+                auto ex = co_await asio::this_coro::executor;
+                std::atomic<int> done{0}, failed{0};
+                for (int i = 0; i < 50; ++i)
+                    asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
+                        for (int j = 0; j < 100; ++j) {
+                            auto [ec, v] = co_await c.async_inc("counter", tuple_awaitable);
+                            if (ec) ++failed;
+                        }
+                        ++done;
+                    }, asio::detached);
+                asio::steady_timer wait(ex);
+                while (done < 50) {
+                    wait.expires_after(20ms);
+                    co_await wait.async_wait(asio::use_awaitable);
+                }
+                EXPECT_EQ(failed.load(), 0);
+            }(),
+            2);
+    };
+    const pid_t child = fork();
+    ASSERT_NE(child, -1);
+    if (child == 0) {
+        hammer();
+        _exit(testing::Test::HasFailure() ? 1 : 0);
+    }
+    hammer();
+    int status = 0;
+    waitpid(child, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    const auto final_value = run_on_io([&]() -> asio::awaitable<cache::value> {
+        cache_options o;
+        o.table_name = table;
+        o.client = local_client_options("dynamodb-local");
+        cache c(co_await asio::this_coro::executor, o);
+        co_return co_await c.async_get("counter", asio::use_awaitable);
+    }());
+    EXPECT_EQ(final_value, "10000");
+}
+
+} // namespace
+} // namespace ddbcache::test

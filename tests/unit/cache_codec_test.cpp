@@ -1,0 +1,167 @@
+// The cachelib codec and item layout, checked against bytes CPython's pickle module produced
+// (written out below) and against Python's repr() and isoformat() rules.
+#include "cache/cachelib_codec.hpp"
+#include "cache/item_layout.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace ddbcache {
+namespace {
+using namespace cache_codec;
+
+std::string unhex(std::string_view hex) {
+    std::string out;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+    return out;
+}
+
+std::string encoded(std::string_view v) {
+    std::string out;
+    encode_cachelib(v, out);
+    return out;
+}
+
+// python3 -c "import pickle; print(pickle.dumps(b'abc', 5).hex())" and friends.
+TEST(CachelibCodec, BytesArePickledExactlyAsCPythonDoes) {
+    EXPECT_EQ(encoded(""), "!" + unhex("80059504000000000000004300942e"));
+    EXPECT_EQ(encoded("xxx"), "!" + unhex("80059507000000000000004303787878942e"));
+    const std::string x255(255, 'x'), x256(256, 'x'), x65535(65535, 'x'), x65536(65536, 'x');
+    EXPECT_EQ(encoded(x255), "!" + unhex("800595030100000000000043ff") + x255 + unhex("942e"));
+    EXPECT_EQ(encoded(x256), "!" + unhex("80059507010000000000004200010000") + x256 + unhex("942e"));
+    EXPECT_EQ(encoded(x65535), "!" + unhex("800595060001000000000042ffff0000") + x65535 + unhex("942e"));
+    EXPECT_EQ(encoded(x65536), "!" + unhex("80054200000100") + x65536 + unhex("942e")); // unframed
+}
+
+TEST(CachelibCodec, ReadsBackWhatItWritesForEverySize) {
+    for (std::size_t n : {0, 1, 255, 256, 65535, 65536, 300000}) {
+        std::string v(n, '\0');
+        for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<char>(i * 7);
+        decoded d = decode_cachelib(encoded(v));
+        ASSERT_EQ(d.what, decoded::kind::value) << n << ": " << d.reason;
+        EXPECT_EQ(d.text, v);
+    }
+}
+
+TEST(CachelibCodec, ReadsThePicklesOfPythonPlainValues) {
+    struct vector { const char* pickle_hex; const char* text; };
+    const vector vectors[] = {
+        {"80059507000000000000008c0368c3a9942e", "h\xc3\xa9"},                  // 'hé'
+        {"80054b052e", "5"},                                                    // 5
+        {"80059504000000000000004d2c012e", "300"},                              // 300
+        {"80059506000000000000004affffffff2e", "-1"},                           // -1
+        {"80059508000000000000008a0500000080002e", "2147483648"},               // 2**31
+        {"80059508000000000000008a05ffffff7fff2e", "-2147483649"},              // -2**31-1
+        {"8005950c000000000000008a090000000000000000012e", "18446744073709551616"}, // 2**64
+        {"80059510000000000000008a0d000000000000000000000000f02e", "-1267650600228229401496703205376"}, // -(2**100)
+        {"8005950a00000000000000473ff80000000000002e", "1.5"},
+        {"8005950a00000000000000474341c37937e080002e", "1e+16"},
+        {"8005882e", "True"},
+        {"8005892e", "False"},
+        {"80049507000000000000004303616263942e", "abc"},                        // protocol 4
+        {"8003430361626371002e", "abc"},                                        // protocol 3 (BINPUT)
+    };
+    for (const vector& v : vectors) {
+        decoded d = decode_cachelib("!" + unhex(v.pickle_hex));
+        EXPECT_EQ(d.what, decoded::kind::value) << v.pickle_hex << ": " << d.reason;
+        EXPECT_EQ(d.text, v.text) << v.pickle_hex;
+    }
+    EXPECT_EQ(decode_cachelib("!" + unhex("80054e2e")).what, decoded::kind::none); // None
+}
+
+TEST(CachelibCodec, DigitsAndLegacyRawValuesReadAsTheyAre) {
+    EXPECT_EQ(decode_cachelib("42").text, "42");
+    EXPECT_EQ(decode_cachelib("-7").text, "-7");
+    EXPECT_EQ(decode_cachelib("plain").text, "plain");
+    EXPECT_TRUE(is_integer_text("-7"));
+    EXPECT_FALSE(is_integer_text("7a"));
+    EXPECT_FALSE(is_integer_text("-"));
+}
+
+TEST(CachelibCodec, RefusesOtherTypesAndHostileBytesWithAReason) {
+    const char* refused[] = {
+        "80057d942e",                             // {} (EMPTY_DICT)
+        "8005950b000000000000005d94284b014b02652e", // [1, 2]
+        "800595",                                 // truncated frame
+        "80059504000000000000004300",            // frame length larger than the data
+        "8005430a6162",                           // SHORT_BINBYTES longer than the data
+        "800542ffffffff61",                       // BINBYTES claiming 4 GiB
+        "80058bffffff7f00",                       // LONG4 claiming 2 GiB
+        "80054b05",                               // no STOP
+        "80054b052e2e",                           // bytes after STOP
+        "80054b054b062e",                         // two values
+        "8001",                                   // protocol 1
+        "",                                       // nothing at all
+        "636f730a73797374656d0a",                 // "cos\nsystem\n" (protocol 0 GLOBAL)
+    };
+    for (const char* hex : refused) {
+        decoded d = decode_cachelib("!" + unhex(hex));
+        EXPECT_EQ(d.what, decoded::kind::unsupported) << hex;
+        EXPECT_FALSE(d.reason.empty()) << hex;
+    }
+}
+
+TEST(CachelibCodec, FloatsReadAsPythonsRepr) {
+    EXPECT_EQ(python_float_repr(1.5), "1.5");
+    EXPECT_EQ(python_float_repr(1.0), "1.0");
+    EXPECT_EQ(python_float_repr(-0.0), "-0.0");
+    EXPECT_EQ(python_float_repr(0.1), "0.1");
+    EXPECT_EQ(python_float_repr(123.0), "123.0");
+    EXPECT_EQ(python_float_repr(1e15), "1000000000000000.0");
+    EXPECT_EQ(python_float_repr(1e16), "1e+16");
+    EXPECT_EQ(python_float_repr(0.0001), "0.0001");
+    EXPECT_EQ(python_float_repr(0.00001), "1e-05");
+    EXPECT_EQ(python_float_repr(1.2345678901234568e+17), "1.2345678901234568e+17");
+    EXPECT_EQ(python_float_repr(1.5e300), "1.5e+300");
+    EXPECT_EQ(python_float_repr(-2.5e-7), "-2.5e-07");
+    EXPECT_EQ(python_float_repr(INFINITY), "inf");
+    EXPECT_EQ(python_float_repr(NAN), "nan");
+}
+
+TEST(ItemLayout, CreatedAtIsPythonsIsoformatOfAnAwareUtcTime) {
+    using namespace std::chrono;
+    const auto t = cache_layout::wall_clock::time_point(seconds(1764065472)) + microseconds(123456);
+    EXPECT_EQ(cache_layout::iso8601(t), "2025-11-25T10:11:12.123456+00:00");
+    EXPECT_EQ(cache_layout::iso8601(cache_layout::wall_clock::time_point(seconds(1764065472))),
+              "2025-11-25T10:11:12+00:00");
+}
+
+TEST(ItemLayout, ItemHasCachelibsAttributesAndExpiresOnlyWithATimeout) {
+    using namespace std::chrono;
+    cache_options o;
+    o.key_prefix = "p:";
+    const auto now = cache_layout::wall_clock::time_point(seconds(1000)) + milliseconds(700);
+    item it;
+    std::string why;
+    ASSERT_FALSE(cache_layout::build_item(o, "p:k", "v", 300, now, it, why));
+    EXPECT_EQ(*it.find("cache_key")->if_S(), "p:k");
+    EXPECT_EQ(*it.find("response")->if_B(), "v");
+    EXPECT_EQ(*it.find("expiration_time")->if_N(), "1300"); // int((now + 300 s).timestamp())
+    EXPECT_EQ(*it.find("created_at")->if_S(), "1970-01-01T00:16:40.700000+00:00");
+    ASSERT_FALSE(cache_layout::build_item(o, "p:k", "v", 0, now, it, why));
+    EXPECT_EQ(it.find("expiration_time"), nullptr);
+    EXPECT_FALSE(cache_layout::is_expired(o, it, 1'000'000'000));
+    it.set("expiration_time", attribute_value::N(1300));
+    EXPECT_FALSE(cache_layout::is_expired(o, it, 1299));
+    EXPECT_TRUE(cache_layout::is_expired(o, it, 1300)); // expiration <= now: expired
+}
+
+TEST(ItemLayout, BadKeysAndOversizedItemsAreRefusedWithTheCause) {
+    std::string why;
+    EXPECT_EQ(cache_layout::check_key("", why), client_errc::invalid_key);
+    EXPECT_EQ(cache_layout::check_key(std::string(2049, 'k'), why), client_errc::invalid_key);
+    EXPECT_NE(why.find("2049 bytes"), std::string::npos) << why;
+    EXPECT_FALSE(cache_layout::check_key(std::string(2048, 'k'), why));
+    EXPECT_EQ(cache_layout::check_key("bad\xff", why), client_errc::invalid_utf8);
+    EXPECT_NE(why.find("bad\\xff"), std::string::npos) << why;
+
+    cache_options o;
+    item it;
+    EXPECT_EQ(cache_layout::build_item(o, "k", std::string(409600, 'v'), 300, {}, it, why), client_errc::item_too_large);
+    EXPECT_NE(why.find(" over DynamoDB's limit of 409600"), std::string::npos) << why;
+    EXPECT_FALSE(cache_layout::build_item(o, "k", std::string(409000, 'v'), 300, {}, it, why)) << why;
+}
+
+} // namespace
+} // namespace ddbcache
