@@ -1,41 +1,50 @@
-// The main example: talks to a DynamoDB endpoint with ddbcache's client, from a coroutine.
+// The main example: ddbcache's cache from a coroutine, against any DynamoDB endpoint.
 //   ddbcache-demo [ENDPOINT]     (region and credentials from the usual AWS environment)
-#include <ddbcache/client.hpp>
+#include <ddbcache/cache.hpp>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <iostream>
 
 namespace asio = boost::asio;
+using namespace std::chrono_literals;
 
 asio::awaitable<void> demo(std::string endpoint) {
-    ddbcache::client_options options;
-    options.endpoint = std::move(endpoint);
-    ddbcache::client dynamodb(co_await asio::this_coro::executor, options);
-    std::cout << "endpoint " << dynamodb.endpoint() << ", region " << dynamodb.region() << "\n";
+    ddbcache::cache_options options;      // cachelib's defaults: table "python-cache", 300 s, ...
+    options.table_name = "ddbcache-demo";
+    options.key_prefix = "demo:";
+    options.client.endpoint = std::move(endpoint);
+    ddbcache::cache cache(co_await asio::this_coro::executor, options);
+    std::cout << "cache on " << cache.dynamodb().endpoint() << ", table " << options.table_name << "\n";
+
+    co_await cache.async_set("greeting", "hello from C++", asio::use_awaitable); // creates the table
+    std::optional<std::string> greeting = co_await cache.async_get("greeting", asio::use_awaitable);
+    std::cout << "get greeting   -> " << greeting.value_or("<miss>") << "\n";
+
+    const bool added = co_await cache.async_add("greeting", "ignored", asio::use_awaitable);
+    std::cout << "add greeting   -> " << std::boolalpha << added << " (it exists)\n";
+
+    co_await cache.async_set("short-lived", "gone soon", 1s, asio::use_awaitable);
+    std::cout << "has short-lived -> " << co_await cache.async_has("short-lived", asio::use_awaitable) << "\n";
+
+    std::int64_t visits = co_await cache.async_inc("visits", asio::use_awaitable);
+    visits = co_await cache.async_inc("visits", 10, asio::use_awaitable);
+    std::cout << "inc visits     -> " << visits << "\n";
+
+    const ddbcache::cache::keys keys{"greeting", "visits", "nobody"};
+    const auto values = co_await cache.async_get_many(keys, asio::use_awaitable);
+    for (std::size_t i = 0; i < keys.size(); ++i)
+        std::cout << "get_many " << keys[i] << " -> " << values[i].value_or("<miss>") << "\n";
 
     ddbcache::diagnostics diag;
-    const std::string table = R"({"TableName":"ddbcache-demo",)"
-                              R"("AttributeDefinitions":[{"AttributeName":"cache_key","AttributeType":"S"}],)"
-                              R"("KeySchema":[{"AttributeName":"cache_key","KeyType":"HASH"}],)"
-                              R"("BillingMode":"PAY_PER_REQUEST"})";
-    try {
-        co_await dynamodb.async_call("CreateTable", table, &diag, asio::use_awaitable);
-        std::cout << "created table ddbcache-demo\n";
-    } catch (const boost::system::system_error& e) {
-        if (e.code() != ddbcache::service_errc::resource_in_use) throw;
-        std::cout << "table ddbcache-demo exists\n";
-    }
-    co_await dynamodb.async_call(
-        "PutItem", R"({"TableName":"ddbcache-demo","Item":{"cache_key":{"S":"greeting"},"response":{"S":"hello"}}})");
-    ddbcache::response got = co_await dynamodb.async_call(
-        "GetItem", R"({"TableName":"ddbcache-demo","Key":{"cache_key":{"S":"greeting"}}})");
-    std::cout << "GetItem answered " << got.body << " after " << got.attempts << " attempt(s)\n";
-    ddbcache::response tables = co_await dynamodb.async_call("ListTables", "{}");
-    std::cout << "ListTables answered " << tables.body << "\n";
+    auto [ec, value] = co_await cache.async_get("", diag, asio::as_tuple(asio::use_awaitable));
+    std::cout << "get \"\"         -> error: " << ec.message() << " (" << diag.message << ")\n";
+
+    std::cout << "erase greeting -> " << co_await cache.async_erase("greeting", asio::use_awaitable) << "\n";
+    std::cout << "clear          -> " << co_await cache.async_clear(asio::use_awaitable) << " (only demo: keys)\n";
 }
 
 int main(int argc, char** argv) {
