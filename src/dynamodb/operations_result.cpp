@@ -23,6 +23,20 @@ status read_string(od::value v, std::string& out) {
     return true;
 }
 
+// Calls on_member(name, value) for each member of the object `v`; false as soon as one fails.
+template <class F>
+status for_each_member(od::value v, F&& on_member) {
+    od::object obj;
+    if (v.get_object().get(obj)) return false;
+    for (auto result : obj) {
+        od::field field;
+        std::string_view name;
+        if (std::move(result).get(field) || field.unescaped_key().get(name) || !on_member(name, field.value()))
+            return false;
+    }
+    return true;
+}
+
 status read_item(od::value v, item& out);
 
 // {"S": "..."}, {"N": "..."}, {"B": "<base64>"}, {"BOOL": b}, {"NULL": true}, {"L": [...]},
@@ -82,17 +96,12 @@ status read_attribute(od::value v, attribute_value& out) {
 }
 
 status read_item(od::value v, item& out) {
-    od::object obj;
-    if (v.get_object().get(obj)) return false;
-    for (auto result : obj) {
-        od::field field;
-        std::string_view name;
-        if (std::move(result).get(field) || field.unescaped_key().get(name)) return false;
+    return for_each_member(v, [&](std::string_view name, od::value inner) {
         attribute_value value;
-        if (!read_attribute(field.value(), value)) return false;
+        if (!read_attribute(inner, value)) return false;
         out.set(std::string(name), std::move(value));
-    }
-    return true;
+        return true;
+    });
 }
 
 status read_items(od::value v, std::vector<item>& out) {
@@ -124,49 +133,28 @@ error_code read_members(std::string& body, F&& on_member) {
 }
 
 status read_names(od::value v, expression_names& out) {
-    od::object obj;
-    if (v.get_object().get(obj)) return false;
-    for (auto result : obj) {
-        od::field field;
-        std::string_view placeholder;
+    return for_each_member(v, [&](std::string_view placeholder, od::value inner) {
         std::string name;
-        if (std::move(result).get(field) || field.unescaped_key().get(placeholder) || !read_string(field.value(), name))
-            return false;
+        if (!read_string(inner, name)) return false;
         out.emplace_back(std::string(placeholder), std::move(name));
-    }
-    return true;
+        return true;
+    });
 }
 
 status read_keys_and_attributes(od::value v, table_keys& out) {
-    od::object obj;
-    if (v.get_object().get(obj)) return false;
-    for (auto result : obj) {
-        od::field field;
-        std::string_view name;
-        if (std::move(result).get(field) || field.unescaped_key().get(name)) return false;
-        od::value inner = field.value();
-        bool ok = true;
-        if (name == "Keys") ok = read_items(inner, out.keys);
-        else if (name == "ProjectionExpression") ok = read_string(inner, out.projection);
-        else if (name == "ExpressionAttributeNames") ok = read_names(inner, out.names);
-        else if (name == "ConsistentRead") ok = !inner.get_bool().get(out.consistent_read);
-        if (!ok) return false;
-    }
-    return true;
+    return for_each_member(v, [&](std::string_view name, od::value inner) {
+        if (name == "Keys") return read_items(inner, out.keys);
+        if (name == "ProjectionExpression") return read_string(inner, out.projection);
+        if (name == "ExpressionAttributeNames") return read_names(inner, out.names);
+        if (name == "ConsistentRead") return !inner.get_bool().get(out.consistent_read);
+        return true;
+    });
 }
 
 // {"table": X, ...} with on_table(name, X) for each.
 template <class F>
 status read_per_table(od::value v, F&& on_table) {
-    od::object obj;
-    if (v.get_object().get(obj)) return false;
-    for (auto result : obj) {
-        od::field field;
-        std::string_view table;
-        if (std::move(result).get(field) || field.unescaped_key().get(table) || !on_table(std::string(table), field.value()))
-            return false;
-    }
-    return true;
+    return for_each_member(v, [&](std::string_view table, od::value inner) { return on_table(std::string(table), inner); });
 }
 
 status read_write_requests(od::value v, std::vector<write_request>& out) {
@@ -193,35 +181,30 @@ status read_write_requests(od::value v, std::vector<write_request>& out) {
     return true;
 }
 
-status read_table_description(od::value v, table_description& out) {
-    od::object obj;
-    if (v.get_object().get(obj)) return false;
-    for (auto result : obj) {
-        od::field field;
-        std::string_view name;
-        if (std::move(result).get(field) || field.unescaped_key().get(name)) return false;
-        od::value inner = field.value();
-        bool ok = true;
-        if (name == "TableName") ok = read_string(inner, out.name);
-        else if (name == "TableStatus") ok = read_string(inner, out.status);
-        else if (name == "TableArn") ok = read_string(inner, out.arn);
-        else if (name == "ItemCount") ok = !inner.get_uint64().get(out.item_count);
-        else if (name == "TableSizeBytes") ok = !inner.get_uint64().get(out.size_bytes);
-        else if (name == "KeySchema") {
-            od::array arr;
-            if (inner.get_array().get(arr)) return false;
-            for (auto element : arr) {
-                std::string_view attribute, role;
-                od::object key;
-                if (element.get_object().get(key) || key["AttributeName"].get_string().get(attribute) ||
-                    key["KeyType"].get_string().get(role))
-                    return false;
-                (role == "HASH" ? out.hash_key : out.range_key).assign(attribute);
-            }
-        }
-        if (!ok) return false;
+status read_key_schema(od::value v, table_description& out) {
+    od::array arr;
+    if (v.get_array().get(arr)) return false;
+    for (auto element : arr) {
+        std::string_view attribute, role;
+        od::object key;
+        if (element.get_object().get(key) || key["AttributeName"].get_string().get(attribute) ||
+            key["KeyType"].get_string().get(role))
+            return false;
+        (role == "HASH" ? out.hash_key : out.range_key).assign(attribute);
     }
     return true;
+}
+
+status read_table_description(od::value v, table_description& out) {
+    return for_each_member(v, [&](std::string_view name, od::value inner) {
+        if (name == "TableName") return read_string(inner, out.name);
+        if (name == "TableStatus") return read_string(inner, out.status);
+        if (name == "TableArn") return read_string(inner, out.arn);
+        if (name == "ItemCount") return !inner.get_uint64().get(out.item_count);
+        if (name == "TableSizeBytes") return !inner.get_uint64().get(out.size_bytes);
+        if (name == "KeySchema") return read_key_schema(inner, out);
+        return true;
+    });
 }
 
 } // namespace
