@@ -70,146 +70,146 @@ public:
     template <class CompletionToken = boost::asio::deferred_t>
         requires(!detail::is_diagnostics<CompletionToken>)
     auto async_get(std::string key, CompletionToken&& token = {}) {
-        return initiate<value>(op{op_kind::get, std::move(key)}, nullptr, std::forward<CompletionToken>(token));
+        return initiate<value>(op{.kind = op_kind::get, .key = std::move(key)}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_get(std::string key, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<value>(op{op_kind::get, std::move(key)}, &diag, std::forward<CompletionToken>(token));
+        return initiate<value>(op{.kind = op_kind::get, .key = std::move(key)}, &diag, std::forward<CompletionToken>(token));
     }
     // Stores (overwriting). True once stored.
     template <class CompletionToken = boost::asio::deferred_t>
         requires(!std::is_convertible_v<CompletionToken, timeout_option> && !detail::is_diagnostics<CompletionToken>)
     auto async_set(std::string key, std::string v, CompletionToken&& token = {}) {
         const timeout_option timeout = timeout_option{};
-        return initiate<bool>(op{op_kind::set, std::move(key), std::move(v), timeout}, nullptr, std::forward<CompletionToken>(token));
+        return initiate<bool>(op{.kind = op_kind::set, .key = std::move(key), .value = std::move(v), .timeout = timeout}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_set(std::string key, std::string v, timeout_option timeout, CompletionToken&& token = {}) {
-        return initiate<bool>(op{op_kind::set, std::move(key), std::move(v), timeout}, nullptr, std::forward<CompletionToken>(token));
+        return initiate<bool>(op{.kind = op_kind::set, .key = std::move(key), .value = std::move(v), .timeout = timeout}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_set(std::string key, std::string v, timeout_option timeout, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<bool>(op{op_kind::set, std::move(key), std::move(v), timeout}, &diag, std::forward<CompletionToken>(token));
+        return initiate<bool>(op{.kind = op_kind::set, .key = std::move(key), .value = std::move(v), .timeout = timeout}, &diag, std::forward<CompletionToken>(token));
     }
     // Stores only when no unexpired entry exists; false when one does.
     template <class CompletionToken = boost::asio::deferred_t>
         requires(!std::is_convertible_v<CompletionToken, timeout_option> && !detail::is_diagnostics<CompletionToken>)
     auto async_add(std::string key, std::string v, CompletionToken&& token = {}) {
         const timeout_option timeout = timeout_option{};
-        return initiate<bool>(op{op_kind::add, std::move(key), std::move(v), timeout}, nullptr, std::forward<CompletionToken>(token));
+        return initiate<bool>(op{.kind = op_kind::add, .key = std::move(key), .value = std::move(v), .timeout = timeout}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_add(std::string key, std::string v, timeout_option timeout, CompletionToken&& token = {}) {
-        return initiate<bool>(op{op_kind::add, std::move(key), std::move(v), timeout}, nullptr, std::forward<CompletionToken>(token));
+        return initiate<bool>(op{.kind = op_kind::add, .key = std::move(key), .value = std::move(v), .timeout = timeout}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_add(std::string key, std::string v, timeout_option timeout, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<bool>(op{op_kind::add, std::move(key), std::move(v), timeout}, &diag, std::forward<CompletionToken>(token));
+        return initiate<bool>(op{.kind = op_kind::add, .key = std::move(key), .value = std::move(v), .timeout = timeout}, &diag, std::forward<CompletionToken>(token));
     }
     // True when the key existed and was deleted (cachelib's delete).
     template <class CompletionToken = boost::asio::deferred_t>
         requires(!detail::is_diagnostics<CompletionToken>)
     auto async_erase(std::string key, CompletionToken&& token = {}) {
-        return initiate<bool>(op{op_kind::erase, std::move(key)}, nullptr, std::forward<CompletionToken>(token));
+        return initiate<bool>(op{.kind = op_kind::erase, .key = std::move(key)}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_erase(std::string key, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<bool>(op{op_kind::erase, std::move(key)}, &diag, std::forward<CompletionToken>(token));
+        return initiate<bool>(op{.kind = op_kind::erase, .key = std::move(key)}, &diag, std::forward<CompletionToken>(token));
     }
     // True when an unexpired entry exists (fetches only the key and expiration attributes).
     template <class CompletionToken = boost::asio::deferred_t>
         requires(!detail::is_diagnostics<CompletionToken>)
     auto async_has(std::string key, CompletionToken&& token = {}) {
-        return initiate<bool>(op{op_kind::has, std::move(key)}, nullptr, std::forward<CompletionToken>(token));
+        return initiate<bool>(op{.kind = op_kind::has, .key = std::move(key)}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_has(std::string key, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<bool>(op{op_kind::has, std::move(key)}, &diag, std::forward<CompletionToken>(token));
+        return initiate<bool>(op{.kind = op_kind::has, .key = std::move(key)}, &diag, std::forward<CompletionToken>(token));
     }
     // Removes this cache's entries: those under key_prefix, or every item when it is empty.
     template <class CompletionToken = boost::asio::deferred_t>
         requires(!detail::is_diagnostics<CompletionToken>)
     auto async_clear(CompletionToken&& token = {}) {
-        return initiate<bool>(op{op_kind::clear}, nullptr, std::forward<CompletionToken>(token));
+        return initiate<bool>(op{.kind = op_kind::clear}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_clear(diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<bool>(op{op_kind::clear}, &diag, std::forward<CompletionToken>(token));
+        return initiate<bool>(op{.kind = op_kind::clear}, &diag, std::forward<CompletionToken>(token));
     }
     // Values in the order of `ks` (duplicates allowed).
     template <class CompletionToken = boost::asio::deferred_t>
         requires(!detail::is_diagnostics<CompletionToken>)
     auto async_get_many(keys ks, CompletionToken&& token = {}) {
-        return initiate<values>(op{op_kind::get_many, {}, {}, {}, 0, std::move(ks)}, nullptr, std::forward<CompletionToken>(token));
+        return initiate<values>(op{.kind = op_kind::get_many, .many_keys = std::move(ks)}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_get_many(keys ks, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<values>(op{op_kind::get_many, {}, {}, {}, 0, std::move(ks)}, &diag, std::forward<CompletionToken>(token));
+        return initiate<values>(op{.kind = op_kind::get_many, .many_keys = std::move(ks)}, &diag, std::forward<CompletionToken>(token));
     }
     // Key -> value (nullopt when absent).
     template <class CompletionToken = boost::asio::deferred_t>
         requires(!detail::is_diagnostics<CompletionToken>)
     auto async_get_dict(keys ks, CompletionToken&& token = {}) {
-        return initiate<value_map>(op{op_kind::get_dict, {}, {}, {}, 0, std::move(ks)}, nullptr, std::forward<CompletionToken>(token));
+        return initiate<value_map>(op{.kind = op_kind::get_dict, .many_keys = std::move(ks)}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_get_dict(keys ks, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<value_map>(op{op_kind::get_dict, {}, {}, {}, 0, std::move(ks)}, &diag, std::forward<CompletionToken>(token));
+        return initiate<value_map>(op{.kind = op_kind::get_dict, .many_keys = std::move(ks)}, &diag, std::forward<CompletionToken>(token));
     }
     // Stores every pair (the last wins for a repeated key); completes with the keys stored.
     template <class CompletionToken = boost::asio::deferred_t>
         requires(!std::is_convertible_v<CompletionToken, timeout_option> && !detail::is_diagnostics<CompletionToken>)
     auto async_set_many(mapping pairs, CompletionToken&& token = {}) {
         const timeout_option timeout = timeout_option{};
-        return initiate<keys>(op{op_kind::set_many, {}, {}, timeout, 0, {}, std::move(pairs)}, nullptr, std::forward<CompletionToken>(token));
+        return initiate<keys>(op{.kind = op_kind::set_many, .timeout = timeout, .pairs = std::move(pairs)}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_set_many(mapping pairs, timeout_option timeout, CompletionToken&& token = {}) {
-        return initiate<keys>(op{op_kind::set_many, {}, {}, timeout, 0, {}, std::move(pairs)}, nullptr, std::forward<CompletionToken>(token));
+        return initiate<keys>(op{.kind = op_kind::set_many, .timeout = timeout, .pairs = std::move(pairs)}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_set_many(mapping pairs, timeout_option timeout, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<keys>(op{op_kind::set_many, {}, {}, timeout, 0, {}, std::move(pairs)}, &diag, std::forward<CompletionToken>(token));
+        return initiate<keys>(op{.kind = op_kind::set_many, .timeout = timeout, .pairs = std::move(pairs)}, &diag, std::forward<CompletionToken>(token));
     }
     // Completes with exactly the keys that existed and were deleted.
     template <class CompletionToken = boost::asio::deferred_t>
         requires(!detail::is_diagnostics<CompletionToken>)
     auto async_erase_many(keys ks, CompletionToken&& token = {}) {
-        return initiate<keys>(op{op_kind::erase_many, {}, {}, {}, 0, std::move(ks)}, nullptr, std::forward<CompletionToken>(token));
+        return initiate<keys>(op{.kind = op_kind::erase_many, .many_keys = std::move(ks)}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_erase_many(keys ks, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<keys>(op{op_kind::erase_many, {}, {}, {}, 0, std::move(ks)}, &diag, std::forward<CompletionToken>(token));
+        return initiate<keys>(op{.kind = op_kind::erase_many, .many_keys = std::move(ks)}, &diag, std::forward<CompletionToken>(token));
     }
     // Atomically adds `delta` (default 1; a missing or expired key counts as 0): the new value.
     template <class CompletionToken = boost::asio::deferred_t>
         requires(!std::is_convertible_v<CompletionToken, std::int64_t> && !detail::is_diagnostics<CompletionToken>)
     auto async_inc(std::string key, CompletionToken&& token = {}) {
         const std::int64_t delta = std::int64_t{1};
-        return initiate<std::int64_t>(op{op_kind::inc, std::move(key), {}, {}, delta}, nullptr, std::forward<CompletionToken>(token));
+        return initiate<std::int64_t>(op{.kind = op_kind::inc, .key = std::move(key), .delta = delta}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_inc(std::string key, std::int64_t delta, CompletionToken&& token = {}) {
-        return initiate<std::int64_t>(op{op_kind::inc, std::move(key), {}, {}, delta}, nullptr, std::forward<CompletionToken>(token));
+        return initiate<std::int64_t>(op{.kind = op_kind::inc, .key = std::move(key), .delta = delta}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_inc(std::string key, std::int64_t delta, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<std::int64_t>(op{op_kind::inc, std::move(key), {}, {}, delta}, &diag, std::forward<CompletionToken>(token));
+        return initiate<std::int64_t>(op{.kind = op_kind::inc, .key = std::move(key), .delta = delta}, &diag, std::forward<CompletionToken>(token));
     }
     // Atomically subtracts `delta` (default 1): the new value.
     template <class CompletionToken = boost::asio::deferred_t>
         requires(!std::is_convertible_v<CompletionToken, std::int64_t> && !detail::is_diagnostics<CompletionToken>)
     auto async_dec(std::string key, CompletionToken&& token = {}) {
         const std::int64_t delta = std::int64_t{1};
-        return initiate<std::int64_t>(op{op_kind::inc, std::move(key), {}, {}, -delta}, nullptr, std::forward<CompletionToken>(token));
+        return initiate<std::int64_t>(op{.kind = op_kind::inc, .key = std::move(key), .delta = -delta}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_dec(std::string key, std::int64_t delta, CompletionToken&& token = {}) {
-        return initiate<std::int64_t>(op{op_kind::inc, std::move(key), {}, {}, -delta}, nullptr, std::forward<CompletionToken>(token));
+        return initiate<std::int64_t>(op{.kind = op_kind::inc, .key = std::move(key), .delta = -delta}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_dec(std::string key, std::int64_t delta, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<std::int64_t>(op{op_kind::inc, std::move(key), {}, {}, -delta}, &diag, std::forward<CompletionToken>(token));
+        return initiate<std::int64_t>(op{.kind = op_kind::inc, .key = std::move(key), .delta = -delta}, &diag, std::forward<CompletionToken>(token));
     }
 
     const cache_options& options() const noexcept;
@@ -221,13 +221,13 @@ private:
     enum class op_kind { get, set, add, erase, has, clear, get_many, get_dict, set_many, erase_many, inc };
     // One operation's arguments (the fields an operation does not use stay empty).
     struct op {
-        op_kind kind;
-        std::string key;
-        std::string value;
-        timeout_option timeout;
+        op_kind kind = op_kind::get;
+        std::string key = {};
+        std::string value = {};
+        timeout_option timeout = {};
         std::int64_t delta = 0;
-        keys many_keys;
-        mapping pairs;
+        keys many_keys = {};
+        mapping pairs = {};
     };
 
     template <class T>
