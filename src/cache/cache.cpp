@@ -1,5 +1,7 @@
 // The cache operations, as coroutines over the typed DynamoDB client.
 #include "../async/spawn_erased.hpp"
+#include "../codec/printable.hpp"
+#include "../dynamodb/retry_policy.hpp"
 #include "cachelib_codec.hpp"
 #include "item_layout.hpp"
 
@@ -14,7 +16,6 @@
 
 #include <charconv>
 #include <iostream>
-#include <random>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -35,10 +36,10 @@ outcome<T> failure(diagnostics* diag, error_code ec, std::string why) {
     return {ec, {}};
 }
 
-std::chrono::milliseconds jitter_up_to(std::chrono::milliseconds cap) {
-    thread_local std::minstd_rand random{std::random_device{}()};
-    return std::chrono::milliseconds(std::uniform_int_distribution<long>(0, cap.count())(random));
-}
+// Full-jitter pauses (the client's own backoff): between rounds of unprocessed batch items, and
+// between compare-and-swap attempts of a counter that lost a race.
+const retry_options batch_backoff{0, std::chrono::milliseconds(25), std::chrono::milliseconds(1000), 0};
+const retry_options contention_backoff{0, std::chrono::milliseconds(1), std::chrono::milliseconds(64), 0};
 
 asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
     asio::steady_timer timer(co_await asio::this_coro::executor, d);
@@ -138,8 +139,9 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
 
     // ---- single-key operations ----
 
-    asio::awaitable<outcome<item>> get_item(std::string full, bool only_expiration, diagnostics* diag) {
-        get_item_request get{options.table_name, key_item(full), {}, {}, options.consistent_reads};
+    // The unexpired item, or an empty one.
+    asio::awaitable<outcome<item>> get_item(std::string full, bool only_expiration, bool consistent, diagnostics* diag) {
+        get_item_request get{options.table_name, key_item(full), {}, {}, consistent};
         if (only_expiration) {
             get.projection = "#k, #e";
             get.names = {{"#k", options.key_field}, {"#e", options.expiration_time_field}};
@@ -153,7 +155,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         const std::string full = full_key(key);
         std::string why;
         if (error_code ec = check_key(key, full, why)) co_return failure<value>(diag, ec, why);
-        auto [ec, found] = co_await get_item(full, false, diag);
+        auto [ec, found] = co_await get_item(full, false, options.consistent_reads, diag);
         if (ec || found.empty()) co_return outcome<value>{ec, {}};
         outcome<value> out;
         if ((out.ec = decode(found, out.value, why))) co_return failure<value>(diag, out.ec, why);
@@ -164,13 +166,14 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         const std::string full = full_key(key);
         std::string why;
         if (error_code ec = check_key(key, full, why)) co_return failure<bool>(diag, ec, why);
-        auto [ec, found] = co_await get_item(full, true, diag);
+        auto [ec, found] = co_await get_item(full, true, options.consistent_reads, diag);
         co_return outcome<bool>{ec, !ec && !found.empty()};
     }
 
     // set, or add when `only_if_absent`: then an unexpired item makes it false.
-    asio::awaitable<outcome<bool>> put(std::string key, std::string v, timeout_option timeout, bool only_if_absent,
-                                       diagnostics* diag) {
+    // `v` by reference (it may be 400 KB): run() keeps the operation's arguments alive meanwhile.
+    asio::awaitable<outcome<bool>> put(std::string key, const std::string& v, timeout_option timeout,
+                                       bool only_if_absent, diagnostics* diag) {
         const std::string full = full_key(key);
         std::string why;
         put_item_request put;
@@ -213,7 +216,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         bool fresh = false; // `current` came with the last failed condition
         for (int round = 0; round < 2000; ++round) {
             if (!fresh) {
-                auto [ec, found] = co_await get_item_consistent(full, diag);
+                auto [ec, found] = co_await get_item(full, false, true, diag);
                 if (ec) co_return outcome<std::int64_t>{ec, {}};
                 current = found.empty() ? std::nullopt : std::optional<item>(std::move(found));
             }
@@ -224,7 +227,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
             std::int64_t next = 0;
             if (__builtin_add_overflow(base, delta, &next))
                 co_return failure<std::int64_t>(diag, client_errc::unsupported_value,
-                                                "incrementing key '" + layout::printable_key(full) + "' overflows 64 bits");
+                                                "incrementing key '" + codec::printable(full) + "' overflows 64 bits");
             put_item_request put;
             put.table = options.table_name;
             if (error_code ec = layout::build_item(options, full, cache_codec::encode_integer(next),
@@ -248,17 +251,10 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
             // return it), after a short random pause that spreads the contenders out.
             fresh = r.attributes.has_value();
             if (fresh) current = layout::is_expired(options, *r.attributes, now_seconds()) ? std::nullopt : r.attributes;
-            co_await sleep_for(jitter_up_to(std::chrono::milliseconds(1 << std::min(round, 6))));
+            co_await sleep_for(dynamodb::backoff_delay(contention_backoff, static_cast<unsigned>(round) + 1));
         }
         co_return failure<std::int64_t>(diag, client_errc::timeout,
-                                        "incrementing key '" + layout::printable_key(full) + "' lost 2000 races in a row");
-    }
-
-    asio::awaitable<outcome<item>> get_item_consistent(std::string full, diagnostics* diag) {
-        get_item_request get{options.table_name, key_item(full), {}, {}, true};
-        auto [ec, r] = co_await dynamodb.async_get_item(get, diag, tuple_awaitable);
-        if (ec || !r.found || layout::is_expired(options, *r.found, now_seconds())) co_return outcome<item>{ec, {}};
-        co_return outcome<item>{{}, std::move(*r.found)};
+                                        "incrementing key '" + codec::printable(full) + "' lost 2000 races in a row");
     }
 
     error_code integer_value(const item& it, std::int64_t& out, std::string& why) const {
@@ -267,7 +263,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         if (!text) return {}; // a stored None counts as absent
         auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), out);
         if (ec != std::errc{} || ptr != text->data() + text->size() || !cache_codec::is_integer_text(*text)) {
-            why = "the value of key '" + layout::printable_key(*it.find(options.key_field)->if_S()) +
+            why = "the value of key '" + codec::printable(*it.find(options.key_field)->if_S()) +
                   "' is not an integer that fits 64 bits";
             return client_errc::unsupported_value;
         }
@@ -277,7 +273,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
     // ---- batches ----
 
     template <class T>
-    static asio::awaitable<std::vector<outcome<T>>> all_of(std::vector<asio::awaitable<outcome<T>>> tasks) {
+    static asio::awaitable<std::vector<outcome<T>>> in_parallel(std::vector<asio::awaitable<outcome<T>>> tasks) {
         std::vector<outcome<T>> results;
         if (tasks.empty()) co_return results;
         auto ex = co_await asio::this_coro::executor;
@@ -291,10 +287,6 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         co_return std::move(values);
     }
 
-    // Backoff between rounds of unprocessed batch items: 25 ms doubling to 1 s, jittered.
-    static std::chrono::milliseconds batch_backoff(int round) {
-        return jitter_up_to(std::chrono::milliseconds(std::min(1000, 25 << std::min(round, 6))));
-    }
     static constexpr int max_batch_rounds = 12;
 
     asio::awaitable<outcome<std::vector<item>>> batch_get(std::vector<item> keys, diagnostics* diag) {
@@ -305,7 +297,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
                 co_return failure<std::vector<item>>(diag, client_errc::timeout,
                                                      "BatchGetItem left keys unprocessed after " +
                                                          std::to_string(max_batch_rounds) + " rounds");
-            if (round > 0) co_await sleep_for(batch_backoff(round));
+            if (round > 0) co_await sleep_for(dynamodb::backoff_delay(batch_backoff, static_cast<unsigned>(round)));
             auto [ec, r] = co_await dynamodb.async_batch_get_item(get, diag, tuple_awaitable);
             if (ec) co_return outcome<std::vector<item>>{ec, {}};
             for (table_items& t : r.found)
@@ -322,7 +314,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
                 co_return failure<bool>(diag, client_errc::timeout,
                                         "BatchWriteItem left items unprocessed after " +
                                             std::to_string(max_batch_rounds) + " rounds");
-            if (round > 0) co_await sleep_for(batch_backoff(round));
+            if (round > 0) co_await sleep_for(dynamodb::backoff_delay(batch_backoff, static_cast<unsigned>(round)));
             auto [ec, r] = co_await dynamodb.async_batch_write_item(w, diag, tuple_awaitable);
             if (ec) co_return outcome<bool>{ec, false};
             w.tables = std::move(r.unprocessed);
@@ -361,7 +353,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         }
         std::unordered_map<std::string, value> by_key;
         const std::int64_t now = now_seconds();
-        for (outcome<std::vector<item>>& chunk : co_await all_of(std::move(chunks))) {
+        for (outcome<std::vector<item>>& chunk : co_await in_parallel(std::move(chunks))) {
             if (chunk.ec) co_return outcome<values>{chunk.ec, {}};
             for (const item& it : chunk.value) {
                 if (layout::is_expired(options, it, now)) continue;
@@ -412,7 +404,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
                                              std::make_move_iterator(writes.begin() + static_cast<std::ptrdiff_t>(std::min(writes.size(), i + 25))));
             chunks.push_back(batch_write(std::move(chunk), diag));
         }
-        for (outcome<bool>& r : co_await all_of(std::move(chunks)))
+        for (outcome<bool>& r : co_await in_parallel(std::move(chunks)))
             if (r.ec) co_return outcome<keys>{r.ec, {}};
         co_return outcome<keys>{{}, std::move(stored)};
     }
@@ -431,7 +423,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
             std::vector<asio::awaitable<outcome<bool>>> window;
             const std::size_t end = std::min(unique_keys.size(), i + 64);
             for (std::size_t j = i; j < end; ++j) window.push_back(erase(unique_keys[j], diag));
-            std::vector<outcome<bool>> results = co_await all_of(std::move(window));
+            std::vector<outcome<bool>> results = co_await in_parallel(std::move(window));
             for (std::size_t j = i; j < end; ++j) {
                 if (results[j - i].ec) co_return outcome<keys>{results[j - i].ec, {}};
                 if (results[j - i].value) deleted.push_back(unique_keys[j]);
@@ -469,7 +461,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         const unsigned segments = std::max(1u, options.clear_segments);
         std::vector<asio::awaitable<outcome<bool>>> tasks;
         for (unsigned s = 0; s < segments; ++s) tasks.push_back(clear_segment(s, segments, diag));
-        for (outcome<bool>& r : co_await all_of(std::move(tasks)))
+        for (outcome<bool>& r : co_await in_parallel(std::move(tasks)))
             if (r.ec) co_return r;
         co_return outcome<bool>{{}, true};
     }

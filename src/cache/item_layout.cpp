@@ -1,5 +1,7 @@
 #include "item_layout.hpp"
 
+#include "../codec/printable.hpp"
+
 #include <simdjson.h>
 
 #include <charconv>
@@ -25,34 +27,18 @@ std::int64_t epoch_seconds(wall_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
-std::string printable_key(std::string_view key) {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : key.substr(0, 100)) {
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            out.push_back(static_cast<char>(c));
-        } else {
-            out += "\\x";
-            out.push_back(hex[c >> 4]);
-            out.push_back(hex[c & 0xf]);
-        }
-    }
-    if (key.size() > 100) out += "...";
-    return out;
-}
-
 error_code check_key(const std::string& full_key, std::string& why) {
     if (full_key.empty()) {
         why = "the key is empty";
         return client_errc::invalid_key;
     }
     if (full_key.size() > max_key_bytes) {
-        why = "key '" + printable_key(full_key) + "' is " + std::to_string(full_key.size()) +
+        why = "key '" + codec::printable(full_key) + "' is " + std::to_string(full_key.size()) +
               " bytes with its prefix; DynamoDB allows " + std::to_string(max_key_bytes);
         return client_errc::invalid_key;
     }
     if (!simdjson::validate_utf8(full_key.data(), full_key.size())) {
-        why = "key '" + printable_key(full_key) + "' is not valid UTF-8";
+        why = "key '" + codec::printable(full_key) + "' is not valid UTF-8";
         return client_errc::invalid_utf8;
     }
     return {};
@@ -79,7 +65,7 @@ error_code build_item(const cache_options& o, const std::string& full_key, std::
     if (timeout_seconds > 0)
         out.set(o.expiration_time_field, attribute_value::N(epoch_seconds(now) + timeout_seconds));
     if (const std::size_t size = item_size(out); size > max_item_bytes) {
-        why = "the item for key '" + printable_key(full_key) + "' would be " + std::to_string(size) + " bytes, " +
+        why = "the item for key '" + codec::printable(full_key) + "' would be " + std::to_string(size) + " bytes, " +
               std::to_string(size - max_item_bytes) + " over DynamoDB's limit of " + std::to_string(max_item_bytes);
         return client_errc::item_too_large;
     }

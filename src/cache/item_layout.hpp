@@ -39,7 +39,4 @@ std::size_t item_size(const item& it);
 // True when the item has an expiration time at or before `now` (cachelib's rule).
 bool is_expired(const cache_options& o, const item& it, std::int64_t now_seconds);
 
-// A key for messages: printable ASCII kept, the rest as \xNN, cut after 100 bytes.
-std::string printable_key(std::string_view key);
-
 } // namespace ddbcache::cache_layout

@@ -1,4 +1,5 @@
 // Request bodies of the typed operations.
+#include "../codec/printable.hpp"
 #include "json_writer.hpp"
 #include "operations_json.hpp"
 
@@ -61,12 +62,7 @@ error_code write_body(std::string& body, std::string& why, F&& write) {
     w.begin_object();
     write(w);
     w.end_object();
-    if (w.error()) {
-        std::string name;
-        for (char c : w.failed_key())
-            name.push_back((static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) ? '?' : c);
-        why = "a string in attribute '" + name + "' is not valid UTF-8";
-    }
+    if (w.error()) why = "a string in attribute '" + codec::printable(w.failed_key()) + "' is not valid UTF-8";
     return w.error();
 }
 

@@ -120,15 +120,10 @@ error_code read_members(std::string& body, F&& on_member) {
     if (body.capacity() < body.size() + simdjson::SIMDJSON_PADDING)
         body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
     od::document doc;
-    od::object obj;
-    if (thread_parser().iterate(body.data(), body.size(), body.capacity()).get(doc) || doc.get_object().get(obj))
+    od::value root;
+    if (thread_parser().iterate(body.data(), body.size(), body.capacity()).get(doc) || doc.get_value().get(root) ||
+        !for_each_member(root, on_member))
         return client_errc::bad_response;
-    for (auto result : obj) {
-        od::field field;
-        std::string_view name;
-        if (std::move(result).get(field) || field.unescaped_key().get(name) || !on_member(name, field.value()))
-            return client_errc::bad_response;
-    }
     return {};
 }
 
@@ -161,22 +156,16 @@ status read_write_requests(od::value v, std::vector<write_request>& out) {
     od::array arr;
     if (v.get_array().get(arr)) return false;
     for (auto element : arr) {
-        od::object request;
-        if (element.get_object().get(request)) return false;
-        for (auto result : request) {
-            od::field field;
-            std::string_view kind;
-            od::object body;
-            if (std::move(result).get(field) || field.unescaped_key().get(kind) || field.value().get_object().get(body))
-                return false;
+        od::value request;
+        if (std::move(element).get(request)) return false;
+        // {"PutRequest":{"Item":{...}}} or {"DeleteRequest":{"Key":{...}}}
+        const bool ok = for_each_member(request, [&](std::string_view kind, od::value body) {
+            if (kind != "PutRequest" && kind != "DeleteRequest") return false;
             write_request& w = out.emplace_back();
             w.action = kind == "PutRequest" ? write_request::kind::put : write_request::kind::erase;
-            if (kind != "PutRequest" && kind != "DeleteRequest") return false;
-            for (auto member : body) {
-                od::field f;
-                if (std::move(member).get(f) || !read_item(f.value(), w.attributes)) return false;
-            }
-        }
+            return for_each_member(body, [&](std::string_view, od::value it) { return read_item(it, w.attributes); });
+        });
+        if (!ok) return false;
     }
     return true;
 }
