@@ -46,6 +46,11 @@ void json_writer::boolean(bool b) {
     out_ += b ? "true" : "false";
 }
 
+void json_writer::null() {
+    separate();
+    out_ += "null";
+}
+
 void json_writer::string(std::string_view text) {
     separate();
     if (!simdjson::validate_utf8(text.data(), text.size()) && !error_) {

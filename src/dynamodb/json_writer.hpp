@@ -25,6 +25,7 @@ public:
     void string(std::string_view text);
     void number(std::uint64_t n);
     void boolean(bool b);
+    void null();
     void attribute(const attribute_value& v); // {"S":"..."} and the others
     void item(const ddbcache::item& members);  // {"name":{"S":...},...}
 

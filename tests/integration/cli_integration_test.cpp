@@ -1,0 +1,236 @@
+// The `ddbcache` command-line tool, run as a child process against both local servers: output
+// bytes, exit statuses, error lines, and the items it writes (read back through the library).
+#include "local_servers.hpp"
+
+#include <ddbcache/cache.hpp>
+
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+namespace ddbcache::test {
+namespace {
+namespace asio = boost::asio;
+
+struct cli_run {
+    int exit_status = -1;
+    std::string out;
+    std::string err;
+};
+
+std::string read_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Runs the tool with `args`, feeding `input` on stdin; stdout and stderr go through files, so a
+// large output cannot block the child.
+cli_run run_cli(const std::vector<std::string>& args, const std::string& input = "") {
+    const auto dir = std::filesystem::temp_directory_path() / ("ddbcache-cli-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "in", std::ios::binary) << input;
+    std::vector<char*> argv{const_cast<char*>(DDBCACHE_CLI)};
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        const int in = ::open((dir / "in").c_str(), O_RDONLY);
+        const int out = ::open((dir / "out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        const int err = ::open((dir / "err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (in < 0 || out < 0 || err < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(127);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    cli_run r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(dir / "out"), read_file(dir / "err")};
+    std::filesystem::remove_all(dir);
+    return r;
+}
+
+class Cli : public testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override {
+        ::setenv("AWS_ACCESS_KEY_ID", "AKIDLOCALTEST", 1);
+        ::setenv("AWS_SECRET_ACCESS_KEY", "local-test-secret", 1);
+        ::setenv("AWS_REGION", "us-east-1", 1);
+    }
+    // The tool on this test's table, with `args` after the common options.
+    cli_run cli(std::vector<std::string> args, const std::string& input = "") {
+        std::vector<std::string> all{"--endpoint", endpoint_of(GetParam()), "--table", table_};
+        all.insert(all.end(), args.begin(), args.end());
+        return run_cli(all, input);
+    }
+    // The library's view of the same table.
+    template <class Body>
+    void with_cache(Body body, const std::string& prefix = "") {
+        run_on_io([&]() -> asio::awaitable<void> {
+            cache_options o;
+            o.table_name = table_;
+            o.key_prefix = prefix;
+            o.client = local_client_options(GetParam());
+            cache c(co_await asio::this_coro::executor, o);
+            co_await body(c);
+        }());
+    }
+    const std::string table_ = unique_table_name("cli");
+};
+
+TEST_P(Cli, GetPrintsTheStoredBytesExactly) {
+    const std::string value("bin\xff\0\n\"end", 9);
+    const cli_run set = cli({"set", "k", "-"}, value);
+    ASSERT_EQ(set.exit_status, 0) << set.err;
+    const cli_run get = cli({"get", "k"});
+    EXPECT_EQ(get.exit_status, 0) << get.err;
+    EXPECT_EQ(get.out, value); // no newline added
+    EXPECT_EQ(get.err, "");
+}
+
+TEST_P(Cli, AMissExitsOneAndPrintsNothing) {
+    ASSERT_EQ(cli({"set", "present", "v"}).exit_status, 0);
+    const cli_run get = cli({"get", "absent"});
+    EXPECT_EQ(get.exit_status, 1);
+    EXPECT_EQ(get.out, "");
+    EXPECT_EQ(get.err, "");
+    EXPECT_EQ(cli({"has", "absent"}).exit_status, 1);
+    EXPECT_EQ(cli({"has", "present"}).exit_status, 0);
+}
+
+TEST_P(Cli, AddDeleteAndTheirExitStatuses) {
+    EXPECT_EQ(cli({"add", "k", "first"}).exit_status, 0);
+    EXPECT_EQ(cli({"add", "k", "second"}).exit_status, 1); // present: not stored
+    EXPECT_EQ(cli({"get", "k"}).out, "first");
+    EXPECT_EQ(cli({"delete", "k"}).exit_status, 0);
+    EXPECT_EQ(cli({"delete", "k"}).exit_status, 1); // already gone
+}
+
+TEST_P(Cli, CountersPrintTheNewValueAndALineEnd) {
+    EXPECT_EQ(cli({"inc", "n"}).out, "1\n");
+    EXPECT_EQ(cli({"inc", "n", "41"}).out, "42\n");
+    EXPECT_EQ(cli({"dec", "n", "50"}).out, "-8\n");
+    EXPECT_EQ(cli({"dec", "n"}).out, "-9\n");
+    EXPECT_EQ(cli({"get", "n"}).out, "-9"); // stored as digits, as cachelib stores ints
+}
+
+TEST_P(Cli, GetManyPrintsOneJsonLinePerKeyInOrder) {
+    ASSERT_EQ(cli({"set", "text", "say \"hi\"\n"}).exit_status, 0);
+    ASSERT_EQ(cli({"set", "bytes", "-"}, std::string("\xff\0", 2)).exit_status, 0);
+    const cli_run many = cli({"get-many", "bytes", "absent", "text"});
+    EXPECT_EQ(many.exit_status, 1); // one key missed
+    EXPECT_EQ(many.out, "{\"key\":\"bytes\",\"value_b64\":\"/wA=\"}\n"
+                        "{\"key\":\"absent\",\"value\":null}\n"
+                        "{\"key\":\"text\",\"value\":\"say \\\"hi\\\"\\n\"}\n");
+    EXPECT_EQ(cli({"get-many", "text", "text"}).exit_status, 0); // every key hit
+}
+
+TEST_P(Cli, ClearWithAPrefixLeavesOtherKeys) {
+    ASSERT_EQ(cli({"--prefix", "mine:", "set", "a", "1"}).exit_status, 0);
+    ASSERT_EQ(cli({"set", "other", "2"}).exit_status, 0);
+    EXPECT_EQ(cli({"--prefix", "mine:", "clear"}).exit_status, 0);
+    EXPECT_EQ(cli({"get", "mine:a"}).exit_status, 1);
+    EXPECT_EQ(cli({"get", "other"}).out, "2");
+}
+
+TEST_P(Cli, WritesWhatTheLibraryReadsAndReadsWhatItWrites) {
+    ASSERT_EQ(cli({"--prefix", "p:", "set", "from-cli", "hello", "--timeout", "0"}).exit_status, 0);
+    with_cache(
+        [](cache& c) -> asio::awaitable<void> {
+            EXPECT_EQ(co_await c.async_get("from-cli", asio::use_awaitable), "hello");
+            EXPECT_TRUE(co_await c.async_set("from-lib", "world", asio::use_awaitable));
+        },
+        "p:");
+    EXPECT_EQ(cli({"get", "p:from-lib"}).out, "world");
+}
+
+TEST_P(Cli, TimeoutZeroWritesNoExpirationAndRawCodecStoresBytesAsTheyAre) {
+    ASSERT_EQ(cli({"--codec", "raw", "set", "k", "plain", "--timeout", "0"}).exit_status, 0);
+    run_on_io([&]() -> asio::awaitable<void> {
+        client c(co_await asio::this_coro::executor, local_client_options(GetParam()));
+        get_item_request get{table_, {}};
+        get.key.set("cache_key", attribute_value::S("k"));
+        get_item_result r = co_await c.async_get_item(get, nullptr, asio::use_awaitable);
+        CO_ASSERT(r.found.has_value())
+        EXPECT_EQ(r.found->find("expiration_time"), nullptr);
+        const attribute_value* response = r.found->find("response");
+        CO_ASSERT(response && response->if_B())
+        EXPECT_EQ(*response->if_B(), "plain");
+    }());
+}
+
+TEST_P(Cli, ErrorsExitTwoWithOneLineNamingTheCause) {
+    const cli_run empty_key = cli({"get", ""});
+    EXPECT_EQ(empty_key.exit_status, 2);
+    EXPECT_EQ(empty_key.err, "ddbcache: get: the key is empty\n");
+    EXPECT_EQ(empty_key.out, "");
+
+    const cli_run missing_table = cli({"--no-create-table", "--table", "no-such-table", "get", "k"});
+    EXPECT_EQ(missing_table.exit_status, 2);
+    EXPECT_NE(missing_table.err.find("ResourceNotFoundException"), std::string::npos) << missing_table.err;
+    EXPECT_EQ(std::count(missing_table.err.begin(), missing_table.err.end(), '\n'), 1) << missing_table.err;
+
+    ASSERT_EQ(cli({"set", "text", "abc"}).exit_status, 0);
+    const cli_run not_a_counter = cli({"inc", "text"});
+    EXPECT_EQ(not_a_counter.exit_status, 2);
+    EXPECT_NE(not_a_counter.err.find("not an integer"), std::string::npos) << not_a_counter.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(LocalServers, Cli, testing::ValuesIn(server_names), server_param_name);
+
+// Usage errors need no server.
+TEST(CliUsage, BadArgumentsExitTwoBeforeAnyRequest) {
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{}, "ddbcache: no command given (see ddbcache --help)\n"},
+        {{"frobnicate"}, "ddbcache: unknown command \"frobnicate\" (see ddbcache --help)\n"},
+        {{"get"}, "ddbcache: wrong number of arguments for get (see ddbcache --help)\n"},
+        {{"--colour", "get", "k"}, "ddbcache: unknown option --colour (see ddbcache --help)\n"},
+        {{"inc", "k", "ten"}, "ddbcache: DELTA must be an integer, not \"ten\"\n"},
+        {{"set", "k", "v", "--timeout", "-1"}, "ddbcache: --timeout must be 0 (never expires) or more\n"},
+        {{"--codec", "json", "get", "k"}, "ddbcache: --codec must be cachelib or raw, not \"json\"\n"},
+        {{"get", "k", "--endpoint"}, "ddbcache: --endpoint needs an argument\n"},
+    };
+    for (const auto& [args, message] : cases) {
+        const cli_run r = run_cli(args);
+        EXPECT_EQ(r.exit_status, 2) << testing::PrintToString(args);
+        EXPECT_EQ(r.err, message) << testing::PrintToString(args);
+        EXPECT_EQ(r.out, "");
+    }
+}
+
+TEST(CliUsage, AnUnreachableEndpointIsAnErrorNamingTheCause) {
+    ::setenv("AWS_ACCESS_KEY_ID", "AKIDLOCALTEST", 1);
+    ::setenv("AWS_SECRET_ACCESS_KEY", "local-test-secret", 1);
+    const cli_run r = run_cli({"--endpoint", "http://127.0.0.1:1", "--region", "us-east-1", "get", "k"});
+    EXPECT_EQ(r.exit_status, 2);
+    EXPECT_EQ(r.err, "ddbcache: get: GetItem failed after 4 attempts: Connection refused\n");
+}
+
+TEST(CliUsage, AMissingRegionIsNamedWithoutErrorCodeNoise) {
+    ::unsetenv("AWS_REGION");
+    ::unsetenv("AWS_DEFAULT_REGION");
+    ::setenv("AWS_CONFIG_FILE", "/nonexistent/ddbcache-test-config", 1);
+    const cli_run r = run_cli({"--endpoint", "http://127.0.0.1:1", "get", "k"});
+    EXPECT_EQ(r.exit_status, 2);
+    EXPECT_TRUE(r.err.starts_with("ddbcache: no AWS region")) << r.err;
+    EXPECT_EQ(r.err.find("[ddbcache"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(CliUsage, HelpDocumentsEveryCommandAndOption) {
+    const cli_run r = run_cli({"--help"});
+    EXPECT_EQ(r.exit_status, 0);
+    for (const char* word : {"get KEY", "set KEY VALUE", "add KEY VALUE", "delete KEY", "has KEY", "clear",
+                             "inc KEY [DELTA]", "dec KEY [DELTA]", "get-many KEY...", "value_b64", "--endpoint",
+                             "--region", "--table", "--prefix", "--key-field", "--expiration-field",
+                             "--no-create-table", "--codec", "--timeout", "Exit status"})
+        EXPECT_NE(r.out.find(word), std::string::npos) << word;
+}
+
+} // namespace
+} // namespace ddbcache::test
