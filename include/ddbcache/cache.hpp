@@ -63,9 +63,10 @@ public:
     using value_map = std::map<std::string, value>;
     using mapping = std::vector<std::pair<std::string, std::string>>;
 
-    // Overloads: (args, token), (args, optional, token) and (args, optional, diagnostics&, token).
-    // The optional argument is the timeout (unset: default_timeout) or the delta (1). The
-    // diagnostics object receives the AWS error type and message; it must outlive the operation.
+    // Overloads: (args, token), (args, diagnostics&, token), and where there is an optional
+    // argument, (args, optional, token) and (args, optional, diagnostics&, token). The optional
+    // argument is the timeout (unset: default_timeout) or the delta (1). The diagnostics object
+    // receives the AWS error type and message; it must outlive the operation.
     // The value, or nullopt when absent, expired, or stored as Python's None.
     template <class CompletionToken = boost::asio::deferred_t>
         requires(!detail::is_diagnostics<CompletionToken>)
@@ -84,6 +85,11 @@ public:
         return initiate<bool>(op{.kind = op_kind::set, .key = std::move(key), .value = std::move(v), .timeout = timeout}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
+    auto async_set(std::string key, std::string v, diagnostics& diag, CompletionToken&& token = {}) {
+        const timeout_option timeout = timeout_option{};
+        return initiate<bool>(op{.kind = op_kind::set, .key = std::move(key), .value = std::move(v), .timeout = timeout}, &diag, std::forward<CompletionToken>(token));
+    }
+    template <class CompletionToken = boost::asio::deferred_t>
     auto async_set(std::string key, std::string v, timeout_option timeout, CompletionToken&& token = {}) {
         return initiate<bool>(op{.kind = op_kind::set, .key = std::move(key), .value = std::move(v), .timeout = timeout}, nullptr, std::forward<CompletionToken>(token));
     }
@@ -97,6 +103,11 @@ public:
     auto async_add(std::string key, std::string v, CompletionToken&& token = {}) {
         const timeout_option timeout = timeout_option{};
         return initiate<bool>(op{.kind = op_kind::add, .key = std::move(key), .value = std::move(v), .timeout = timeout}, nullptr, std::forward<CompletionToken>(token));
+    }
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_add(std::string key, std::string v, diagnostics& diag, CompletionToken&& token = {}) {
+        const timeout_option timeout = timeout_option{};
+        return initiate<bool>(op{.kind = op_kind::add, .key = std::move(key), .value = std::move(v), .timeout = timeout}, &diag, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_add(std::string key, std::string v, timeout_option timeout, CompletionToken&& token = {}) {
@@ -164,6 +175,11 @@ public:
         return initiate<keys>(op{.kind = op_kind::set_many, .timeout = timeout, .pairs = std::move(pairs)}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
+    auto async_set_many(mapping pairs, diagnostics& diag, CompletionToken&& token = {}) {
+        const timeout_option timeout = timeout_option{};
+        return initiate<keys>(op{.kind = op_kind::set_many, .timeout = timeout, .pairs = std::move(pairs)}, &diag, std::forward<CompletionToken>(token));
+    }
+    template <class CompletionToken = boost::asio::deferred_t>
     auto async_set_many(mapping pairs, timeout_option timeout, CompletionToken&& token = {}) {
         return initiate<keys>(op{.kind = op_kind::set_many, .timeout = timeout, .pairs = std::move(pairs)}, nullptr, std::forward<CompletionToken>(token));
     }
@@ -189,6 +205,11 @@ public:
         return initiate<std::int64_t>(op{.kind = op_kind::inc, .key = std::move(key), .delta = delta}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
+    auto async_inc(std::string key, diagnostics& diag, CompletionToken&& token = {}) {
+        const std::int64_t delta = std::int64_t{1};
+        return initiate<std::int64_t>(op{.kind = op_kind::inc, .key = std::move(key), .delta = delta}, &diag, std::forward<CompletionToken>(token));
+    }
+    template <class CompletionToken = boost::asio::deferred_t>
     auto async_inc(std::string key, std::int64_t delta, CompletionToken&& token = {}) {
         return initiate<std::int64_t>(op{.kind = op_kind::inc, .key = std::move(key), .delta = delta}, nullptr, std::forward<CompletionToken>(token));
     }
@@ -202,6 +223,11 @@ public:
     auto async_dec(std::string key, CompletionToken&& token = {}) {
         const std::int64_t delta = std::int64_t{1};
         return initiate<std::int64_t>(op{.kind = op_kind::inc, .key = std::move(key), .delta = -delta}, nullptr, std::forward<CompletionToken>(token));
+    }
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_dec(std::string key, diagnostics& diag, CompletionToken&& token = {}) {
+        const std::int64_t delta = std::int64_t{1};
+        return initiate<std::int64_t>(op{.kind = op_kind::inc, .key = std::move(key), .delta = -delta}, &diag, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_dec(std::string key, std::int64_t delta, CompletionToken&& token = {}) {

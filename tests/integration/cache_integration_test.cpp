@@ -5,6 +5,10 @@
 #include <ddbcache/cache.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -212,7 +216,7 @@ TEST_P(Cache, BadInputFailsBeforeAnyRequestAndStoresNothing) {
             co_await c.async_get("warm-up", asio::use_awaitable); // creates the table
             const auto before = c.dynamodb().stats().opened_total;
             diagnostics diag;
-            auto [e1, r1] = co_await c.async_set("", "v", {}, diag, tuple_awaitable);
+            auto [e1, r1] = co_await c.async_set("", "v", diag, tuple_awaitable);
             EXPECT_EQ(e1, client_errc::invalid_key);
             EXPECT_EQ(diag.message, "the key is empty");
             auto [e2, r2] = co_await c.async_set(std::string(2048, 'k'), "v", {}, diag, tuple_awaitable);
@@ -224,8 +228,14 @@ TEST_P(Cache, BadInputFailsBeforeAnyRequestAndStoresNothing) {
             EXPECT_EQ(e4, client_errc::item_too_large);
             EXPECT_NE(diag.message.find("over DynamoDB's limit"), std::string::npos) << diag.message;
             cache::mapping pairs{{"fine", "v"}, {"", "v"}};
-            auto [e5, r5] = co_await c.async_set_many(pairs, {}, diag, tuple_awaitable);
+            auto [e5, r5] = co_await c.async_set_many(pairs, diag, tuple_awaitable);
             EXPECT_EQ(e5, client_errc::invalid_key);
+            auto [e6, r6] = co_await c.async_add("", "v", diag, tuple_awaitable);
+            EXPECT_EQ(e6, client_errc::invalid_key);
+            auto [e7, r7] = co_await c.async_inc("", diag, tuple_awaitable);
+            EXPECT_EQ(e7, client_errc::invalid_key);
+            auto [e8, r8] = co_await c.async_dec("", diag, tuple_awaitable);
+            EXPECT_EQ(e8, client_errc::invalid_key);
             EXPECT_FALSE(co_await c.async_has("fine", asio::use_awaitable)) << "half a batch was stored";
             EXPECT_FALSE(co_await c.async_has("big", asio::use_awaitable));
             EXPECT_EQ(c.dynamodb().stats().opened_total, before);
@@ -246,7 +256,108 @@ TEST_P(Cache, MissingTableWithoutCreationIsAnErrorNotFalse) {
     });
 }
 
+TEST_P(Cache, OperationsCancelledAtAnyPointLeaveTheCacheUsable) {
+    with_cache([](cache& c) -> asio::awaitable<void> {
+        co_await c.async_set("survivor", "v", asio::use_awaitable);
+        cache::mapping pairs;
+        cache::keys keys;
+        for (int i = 0; i < 120; ++i) {
+            pairs.emplace_back("k" + std::to_string(i), "v");
+            keys.push_back("k" + std::to_string(i));
+        }
+        auto ex = co_await asio::this_coro::executor;
+        asio::steady_timer cut(ex);
+        int aborted = 0;
+        for (int delay_us = 0; delay_us < 20'000; delay_us += 1'000) {
+            asio::cancellation_signal signal;
+            cut.expires_after(std::chrono::microseconds(delay_us));
+            cut.async_wait([&](error_code) { signal.emit(asio::cancellation_type::terminal); });
+            auto slot_token = asio::bind_cancellation_slot(signal.slot(), tuple_awaitable);
+            error_code ec;
+            switch (delay_us / 1'000 % 4) {
+            case 0: ec = std::get<0>(co_await c.async_set_many(pairs, slot_token)); break;
+            case 1: ec = std::get<0>(co_await c.async_get_many(keys, slot_token)); break;
+            case 2: ec = std::get<0>(co_await c.async_inc("counter", slot_token)); break;
+            default: ec = std::get<0>(co_await c.async_erase_many(keys, slot_token)); break;
+            }
+            cut.cancel();
+            EXPECT_TRUE(!ec || ec == asio::error::operation_aborted) << ec.message();
+            aborted += ec == asio::error::operation_aborted;
+        }
+        EXPECT_GT(aborted, 0) << "no operation was cut off: the test proved nothing";
+        EXPECT_EQ(co_await c.async_get("survivor", asio::use_awaitable), "v");
+        EXPECT_TRUE(co_await c.async_set("after", "w", asio::use_awaitable));
+        EXPECT_EQ(co_await c.async_get("after", asio::use_awaitable), "w");
+    });
+}
+
 INSTANTIATE_TEST_SUITE_P(LocalServers, Cache, testing::ValuesIn(server_names), server_param_name);
+
+// A loopback listener that accepts and never answers: an operation sent to it can only end by
+// cancellation (timeouts are set far away), so each outcome below is certain, not a race.
+class CacheCancellation : public testing::Test {
+protected:
+    CacheCancellation() { silent_.async_accept([this](error_code, asio::ip::tcp::socket s) { accepted_ = std::move(s); }); }
+    cache_options silent_options() const {
+        cache_options o;
+        o.table_name = "never-answered";
+        o.client.endpoint = "http://127.0.0.1:" + std::to_string(silent_.local_endpoint().port());
+        o.client.region = "us-east-1";
+        o.client.credentials.explicit_credentials = credentials{"AKIDLOCALTEST", "local-test-secret", ""};
+        o.client.attempt_timeout = o.client.call_timeout = 60s;
+        return o;
+    }
+    asio::io_context io_;
+    asio::ip::tcp::acceptor silent_{io_, {asio::ip::make_address("127.0.0.1"), 0}};
+    asio::ip::tcp::socket accepted_{io_};
+};
+
+TEST_F(CacheCancellation, AGetRacedAgainstATimerLosesAndReturnsPromptly) {
+    using namespace asio::experimental::awaitable_operators;
+    const auto started = std::chrono::steady_clock::now();
+    bool timer_won = false;
+    asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+        cache c(co_await asio::this_coro::executor, silent_options());
+        asio::steady_timer deadline(co_await asio::this_coro::executor, 200ms);
+        auto winner = co_await (c.async_get("k", asio::use_awaitable) || deadline.async_wait(asio::use_awaitable));
+        timer_won = winner.index() == 1;
+        silent_.close();
+    }, asio::detached);
+    io_.run_for(10s);
+    EXPECT_TRUE(timer_won);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+}
+
+TEST_F(CacheCancellation, EveryKindOfOperationEndsWithOperationAbortedWhenCancelled) {
+    std::vector<std::string> outcomes;
+    asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+        cache c(co_await asio::this_coro::executor, silent_options());
+        const cache::keys keys{"a", "b"};
+        const cache::mapping pairs{{"a", "1"}, {"b", "2"}};
+        asio::steady_timer cut(co_await asio::this_coro::executor);
+        for (int kind = 0; kind < 7; ++kind) {
+            asio::cancellation_signal signal;
+            cut.expires_after(100ms);
+            cut.async_wait([&](error_code) { signal.emit(asio::cancellation_type::terminal); });
+            auto token = asio::bind_cancellation_slot(signal.slot(), tuple_awaitable);
+            error_code ec;
+            switch (kind) {
+            case 0: ec = std::get<0>(co_await c.async_get("k", token)); break;
+            case 1: ec = std::get<0>(co_await c.async_set("k", "v", token)); break;
+            case 2: ec = std::get<0>(co_await c.async_inc("k", token)); break;
+            case 3: ec = std::get<0>(co_await c.async_get_many(keys, token)); break;
+            case 4: ec = std::get<0>(co_await c.async_set_many(pairs, token)); break;
+            case 5: ec = std::get<0>(co_await c.async_erase_many(keys, token)); break;
+            default: ec = std::get<0>(co_await c.async_clear(token)); break;
+            }
+            outcomes.push_back(ec.message());
+        }
+        silent_.close();
+    }, asio::detached);
+    io_.run_for(20s);
+    const std::string aborted = error_code(asio::error::operation_aborted).message();
+    EXPECT_EQ(outcomes, std::vector<std::string>(7, aborted));
+}
 
 // Two processes x 50 coroutines x 100 increments of one key: exactly 10 000 at the end.
 TEST(CacheCounters, IncrementsFromTwoProcessesAllCount) {

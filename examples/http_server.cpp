@@ -1,0 +1,172 @@
+// An asynchronous HTTP server (Boost.Beast) that caches an expensive computation in DynamoDB with
+// ddbcache: GET /primes/N answers how many primes are below N. The first request for an N
+// computes it (on a separate thread pool, so the I/O threads stay free); later ones, from this
+// process or any other sharing the table, are served from the cache. The X-Cache header says
+// which ("hit" or "miss").
+//
+//   ddbcache-http-server [PORT [ENDPOINT]]   (PORT 0 picks a free one; listens on 127.0.0.1)
+//
+// co_await throughout, many connections in flight, an io_context run by several threads.
+#include <ddbcache/cache.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <charconv>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
+constexpr std::uint64_t largest_n = 100'000'000; // bounds the sieve's memory (100 MB)
+
+// The expensive part: a sieve of Eratosthenes.
+std::uint64_t count_primes_below(std::uint64_t n) {
+    if (n < 3) return 0;
+    std::vector<bool> composite(n, false);
+    std::uint64_t count = 0;
+    for (std::uint64_t i = 2; i < n; ++i) {
+        if (composite[i]) continue;
+        ++count;
+        for (std::uint64_t j = i * i; j < n; j += i) composite[j] = true;
+    }
+    return count;
+}
+
+struct server_state {
+    ddbcache::cache& cache;
+    asio::thread_pool& compute_pool;
+};
+
+http::response<http::string_body> reply(const http::request<http::string_body>& request, http::status status,
+                                        std::string body, std::string_view cache_result = {}) {
+    http::response<http::string_body> response(status, request.version());
+    response.set(http::field::content_type, "text/plain");
+    if (!cache_result.empty()) response.set("X-Cache", cache_result);
+    response.keep_alive(request.keep_alive());
+    response.body() = std::move(body);
+    response.prepare_payload();
+    return response;
+}
+
+// The cached value for N, or the computed one (stored for next time).
+asio::awaitable<http::response<http::string_body>> primes(server_state& s, const http::request<http::string_body>& request,
+                                                          std::uint64_t n) {
+    const std::string key = "primes:" + std::to_string(n);
+    ddbcache::diagnostics diag;
+    auto [get_ec, cached] = co_await s.cache.async_get(key, diag, as_result);
+    if (get_ec) std::clog << "cache get failed, computing instead: " << diag.message << "\n";
+    if (cached) co_return reply(request, http::status::ok, *cached + "\n", "hit");
+
+    // Off the I/O threads: the computation blocks for as long as it takes.
+    const std::uint64_t count = co_await asio::co_spawn(
+        s.compute_pool, [n]() -> asio::awaitable<std::uint64_t> { co_return count_primes_below(n); }, asio::use_awaitable);
+    std::string value = std::to_string(count);
+    // A cache that cannot store is not a reason to fail the request.
+    auto [set_ec, stored] = co_await s.cache.async_set(key, value, diag, as_result);
+    if (set_ec) std::clog << "cache set failed: " << diag.message << "\n";
+    co_return reply(request, http::status::ok, value + "\n", "miss");
+}
+
+asio::awaitable<http::response<http::string_body>> answer(server_state& s, const http::request<http::string_body>& request) {
+    constexpr std::string_view prefix = "/primes/";
+    const std::string_view target = request.target();
+    std::uint64_t n = 0;
+    if (request.method() != http::verb::get || !target.starts_with(prefix))
+        co_return reply(request, http::status::not_found, "try GET /primes/N\n");
+    const std::string_view digits = target.substr(prefix.size());
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (ec != std::errc{} || end != digits.data() + digits.size() || n > largest_n)
+        co_return reply(request, http::status::bad_request, "N must be an integer from 0 to 100000000\n");
+    co_return co_await primes(s, request, n);
+}
+
+// One connection: requests answered in turn until the client closes or stops keeping alive.
+asio::awaitable<void> serve(server_state& s, tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    for (;;) {
+        http::request<http::string_body> request;
+        stream.expires_after(30s);
+        auto [read_ec, read_bytes] = co_await http::async_read(stream, buffer, request, as_result);
+        if (read_ec) break; // closed, timed out or malformed: drop the connection
+        http::response<http::string_body> response = co_await answer(s, request);
+        const bool keep_alive = response.keep_alive();
+        auto [write_ec, written] = co_await http::async_write(stream, response, as_result);
+        if (write_ec || !keep_alive) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+asio::awaitable<void> accept_loop(server_state& s, asio::io_context& io, tcp::acceptor& acceptor) {
+    for (;;) {
+        // Each connection on a strand of its own: its reads, writes and timer never run at once,
+        // while different connections run on all the io_context's threads.
+        auto connection_strand = asio::make_strand(io);
+        auto [ec, socket] = co_await acceptor.async_accept(connection_strand, as_result);
+        if (ec == asio::error::operation_aborted) co_return; // shutting down
+        if (ec) continue;
+        asio::co_spawn(connection_strand, serve(s, std::move(socket)), asio::detached);
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        const auto port = static_cast<unsigned short>(argc > 1 ? std::stoul(argv[1]) : 8080);
+        const unsigned threads = std::max(2u, std::thread::hardware_concurrency());
+        asio::io_context io(static_cast<int>(threads));
+        asio::thread_pool compute_pool(2);
+
+        ddbcache::cache_options options;
+        options.table_name = "ddbcache-http-server";
+        if (argc > 2) options.client.endpoint = argv[2];
+        ddbcache::cache cache(io.get_executor(), options); // shared by every connection, every thread
+        server_state state{cache, compute_pool};
+
+        // The acceptor and the signal handler share a strand: closing it never races an accept.
+        auto acceptor_strand = asio::make_strand(io);
+        tcp::acceptor acceptor(acceptor_strand, {asio::ip::make_address("127.0.0.1"), port});
+        std::cout << "listening on http://127.0.0.1:" << acceptor.local_endpoint().port() << std::endl;
+        asio::co_spawn(acceptor_strand, accept_loop(state, io, acceptor), asio::detached);
+
+        // Ctrl-C or SIGTERM: stop accepting, close the cache's connections, stop.
+        asio::signal_set signals(acceptor_strand, SIGINT, SIGTERM);
+        signals.async_wait([&](beast::error_code, int) {
+            acceptor.close();
+            cache.dynamodb().close();
+            io.stop();
+        });
+
+        std::vector<std::thread> pool;
+        for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+        io.run();
+        for (auto& t : pool) t.join();
+        compute_pool.join();
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "ddbcache-http-server: " << e.what() << "\n";
+        return 2;
+    }
+}

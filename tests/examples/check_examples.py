@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Runs the examples against a local server started by the CTest fixture and checks what they do.
+
+  check_examples.py run SERVERS_TXT SERVER EXAMPLE      the example exits 0 (it checks itself)
+  check_examples.py http-server SERVERS_TXT SERVER EXAMPLE
+      starts the HTTP server example on a free port and checks: a miss then a hit with the same
+      (correct) answer, 32 requests in flight, 400 and 404 answers, and a clean exit on SIGTERM.
+"""
+import concurrent.futures
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+
+def environment(servers_txt, server):
+    endpoints = dict(line.split() for line in open(servers_txt) if line.strip())
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDLOCALTEST", AWS_SECRET_ACCESS_KEY="local-test-secret",
+               AWS_REGION="us-east-1")
+    return endpoints[server], env
+
+
+def primes_below(n):
+    sieve = bytearray([1]) * n
+    sieve[0:2] = b"\0\0"
+    for i in range(2, int(n ** 0.5) + 1):
+        if sieve[i]:
+            sieve[i * i::i] = bytes(len(range(i * i, n, i)))
+    return sum(sieve)
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            return r.status, r.headers.get("X-Cache"), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, None, e.read().decode()
+
+
+def check(condition, message):
+    if not condition:
+        sys.exit("FAILED: " + message)
+
+
+def check_http_server(endpoint, env, example):
+    server = subprocess.Popen([example, "0", endpoint], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        check(line.startswith("listening on "), f"unexpected first line {line!r}")
+        base = line.split()[-1]
+        n = 1_000_000 + time.time_ns() % 1_000_000  # a key no earlier run cached
+        expected = f"{primes_below(n)}\n"
+        first, second = get(f"{base}/primes/{n}"), get(f"{base}/primes/{n}")
+        check(first == (200, "miss", expected), f"first request: {first}, expected (200, 'miss', {expected!r})")
+        check(second == (200, "hit", expected), f"second request: {second}")
+        with concurrent.futures.ThreadPoolExecutor(32) as pool:
+            answers = list(pool.map(get, [f"{base}/primes/{k}" for k in range(1000, 1032)] * 2))
+        check(all(a[0] == 200 and a[2] == f"{primes_below(1000 + i % 32)}\n" for i, a in enumerate(answers)),
+              "a concurrent request got a wrong answer")
+        check(get(f"{base}/primes/ten")[0] == 400, "a bad N is not a 400")
+        check(get(f"{base}/nothing")[0] == 404, "an unknown path is not a 404")
+        server.send_signal(signal.SIGTERM)
+        check(server.wait(timeout=10) == 0, f"exit status {server.returncode} after SIGTERM")
+        print(f"http server: miss then hit for N={n}, 64 concurrent answers right, clean exit")
+    finally:
+        if server.poll() is None:
+            server.kill()
+
+
+def main():
+    mode, servers_txt, server, example = sys.argv[1:5]
+    endpoint, env = environment(servers_txt, server)
+    if mode == "run":
+        sys.exit(subprocess.run([example, endpoint], env=env, timeout=60).returncode)
+    check_http_server(endpoint, env, example)
+
+
+if __name__ == "__main__":
+    main()
