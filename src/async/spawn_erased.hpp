@@ -27,9 +27,16 @@ struct outcome {
 template <class T>
 boost::asio::awaitable<outcome<T>> with_total_cancellation(boost::asio::awaitable<outcome<T>> op) {
     namespace asio = boost::asio;
+    // co_spawn starts the coroutine later (posted); a cancellation emitted before then is in the
+    // initial state only, which the reset below would forget.
+    const asio::cancellation_state initial = co_await asio::this_coro::cancellation_state;
+    if (initial.cancelled() != asio::cancellation_type::none)
+        co_return outcome<T>{asio::error::operation_aborted, T{}};
     co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
-    // Errors, cancellation included, travel as error codes, never as exceptions.
-    co_await asio::this_coro::throw_if_cancelled(false);
+    // An operation in flight when the cancellation arrives completes with operation_aborted; and
+    // since the state remembers it, the next co_await of any step (a retry, the next batch, the
+    // next compare-and-swap round) throws operation_aborted, which spawn_erased turns back into
+    // the error code. Without that, an emit landing between two steps would be lost.
     co_return co_await std::move(op);
 }
 

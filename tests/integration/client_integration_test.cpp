@@ -4,6 +4,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -116,6 +117,26 @@ TEST_P(ClientIntegration, TwoHundredConcurrentCallsShareEightConnectionsOnTwoThr
     EXPECT_LE(stats.opened_total, 8u); // no connection was closed, so none was opened twice
     EXPECT_GE(stats.opened_total, 2u);
     EXPECT_EQ(stats.waiting, 0u);
+}
+
+// A cancellation emitted after the call starts but before its coroutine first runs (or while it
+// takes a pooled connection, which has nothing to cancel) must not be lost: the call is aborted.
+TEST_P(ClientIntegration, CancellationQueuedBeforeTheFirstStepAbortsTheCall) {
+    auto outcomes = run_on_io([this]() -> asio::awaitable<std::vector<error_code>> {
+        auto ex = co_await asio::this_coro::executor;
+        client c(ex, options());
+        std::vector<error_code> ecs;
+        for (int i = 0; i < 3; ++i) { // the first opens a connection; the others reuse it
+            co_await c.async_call("ListTables", "{}", nullptr, asio::use_awaitable);
+            asio::cancellation_signal signal;
+            asio::post(ex, [&] { signal.emit(asio::cancellation_type::terminal); });
+            auto [ec, res] = co_await c.async_call("ListTables", "{}", nullptr,
+                                                   asio::bind_cancellation_slot(signal.slot(), tuple_awaitable));
+            ecs.push_back(ec);
+        }
+        co_return ecs;
+    }());
+    EXPECT_EQ(outcomes, std::vector<error_code>(3, asio::error::operation_aborted));
 }
 
 // Against a real server the signal may land before, during or after the exchange: whichever it is,
