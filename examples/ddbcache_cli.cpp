@@ -4,6 +4,7 @@
 
 #include "codec/base64.hpp"
 #include "dynamodb/json_writer.hpp"
+#include "tools/command_line.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -13,7 +14,6 @@
 
 #include <simdjson.h>
 
-#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
@@ -24,6 +24,7 @@
 
 namespace asio = boost::asio;
 using ddbcache::cache;
+namespace tools = ddbcache::tools;
 
 namespace {
 
@@ -61,9 +62,8 @@ Exit status: 0 hit, stored, deleted or true (get-many: every key hit); 1 miss, n
 absent or false; 2 error, with one line on standard error naming the cause.
 )";
 
-struct usage_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
+using tools::parse_integer;
+using tools::usage_error;
 
 struct invocation {
     ddbcache::cache_options options;
@@ -73,14 +73,6 @@ struct invocation {
     std::int64_t delta = 1; // inc and dec
     bool help = false;
 };
-
-std::int64_t parse_integer(std::string_view text, std::string_view what) {
-    std::int64_t n = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (ec != std::errc{} || end != text.data() + text.size())
-        throw usage_error(std::string(what) + " must be an integer, not \"" + std::string(text) + "\"");
-    return n;
-}
 
 ddbcache::value_codec parse_codec(std::string_view name) {
     if (name == "cachelib") return ddbcache::value_codec::cachelib;
@@ -112,23 +104,12 @@ bool apply_option(invocation& inv, std::string_view name, auto&& next_argument) 
 // Options may come anywhere; the first other argument is the command, the rest its operands.
 invocation parse_arguments(std::span<char*> args) {
     invocation inv;
-    bool options_ended = false;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string_view arg = args[i];
-        auto next_argument = [&]() -> std::string {
-            if (i + 1 >= args.size()) throw usage_error(std::string(arg) + " needs an argument");
-            return args[++i];
-        };
-        if (!options_ended && arg.starts_with("--")) {
-            if (arg == "--") options_ended = true;
-            else if (!apply_option(inv, arg, next_argument))
-                throw usage_error("unknown option " + std::string(arg) + " (see ddbcache --help)");
-        } else if (inv.command.empty()) {
-            inv.command = arg;
-        } else {
-            inv.operands.emplace_back(arg);
-        }
-    }
+    tools::walk_arguments(
+        args, "ddbcache", [&](std::string_view name, auto&& next_argument) { return apply_option(inv, name, next_argument); },
+        [&](std::string_view arg) {
+            if (inv.command.empty()) inv.command = arg;
+            else inv.operands.emplace_back(arg);
+        });
     return inv;
 }
 

@@ -1,0 +1,409 @@
+// ddbcache-bench: a load tool for the cache against any DynamoDB endpoint. Run `ddbcache-bench --help`.
+//
+// Every get is checked against the value its key must have; latencies go to a log-linear
+// histogram; client CPU comes from getrusage. --replay sends one pre-signed request over the same
+// pool with no per-request work: the server's ceiling, against which real runs are compared.
+#include <ddbcache/cache.hpp>
+
+#include "http/connection_pool.hpp"
+#include "http/endpoint.hpp"
+#include "tools/command_line.hpp"
+#include "tools/latency_histogram.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <sigv4/sigv4.hpp>
+
+#include <sys/resource.h>
+
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+namespace asio = boost::asio;
+namespace tools = ddbcache::tools;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::string_view usage = R"(usage: ddbcache-bench --endpoint URL [OPTIONS]
+
+  --op get|set|add|mixed|get_many   the operation (default get); mixed = 80 % get, 20 % set;
+                                    get_many reads 10 keys per operation
+  --concurrency N      operations in flight (default 64)
+  --connections N      connection pool size (default 64)
+  --threads N          threads running the io_context (default 1)
+  --ops N | --seconds S   how long to run (default 10 s)
+  --value-size BYTES   value size (default 100)
+  --keys N             distinct keys, preloaded (default 1000)
+  --table T            table (default ddbcache-bench; created when missing)
+  --region R           region (default from the AWS environment)
+  --json               one JSON object: ops_per_s, p50_us, p90_us, p99_us, p999_us, cpu_us_per_op,
+                       peak_rss_kb, errors, retries, wrong_values, misses
+  --replay             send one pre-signed GetItem over the same pool, with no per-request work
+  --compare-replay     run the operation, then --replay with the same settings, and compare
+                       (with --json: one line each)
+Credentials come from the usual AWS environment variables and shared files.
+)";
+
+struct bench_options {
+    std::string endpoint, region, table = "ddbcache-bench", op = "get";
+    std::size_t concurrency = 64, connections = 64, threads = 1, value_size = 100, keys = 1000;
+    std::uint64_t ops = 0;
+    std::chrono::seconds duration{10};
+    bool json = false, replay = false, compare_replay = false, help = false;
+};
+
+std::size_t positive(std::string text, std::string_view what) {
+    const std::int64_t n = tools::parse_integer(text, what);
+    if (n <= 0) throw tools::usage_error(std::string(what) + " must be at least 1");
+    return static_cast<std::size_t>(n);
+}
+
+bool apply_option(bench_options& o, std::string_view name, auto&& next) {
+    if (name == "--help") o.help = true;
+    else if (name == "--json") o.json = true;
+    else if (name == "--replay") o.replay = true;
+    else if (name == "--compare-replay") o.compare_replay = true;
+    else if (name == "--endpoint") o.endpoint = next();
+    else if (name == "--region") o.region = next();
+    else if (name == "--table") o.table = next();
+    else if (name == "--op") o.op = next();
+    else if (name == "--concurrency") o.concurrency = positive(next(), name);
+    else if (name == "--connections") o.connections = positive(next(), name);
+    else if (name == "--threads") o.threads = positive(next(), name);
+    else if (name == "--value-size") o.value_size = positive(next(), name);
+    else if (name == "--keys") o.keys = positive(next(), name);
+    else if (name == "--ops") o.ops = positive(next(), name);
+    else if (name == "--seconds") o.duration = std::chrono::seconds(positive(next(), name));
+    else return false;
+    return true;
+}
+
+bench_options parse_arguments(std::span<char*> args) {
+    bench_options o;
+    tools::walk_arguments(
+        args, "ddbcache-bench", [&](std::string_view name, auto&& next) { return apply_option(o, name, next); },
+        [](std::string_view arg) { throw tools::usage_error("unexpected argument \"" + std::string(arg) + "\""); });
+    static const std::set<std::string> known_ops{"get", "set", "add", "mixed", "get_many"};
+    if (!o.help && !known_ops.contains(o.op)) throw tools::usage_error("--op must be get, set, add, mixed or get_many");
+    return o;
+}
+
+// The value key `index` must have: its stamp "v<index>;" repeated to `size` bytes.
+std::string expected_value(std::size_t index, std::size_t size) {
+    const std::string stamp = "v" + std::to_string(index) + ";";
+    std::string v;
+    v.reserve(size + stamp.size());
+    while (v.size() < size) v += stamp;
+    v.resize(size);
+    return v;
+}
+
+// What every worker counts; merged at the end (no sharing while running).
+struct worker_stats {
+    tools::latency_histogram latency;
+    std::map<std::string, std::uint64_t> errors; // by type: the AWS type, else the error's message
+    std::uint64_t ops = 0, retries = 0, wrong_values = 0, misses = 0;
+
+    void merge(const worker_stats& o) {
+        latency.merge(o.latency);
+        for (const auto& [type, n] : o.errors) errors[type] += n;
+        ops += o.ops;
+        retries += o.retries;
+        wrong_values += o.wrong_values;
+        misses += o.misses;
+    }
+    void failed(const ddbcache::error_code& ec, const ddbcache::diagnostics& diag) {
+        ++errors[diag.aws_type.empty() ? ec.message() : diag.aws_type];
+    }
+};
+
+// The key set and the values they must hold, shared read-only by the workers.
+struct workload {
+    const bench_options& options;
+    std::vector<std::string> keys;
+    std::vector<std::string> values;
+    std::atomic<std::uint64_t> started{0};
+    steady::time_point deadline;
+
+    explicit workload(const bench_options& o) : options(o) {
+        for (std::size_t i = 0; i < o.keys; ++i) {
+            keys.push_back("k" + std::to_string(i));
+            values.push_back(expected_value(i, o.value_size));
+        }
+    }
+    // Claims the next operation; false once the run is over.
+    bool claim() {
+        if (options.ops) return started.fetch_add(1, std::memory_order_relaxed) < options.ops;
+        return steady::now() < deadline;
+    }
+};
+
+// xorshift64*: a fast per-worker random source (quality is not the point here).
+struct random_source {
+    std::uint64_t state;
+    std::size_t below(std::size_t n) {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        return static_cast<std::size_t>((state * 0x2545F4914F6CDD1DULL) % n);
+    }
+};
+
+constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
+
+void check_value(const workload& w, std::size_t index, const ddbcache::cache::value& v, worker_stats& s) {
+    if (!v) ++s.misses;
+    else if (*v != w.values[index]) ++s.wrong_values;
+}
+
+asio::awaitable<void> one_cache_operation(ddbcache::cache& c, workload& w, random_source& random, worker_stats& s) {
+    ddbcache::diagnostics diag;
+    const std::size_t index = random.below(w.keys.size());
+    const std::string& op = w.options.op;
+    const bool is_set = op == "set" || (op == "mixed" && random.below(5) == 0);
+    ddbcache::error_code ec;
+    if (op == "get_many") {
+        ddbcache::cache::keys keys;
+        std::vector<std::size_t> indices;
+        for (int i = 0; i < 10; ++i) {
+            indices.push_back(random.below(w.keys.size()));
+            keys.push_back(w.keys[indices.back()]);
+        }
+        auto [e, values] = co_await c.async_get_many(std::move(keys), diag, as_result);
+        ec = e;
+        for (std::size_t i = 0; !ec && i < values.size(); ++i) check_value(w, indices[i], values[i], s);
+    } else if (is_set) {
+        ec = std::get<0>(co_await c.async_set(w.keys[index], w.values[index], diag, as_result));
+    } else if (op == "add") {
+        ec = std::get<0>(co_await c.async_add(w.keys[index], w.values[index], diag, as_result));
+    } else {
+        auto [e, value] = co_await c.async_get(w.keys[index], diag, as_result);
+        ec = e;
+        if (!ec) check_value(w, index, value, s);
+    }
+    if (ec) s.failed(ec, diag);
+    if (diag.attempts > 1) s.retries += diag.attempts - 1;
+}
+
+// The replay: one signed request, sent as it is every time.
+struct replay_request {
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> header_storage;
+    std::vector<ddbcache::http::header_field> headers;
+    ddbcache::http::request request() const { return {"POST", headers, body}; }
+};
+
+asio::awaitable<void> one_replay(ddbcache::http::connection_pool& pool, const replay_request& r, worker_stats& s) {
+    ddbcache::http::response res;
+    const auto result = co_await pool.exchange(r.request(), res, ddbcache::http::clock::now() + std::chrono::seconds(10));
+    if (result.ec) ++s.errors[result.ec.message()];
+    else if (res.status != 200) ++s.errors["HTTP status " + std::to_string(res.status)];
+}
+
+template <class OneOperation>
+asio::awaitable<void> worker(workload& w, worker_stats& s, std::uint64_t seed, OneOperation one) {
+    random_source random{seed * 0x9E3779B97F4A7C15ULL + 1};
+    while (w.claim()) {
+        const auto t0 = steady::now();
+        co_await one(random, s);
+        s.latency.record(static_cast<std::uint64_t>((steady::now() - t0).count()));
+        ++s.ops;
+    }
+}
+
+struct cpu_snapshot {
+    double cpu_seconds = 0;
+    long peak_rss_kb = 0;
+    static cpu_snapshot now() {
+        rusage u{};
+        getrusage(RUSAGE_SELF, &u);
+        auto seconds = [](timeval t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+        return {seconds(u.ru_utime) + seconds(u.ru_stime), u.ru_maxrss};
+    }
+};
+
+struct run_report {
+    worker_stats stats;
+    double seconds = 0, cpu_seconds = 0;
+    long peak_rss_kb = 0;
+    double ops_per_s() const { return static_cast<double>(stats.ops) / seconds; }
+    double cpu_us_per_op() const { return stats.ops ? cpu_seconds * 1e6 / static_cast<double>(stats.ops) : 0; }
+    std::uint64_t error_count() const {
+        std::uint64_t n = 0;
+        for (const auto& [type, count] : stats.errors) n += count;
+        return n;
+    }
+};
+
+// Runs `concurrency` workers on `threads` threads until the workload is spent.
+template <class OneOperation>
+run_report measure(asio::io_context& io, workload& w, OneOperation one) {
+    const bench_options& o = w.options;
+    std::vector<worker_stats> stats(o.concurrency);
+    w.started = 0;
+    const auto before = cpu_snapshot::now();
+    const auto t0 = steady::now();
+    w.deadline = t0 + o.duration;
+    std::atomic<std::size_t> running{o.concurrency};
+    for (std::size_t i = 0; i < o.concurrency; ++i)
+        asio::co_spawn(io, worker(w, stats[i], i, one), [&](std::exception_ptr e) {
+            if (e) std::rethrow_exception(e);
+            if (--running == 0) io.stop(); // idle connections would keep run() going
+        });
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < o.threads; ++i) threads.emplace_back([&] { io.run(); });
+    io.run();
+    for (auto& t : threads) t.join();
+    run_report r;
+    r.seconds = std::chrono::duration<double>(steady::now() - t0).count();
+    r.cpu_seconds = cpu_snapshot::now().cpu_seconds - before.cpu_seconds;
+    r.peak_rss_kb = cpu_snapshot::now().peak_rss_kb;
+    for (const auto& s : stats) r.stats.merge(s);
+    io.restart();
+    return r;
+}
+
+double us(const tools::latency_histogram& h, double q) { return static_cast<double>(h.value_at(q)) / 1e3; }
+
+std::string to_json(const run_report& r) {
+    const auto& h = r.stats.latency;
+    std::ostringstream out;
+    out.setf(std::ios::fixed);
+    out.precision(2);
+    out << "{\"ops_per_s\":" << r.ops_per_s() << ",\"p50_us\":" << us(h, 0.5)
+        << ",\"p90_us\":" << us(h, 0.9) << ",\"p99_us\":" << us(h, 0.99)
+        << ",\"p999_us\":" << us(h, 0.999) << ",\"cpu_us_per_op\":" << r.cpu_us_per_op()
+        << ",\"peak_rss_kb\":" << r.peak_rss_kb << ",\"errors\":" << r.error_count()
+        << ",\"retries\":" << r.stats.retries << ",\"wrong_values\":" << r.stats.wrong_values
+        << ",\"misses\":" << r.stats.misses << "}";
+    return out.str();
+}
+
+void print_text(std::string_view title, const run_report& r) {
+    const auto& h = r.stats.latency;
+    std::printf("%s: %llu ops in %.2f s = %.0f ops/s\n", std::string(title).c_str(),
+                static_cast<unsigned long long>(r.stats.ops), r.seconds, r.ops_per_s());
+    std::printf("  latency us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f\n", us(h, 0.5),
+                us(h, 0.9), us(h, 0.99), us(h, 0.999));
+    std::printf("  client CPU %.2f us/op; peak RSS %ld KB; retries %llu; wrong values %llu; misses %llu\n",
+                r.cpu_us_per_op(), r.peak_rss_kb, static_cast<unsigned long long>(r.stats.retries),
+                static_cast<unsigned long long>(r.stats.wrong_values), static_cast<unsigned long long>(r.stats.misses));
+    for (const auto& [type, n] : r.stats.errors)
+        std::printf("  errors: %llu x %s\n", static_cast<unsigned long long>(n), type.c_str());
+}
+
+ddbcache::cache_options cache_options_for(const bench_options& o) {
+    ddbcache::cache_options c;
+    c.table_name = o.table;
+    c.key_prefix = "bench:";
+    c.client.endpoint = o.endpoint;
+    c.client.region = o.region;
+    c.client.max_connections = o.connections;
+    c.client.max_waiters = std::max<std::size_t>(4096, o.concurrency * 2);
+    return c;
+}
+
+// Stores every key's value (so gets hit), in batches.
+void preload(asio::io_context& io, ddbcache::cache& c, const workload& w) {
+    ddbcache::cache::mapping pairs;
+    for (std::size_t i = 0; i < w.keys.size(); ++i) pairs.emplace_back(w.keys[i], w.values[i]);
+    std::exception_ptr failure;
+    asio::co_spawn(io, c.async_set_many(std::move(pairs), asio::use_awaitable), [&](std::exception_ptr e, auto&&) {
+        failure = e;
+        io.stop();
+    });
+    io.run();
+    io.restart();
+    if (failure) std::rethrow_exception(failure);
+}
+
+replay_request signed_get_item(const ddbcache::cache& c, const bench_options& o, const ddbcache::http::endpoint& ep) {
+    replay_request r;
+    r.body = R"({"TableName":")" + o.table + R"(","Key":{"cache_key":{"S":"bench:k0"}}})";
+    ddbcache::error_code ec;
+    ddbcache::diagnostics diag;
+    const ddbcache::credentials creds = ddbcache::resolve_credentials(c.options().client.credentials, ec, diag);
+    if (ec) throw std::runtime_error(diag.message);
+    const std::array<sigv4::header, 3> to_sign{{{"Host", ep.host_header},
+                                                {"Content-Type", "application/x-amz-json-1.0"},
+                                                {"X-Amz-Target", "DynamoDB_20120810.GetItem"}}};
+    sigv4::signer signer;
+    const auto& client = const_cast<ddbcache::cache&>(c).dynamodb();
+    const sigv4::signed_headers auth = signer.sign({"POST", ep.target, "", to_sign, r.body, ""}, creds,
+                                                   {client.region(), "dynamodb", std::chrono::system_clock::now()});
+    r.header_storage = {{"Content-Type", "application/x-amz-json-1.0"},
+                        {"X-Amz-Target", "DynamoDB_20120810.GetItem"},
+                        {"X-Amz-Date", auth.x_amz_date},
+                        {"Authorization", auth.authorization}};
+    if (!auth.x_amz_security_token.empty()) r.header_storage.emplace_back("X-Amz-Security-Token", auth.x_amz_security_token);
+    for (const auto& [name, value] : r.header_storage) r.headers.push_back({name, value});
+    return r;
+}
+
+run_report run_replay(asio::io_context& io, ddbcache::cache& c, workload& w) {
+    ddbcache::error_code ec;
+    const auto ep = ddbcache::http::parse_endpoint(c.dynamodb().endpoint(), ec);
+    if (ec) throw std::runtime_error("bad endpoint: " + ec.message());
+    ddbcache::http::pool_options po;
+    po.max_connections = w.options.connections;
+    po.max_waiters = std::max<std::size_t>(4096, w.options.concurrency * 2);
+    ddbcache::http::connection_pool pool(io.get_executor(), ep, po);
+    const replay_request request = signed_get_item(c, w.options, ep);
+    auto report = measure(io, w, [&](random_source&, worker_stats& s) { return one_replay(pool, request, s); });
+    pool.close();
+    return report;
+}
+
+int run(const bench_options& o) {
+    asio::io_context io(static_cast<int>(o.threads));
+    ddbcache::cache c(io.get_executor(), cache_options_for(o));
+    workload w(o);
+    preload(io, c, w);
+    auto emit = [&](std::string_view title, const run_report& r) {
+        if (o.json) std::cout << to_json(r) << std::endl;
+        else print_text(title, r);
+    };
+    std::optional<run_report> real, replay;
+    if (!o.replay) {
+        real = measure(io, w, [&](random_source& random, worker_stats& s) { return one_cache_operation(c, w, random, s); });
+        emit(o.op, *real);
+    }
+    if (o.replay || o.compare_replay) {
+        replay = run_replay(io, c, w);
+        emit("replay (pre-signed GetItem, same pool)", *replay);
+    }
+    if (real && replay && !o.json)
+        std::printf("throughput: %.1f %% of replay\n", 100.0 * real->ops_per_s() / replay->ops_per_s());
+    c.dynamodb().close();
+    return real && real->stats.wrong_values ? 1 : 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        const bench_options o = parse_arguments(std::span<char*>(argv + 1, static_cast<std::size_t>(argc - 1)));
+        if (o.help) {
+            std::cout << usage;
+            return 0;
+        }
+        return run(o);
+    } catch (const std::exception& e) {
+        std::cerr << "ddbcache-bench: " << e.what() << "\n";
+        return 2;
+    }
+}

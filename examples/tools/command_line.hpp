@@ -1,0 +1,48 @@
+// What the command-line tools (ddbcache, ddbcache-bench) share: usage errors and their options'
+// parsing, so that a mistake is reported the same way by both.
+#pragma once
+
+#include <charconv>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace ddbcache::tools {
+
+// A mistake in the command line: the tool prints it as one line and exits with status 2.
+struct usage_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+inline std::int64_t parse_integer(std::string_view text, std::string_view what) {
+    std::int64_t n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc{} || end != text.data() + text.size())
+        throw usage_error(std::string(what) + " must be an integer, not \"" + std::string(text) + "\"");
+    return n;
+}
+
+// Walks `args`: "--name" options go to apply_option(name, next_argument), which returns false
+// for an unknown one; every other argument (all of them after "--") goes to positional(arg).
+template <class ApplyOption, class Positional>
+void walk_arguments(std::span<char*> args, std::string_view tool, ApplyOption&& apply_option, Positional&& positional) {
+    bool options_ended = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string_view arg = args[i];
+        auto next_argument = [&]() -> std::string {
+            if (i + 1 >= args.size()) throw usage_error(std::string(arg) + " needs an argument");
+            return args[++i];
+        };
+        if (!options_ended && arg.starts_with("--")) {
+            if (arg == "--") options_ended = true;
+            else if (!apply_option(arg, next_argument))
+                throw usage_error("unknown option " + std::string(arg) + " (see " + std::string(tool) + " --help)");
+        } else {
+            positional(arg);
+        }
+    }
+}
+
+} // namespace ddbcache::tools
