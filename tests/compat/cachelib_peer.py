@@ -5,10 +5,16 @@ cachelib reads them. Needs Debian's python3-boto3 (run with /usr/bin/python3).
 
   cachelib_peer.py write ENDPOINT TABLE    store the py-* entries
   cachelib_peer.py check ENDPOINT TABLE    read the cpp-* entries; exit 1 with a message on a mismatch
+  cachelib_peer.py bench ENDPOINT TABLE get|set N
+      N sequential gets or sets of 100-byte values, as cachelib does them; prints one JSON object
+      with the client CPU per operation (user + sys, getrusage) and ops/s, for docs/PERFORMANCE.md
 """
 import datetime
+import json
 import pickle
+import resource
 import sys
+import time
 
 import boto3
 
@@ -100,7 +106,26 @@ def check(t):
     print("cachelib_peer: every ddbcache entry read back as cachelib expects")
 
 
+def bench(t, op, n):
+    value = b"x" * 100
+    keys = [f"bench-py-{i}" for i in range(1000)]
+    for key in keys:
+        put_like_cachelib(t, key, value)
+    before, started = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+    for i in range(n):
+        if op == "set":
+            put_like_cachelib(t, keys[i % len(keys)], value)
+        elif loads(get_like_cachelib(t, keys[i % len(keys)])["response"]) != value:
+            raise SystemExit("cachelib_peer: wrong value read")
+    after, elapsed = resource.getrusage(resource.RUSAGE_SELF), time.monotonic() - started
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    print(json.dumps({"op": op, "ops": n, "cpu_us_per_op": round(cpu * 1e6 / n, 2), "ops_per_s": round(n / elapsed, 1)}))
+
+
 def main(argv):
+    if len(argv) == 6 and argv[1] == "bench":
+        bench(table(argv[2], argv[3]), argv[4], int(argv[5]))
+        return
     if len(argv) != 4 or argv[1] not in ("write", "check"):
         raise SystemExit(__doc__)
     t = table(argv[2], argv[3])
