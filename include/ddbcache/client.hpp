@@ -24,6 +24,10 @@
 
 namespace ddbcache {
 
+namespace detail {
+struct client_access; // the library's own layers reach the client's internals through it
+} // namespace detail
+
 struct retry_options {
     unsigned max_attempts = 4;                            // first try included
     std::chrono::milliseconds base_delay{25};             // full-jitter backoff: rand(0, base * 2^n)
@@ -152,6 +156,8 @@ public:
     struct impl;
 
 private:
+    friend struct detail::client_access;
+
     template <class Result>
     using handler_for = boost::asio::any_completion_handler<void(error_code, Result)>;
 

@@ -2,6 +2,7 @@
 #include "../async/spawn_erased.hpp"
 #include "../codec/printable.hpp"
 #include "../dynamodb/retry_policy.hpp"
+#include "../dynamodb/typed_call.hpp"
 #include "cachelib_codec.hpp"
 #include "item_layout.hpp"
 
@@ -107,20 +108,22 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
     // Creates the table (or waits for the one another caller is creating) and enables TTL.
     asio::awaitable<error_code> create_table(diagnostics* diag) {
         create_table_request create{options.table_name, {options.key_field, 'S'}, {}, {}};
-        auto [ec, table] = co_await dynamodb.async_create_table(create, diag, tuple_awaitable);
+        auto [ec, table] = co_await dynamodb::call_operation(dynamodb, create, diag);
         const bool created_here = !ec;
         if (ec && ec != service_errc::resource_in_use) co_return ec;
         describe_table_request describe{options.table_name};
         for (int i = 0; table.status != "ACTIVE"; ++i) {
             if (i == 600) co_return client_errc::timeout;
             co_await sleep_for(std::chrono::milliseconds(i < 10 ? 20 : 100));
-            std::tie(ec, table) = co_await dynamodb.async_describe_table(describe, diag, tuple_awaitable);
+            auto described = co_await dynamodb::call_operation(dynamodb, describe, diag);
+            ec = described.ec;
+            table = std::move(described.value);
             if (ec) co_return ec;
         }
         if (created_here) {
             update_time_to_live_request ttl{options.table_name, options.expiration_time_field, true};
             diagnostics ttl_diag;
-            auto [ttl_ec, ttl_result] = co_await dynamodb.async_update_time_to_live(ttl, &ttl_diag, tuple_awaitable);
+            auto [ttl_ec, ttl_result] = co_await dynamodb::call_operation(dynamodb, ttl, &ttl_diag);
             if (ttl_ec)
                 std::clog << "ddbcache: table '" << options.table_name << "' created without TTL ("
                           << ttl_diag.message << ")\n";
@@ -146,7 +149,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
             get.projection = "#k, #e";
             get.names = {{"#k", options.key_field}, {"#e", options.expiration_time_field}};
         }
-        auto [ec, r] = co_await dynamodb.async_get_item(get, diag, tuple_awaitable);
+        auto [ec, r] = co_await dynamodb::call_operation(dynamodb, std::move(get), diag);
         if (ec || !r.found || layout::is_expired(options, *r.found, now_seconds())) co_return outcome<item>{ec, {}};
         co_return outcome<item>{{}, std::move(*r.found)};
     }
@@ -187,7 +190,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
             put.write.names = {{"#k", options.key_field}, {"#e", options.expiration_time_field}};
             put.write.values.set(":now", attribute_value::N(layout::epoch_seconds(now)));
         }
-        auto [ec, r] = co_await dynamodb.async_put_item(put, diag, tuple_awaitable);
+        auto [ec, r] = co_await dynamodb::call_operation(dynamodb, std::move(put), diag);
         if (only_if_absent && ec == service_errc::conditional_check_failed) co_return outcome<bool>{{}, false};
         co_return outcome<bool>{ec, !ec};
     }
@@ -199,7 +202,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         delete_item_request del{options.table_name, key_item(full), {}};
         del.write.condition = "attribute_exists(#k)";
         del.write.names = {{"#k", options.key_field}};
-        auto [ec, r] = co_await dynamodb.async_delete_item(del, diag, tuple_awaitable);
+        auto [ec, r] = co_await dynamodb::call_operation(dynamodb, std::move(del), diag);
         if (ec == service_errc::conditional_check_failed) co_return outcome<bool>{{}, false};
         co_return outcome<bool>{ec, !ec};
     }
@@ -244,7 +247,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
                 put.write.values.set(":now", attribute_value::N(now_seconds()));
             }
             put.write.return_item_on_condition_failure = true;
-            auto [ec, r] = co_await dynamodb.async_put_item(put, diag, tuple_awaitable);
+            auto [ec, r] = co_await dynamodb::call_operation(dynamodb, std::move(put), diag);
             if (!ec) co_return outcome<std::int64_t>{{}, next};
             if (ec != service_errc::conditional_check_failed) co_return outcome<std::int64_t>{ec, {}};
             // Lost the race: start again from what won it (or read it, on servers that do not
@@ -298,7 +301,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
                                                      "BatchGetItem left keys unprocessed after " +
                                                          std::to_string(max_batch_rounds) + " rounds");
             if (round > 0) co_await sleep_for(dynamodb::backoff_delay(batch_backoff, static_cast<unsigned>(round)));
-            auto [ec, r] = co_await dynamodb.async_batch_get_item(get, diag, tuple_awaitable);
+            auto [ec, r] = co_await dynamodb::call_operation(dynamodb, std::move(get), diag);
             if (ec) co_return outcome<std::vector<item>>{ec, {}};
             for (table_items& t : r.found)
                 for (item& it : t.items) found.push_back(std::move(it));
@@ -315,7 +318,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
                                         "BatchWriteItem left items unprocessed after " +
                                             std::to_string(max_batch_rounds) + " rounds");
             if (round > 0) co_await sleep_for(dynamodb::backoff_delay(batch_backoff, static_cast<unsigned>(round)));
-            auto [ec, r] = co_await dynamodb.async_batch_write_item(w, diag, tuple_awaitable);
+            auto [ec, r] = co_await dynamodb::call_operation(dynamodb, std::move(w), diag);
             if (ec) co_return outcome<bool>{ec, false};
             w.tables = std::move(r.unprocessed);
         }
@@ -443,7 +446,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         scan.segment = segment;
         scan.total_segments = segments;
         do {
-            auto [ec, page] = co_await dynamodb.async_scan(scan, diag, tuple_awaitable);
+            auto [ec, page] = co_await dynamodb::call_operation(dynamodb, scan, diag);
             if (ec) co_return outcome<bool>{ec, false};
             for (std::size_t i = 0; i < page.items.size(); i += 25) {
                 std::vector<write_request> deletes;

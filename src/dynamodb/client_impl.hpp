@@ -48,6 +48,12 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     }
 };
 
+namespace detail {
+struct client_access {
+    static const std::shared_ptr<client::impl>& impl_of(const client& c) noexcept { return c.impl_; }
+};
+} // namespace detail
+
 // Fills `diag` (when given).
 void record(diagnostics* diag, std::string aws_type, std::string message, unsigned status, unsigned attempts);
 

@@ -1,15 +1,11 @@
 // The typed operations: request JSON, the shared call loop, result JSON.
 #include "client_impl.hpp"
 #include "operations_json.hpp"
+#include "typed_call.hpp"
 
 namespace ddbcache {
 namespace asio = boost::asio;
 namespace {
-
-template <class Result>
-asio::awaitable<detail::outcome<Result>> refuse(error_code ec) {
-    co_return detail::outcome<Result>{ec, {}};
-}
 
 template <class Result>
 asio::awaitable<detail::outcome<Result>> call_typed(std::shared_ptr<client::impl> self, std::string operation,
@@ -27,50 +23,93 @@ asio::awaitable<detail::outcome<Result>> call_typed(std::shared_ptr<client::impl
     co_return detail::outcome<Result>{ec, std::move(result)};
 }
 
+// Writes the request (refusing it before sending anything when it cannot be written), calls,
+// and reads the result.
 template <class Result, class Request>
-void execute(const std::shared_ptr<client::impl>& self, const char* operation, const Request& request,
-             diagnostics* diag, asio::any_completion_handler<void(error_code, Result)> handler) {
+asio::awaitable<detail::outcome<Result>> run_typed(std::shared_ptr<client::impl> self, const char* operation,
+                                                   Request request, diagnostics* diag) {
     std::string body, why;
     if (error_code ec = dynamodb::write_json(request, body, why)) {
         record(diag, {}, std::string(operation) + " refused before sending: " + why, 0, 0);
-        detail::spawn_erased<Result>(self->executor, refuse<Result>(ec), std::move(handler));
-        return;
+        co_return detail::outcome<Result>{ec, {}};
     }
-    detail::spawn_erased<Result>(self->executor, call_typed<Result>(self, operation, std::move(body), diag),
-                                 std::move(handler));
+    co_return co_await call_typed<Result>(std::move(self), operation, std::move(body), diag);
 }
 
 } // namespace
 
+namespace dynamodb {
+using detail::client_access;
+
+awaitable_outcome<get_item_result> call_operation(const client& c, get_item_request r, diagnostics* d) {
+    return run_typed<get_item_result>(client_access::impl_of(c), "GetItem", std::move(r), d);
+}
+awaitable_outcome<write_item_result> call_operation(const client& c, put_item_request r, diagnostics* d) {
+    return run_typed<write_item_result>(client_access::impl_of(c), "PutItem", std::move(r), d);
+}
+awaitable_outcome<write_item_result> call_operation(const client& c, delete_item_request r, diagnostics* d) {
+    return run_typed<write_item_result>(client_access::impl_of(c), "DeleteItem", std::move(r), d);
+}
+awaitable_outcome<write_item_result> call_operation(const client& c, update_item_request r, diagnostics* d) {
+    return run_typed<write_item_result>(client_access::impl_of(c), "UpdateItem", std::move(r), d);
+}
+awaitable_outcome<batch_get_item_result> call_operation(const client& c, batch_get_item_request r, diagnostics* d) {
+    return run_typed<batch_get_item_result>(client_access::impl_of(c), "BatchGetItem", std::move(r), d);
+}
+awaitable_outcome<batch_write_item_result> call_operation(const client& c, batch_write_item_request r, diagnostics* d) {
+    return run_typed<batch_write_item_result>(client_access::impl_of(c), "BatchWriteItem", std::move(r), d);
+}
+awaitable_outcome<scan_result> call_operation(const client& c, scan_request r, diagnostics* d) {
+    return run_typed<scan_result>(client_access::impl_of(c), "Scan", std::move(r), d);
+}
+awaitable_outcome<table_description> call_operation(const client& c, create_table_request r, diagnostics* d) {
+    return run_typed<table_description>(client_access::impl_of(c), "CreateTable", std::move(r), d);
+}
+awaitable_outcome<table_description> call_operation(const client& c, describe_table_request r, diagnostics* d) {
+    return run_typed<table_description>(client_access::impl_of(c), "DescribeTable", std::move(r), d);
+}
+awaitable_outcome<time_to_live_result> call_operation(const client& c, update_time_to_live_request r, diagnostics* d) {
+    return run_typed<time_to_live_result>(client_access::impl_of(c), "UpdateTimeToLive", std::move(r), d);
+}
+
+} // namespace dynamodb
+
+namespace {
+template <class Result, class Request>
+void spawn_operation(const client& c, Request r, diagnostics* d, asio::any_completion_handler<void(error_code, Result)> h) {
+    detail::spawn_erased<Result>(c.get_executor(), dynamodb::call_operation(c, std::move(r), d), std::move(h));
+}
+} // namespace
+
 void client::execute_erased(get_item_request r, diagnostics* d, handler_for<get_item_result> h) {
-    execute(impl_, "GetItem", r, d, std::move(h));
+    spawn_operation(*this, std::move(r), d, std::move(h));
 }
 void client::execute_erased(put_item_request r, diagnostics* d, handler_for<write_item_result> h) {
-    execute(impl_, "PutItem", r, d, std::move(h));
+    spawn_operation(*this, std::move(r), d, std::move(h));
 }
 void client::execute_erased(delete_item_request r, diagnostics* d, handler_for<write_item_result> h) {
-    execute(impl_, "DeleteItem", r, d, std::move(h));
+    spawn_operation(*this, std::move(r), d, std::move(h));
 }
 void client::execute_erased(update_item_request r, diagnostics* d, handler_for<write_item_result> h) {
-    execute(impl_, "UpdateItem", r, d, std::move(h));
+    spawn_operation(*this, std::move(r), d, std::move(h));
 }
 void client::execute_erased(batch_get_item_request r, diagnostics* d, handler_for<batch_get_item_result> h) {
-    execute(impl_, "BatchGetItem", r, d, std::move(h));
+    spawn_operation(*this, std::move(r), d, std::move(h));
 }
 void client::execute_erased(batch_write_item_request r, diagnostics* d, handler_for<batch_write_item_result> h) {
-    execute(impl_, "BatchWriteItem", r, d, std::move(h));
+    spawn_operation(*this, std::move(r), d, std::move(h));
 }
 void client::execute_erased(scan_request r, diagnostics* d, handler_for<scan_result> h) {
-    execute(impl_, "Scan", r, d, std::move(h));
+    spawn_operation(*this, std::move(r), d, std::move(h));
 }
 void client::execute_erased(create_table_request r, diagnostics* d, handler_for<table_description> h) {
-    execute(impl_, "CreateTable", r, d, std::move(h));
+    spawn_operation(*this, std::move(r), d, std::move(h));
 }
 void client::execute_erased(describe_table_request r, diagnostics* d, handler_for<table_description> h) {
-    execute(impl_, "DescribeTable", r, d, std::move(h));
+    spawn_operation(*this, std::move(r), d, std::move(h));
 }
 void client::execute_erased(update_time_to_live_request r, diagnostics* d, handler_for<time_to_live_result> h) {
-    execute(impl_, "UpdateTimeToLive", r, d, std::move(h));
+    spawn_operation(*this, std::move(r), d, std::move(h));
 }
 
 } // namespace ddbcache
