@@ -23,6 +23,8 @@
 #include <array>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
+#include <new>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -35,6 +37,19 @@
 namespace asio = boost::asio;
 namespace tools = ddbcache::tools;
 using steady = std::chrono::steady_clock;
+
+// Every heap allocation of the process is counted, to report allocations per operation.
+namespace {
+std::atomic<std::uint64_t> heap_allocations{0};
+} // namespace
+
+void* operator new(std::size_t size) {
+    heap_allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(size ? size : 1)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -228,18 +243,20 @@ asio::awaitable<void> worker(workload& w, worker_stats& s, std::uint64_t seed, O
 struct cpu_snapshot {
     double cpu_seconds = 0;
     long peak_rss_kb = 0;
+    std::uint64_t allocations = 0;
     static cpu_snapshot now() {
         rusage u{};
         getrusage(RUSAGE_SELF, &u);
         auto seconds = [](timeval t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-        return {seconds(u.ru_utime) + seconds(u.ru_stime), u.ru_maxrss};
+        return {seconds(u.ru_utime) + seconds(u.ru_stime), u.ru_maxrss, heap_allocations.load()};
     }
 };
 
 struct run_report {
     worker_stats stats;
     double seconds = 0, cpu_seconds = 0;
-    long peak_rss_kb = 0;
+    long peak_rss_kb = 0, rss_before_kb = 0; // peak over the process's life; peak before this run
+    std::uint64_t allocations = 0;
     double ops_per_s() const { return static_cast<double>(stats.ops) / seconds; }
     double cpu_us_per_op() const { return stats.ops ? cpu_seconds * 1e6 / static_cast<double>(stats.ops) : 0; }
     std::uint64_t error_count() const {
@@ -270,8 +287,11 @@ run_report measure(asio::io_context& io, workload& w, OneOperation one) {
     for (auto& t : threads) t.join();
     run_report r;
     r.seconds = std::chrono::duration<double>(steady::now() - t0).count();
-    r.cpu_seconds = cpu_snapshot::now().cpu_seconds - before.cpu_seconds;
-    r.peak_rss_kb = cpu_snapshot::now().peak_rss_kb;
+    const auto after = cpu_snapshot::now();
+    r.cpu_seconds = after.cpu_seconds - before.cpu_seconds;
+    r.peak_rss_kb = after.peak_rss_kb;
+    r.rss_before_kb = before.peak_rss_kb;
+    r.allocations = after.allocations - before.allocations;
     for (const auto& s : stats) r.stats.merge(s);
     io.restart();
     return r;
@@ -299,8 +319,10 @@ void print_text(std::string_view title, const run_report& r) {
                 static_cast<unsigned long long>(r.stats.ops), r.seconds, r.ops_per_s());
     std::printf("  latency us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f\n", us(h, 0.5),
                 us(h, 0.9), us(h, 0.99), us(h, 0.999));
-    std::printf("  client CPU %.2f us/op; peak RSS %ld KB; retries %llu; wrong values %llu; misses %llu\n",
-                r.cpu_us_per_op(), r.peak_rss_kb, static_cast<unsigned long long>(r.stats.retries),
+    std::printf("  client CPU %.2f us/op; %.1f allocations/op; peak RSS %ld KB (%ld KB before the run)\n",
+                r.cpu_us_per_op(), static_cast<double>(r.allocations) / static_cast<double>(std::max<std::uint64_t>(1, r.stats.ops)),
+                r.peak_rss_kb, r.rss_before_kb);
+    std::printf("  retries %llu; wrong values %llu; misses %llu\n", static_cast<unsigned long long>(r.stats.retries),
                 static_cast<unsigned long long>(r.stats.wrong_values), static_cast<unsigned long long>(r.stats.misses));
     for (const auto& [type, n] : r.stats.errors)
         std::printf("  errors: %llu x %s\n", static_cast<unsigned long long>(n), type.c_str());

@@ -105,6 +105,7 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
     int quota_spent = 0;
     for (unsigned attempts = 1;; ++attempts) {
         http::response res;
+        res.spare_capacity = json_padding; // so that the reserve below costs nothing
         const auto deadline = std::min(call_deadline, clock::now() + options.attempt_timeout);
         attempt_result r = co_await attempt(target, body, res, deadline);
         if (!r.ec) {

@@ -24,6 +24,8 @@ struct response {
     unsigned status = 0;
     std::string body;
     std::string header_block; // "name:value\n" per field, names lower-cased
+    // Capacity to leave after the body, reserved before it is read (for parsers that read in place).
+    std::size_t spare_capacity = 0;
 
     // The first value of a header, by lower-case name; empty when absent.
     std::string_view header(std::string_view lower_case_name) const;
