@@ -25,6 +25,7 @@ public:
     const attribute_value* find(std::string_view name) const noexcept;
 
     std::size_t size() const noexcept { return attributes_.size(); }
+    void reserve(std::size_t n) { attributes_.reserve(n); }
     bool empty() const noexcept { return attributes_.empty(); }
     auto begin() const noexcept { return attributes_.begin(); }
     auto end() const noexcept { return attributes_.end(); }

@@ -29,6 +29,7 @@ template <class Result, class Request>
 asio::awaitable<detail::outcome<Result>> run_typed(std::shared_ptr<client::impl> self, const char* operation,
                                                    Request request, diagnostics* diag) {
     std::string body, why;
+    body.reserve(512); // small requests in one allocation; large ones grow from there
     if (error_code ec = dynamodb::write_json(request, body, why)) {
         record(diag, {}, std::string(operation) + " refused before sending: " + why, 0, 0);
         co_return detail::outcome<Result>{ec, {}};

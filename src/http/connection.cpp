@@ -37,6 +37,7 @@ class response_reader final : public beast::http::basic_parser<false> {
 public:
     explicit response_reader(response& out) : out_(out) {
         out_.header_block.clear();
+        out_.header_block.reserve(512); // DynamoDB's few headers, in one allocation
         out_.body.clear();
     }
 
