@@ -9,11 +9,11 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
 #include <deque>
+#include <mutex>
 #include <vector>
 
 namespace ddbcache::http {
@@ -49,25 +49,26 @@ error_code map_transport_error(error_code ec) {
 
 struct waiter {
     // Constructed, never assigned: Boost 1.81's any_completion_handler move-assignment recurses.
-    waiter(const asio::strand<asio::any_io_executor>& strand, acquire_handler h)
-        : timer(strand), handler(std::move(h)) {}
+    waiter(const asio::any_io_executor& ex, acquire_handler h) : timer(ex), handler(std::move(h)) {}
     asio::steady_timer timer;
     acquire_handler handler;
     bool done = false;
 };
 
+// The pool's state sits behind a mutex rather than on a strand: taking an idle connection, or the
+// right to open one, then happens inline, with no post and no handler (a strand would cost two
+// hops per acquire and one per release). Only waiting for a connection goes through a handler.
 struct connection_pool::state : std::enable_shared_from_this<state> {
     state(asio::any_io_executor ex, endpoint e, pool_options o)
-        : executor(ex), strand(asio::make_strand(ex)), ep(std::move(e)), options(std::move(o)),
-          tls(ep.tls ? std::make_unique<tls_context>(options.tls) : nullptr), reaper(strand) {}
+        : executor(ex), ep(std::move(e)), options(std::move(o)),
+          tls(ep.tls ? std::make_unique<tls_context>(options.tls) : nullptr), reaper(ex) {}
 
     asio::any_io_executor executor;
-    asio::strand<asio::any_io_executor> strand;
     endpoint ep;
     pool_options options;
     std::unique_ptr<tls_context> tls;
 
-    // Touched only on the strand.
+    std::mutex mutex; // guards what follows, up to the mirrors
     std::vector<std::unique_ptr<connection>> idle; // back = most recently used
     std::deque<std::shared_ptr<waiter>> waiters;   // may hold finished waiters, skipped lazily
     std::size_t open = 0;                           // open, opening or in use
@@ -80,16 +81,57 @@ struct connection_pool::state : std::enable_shared_from_this<state> {
     std::atomic<std::size_t> open_mirror{0}, idle_mirror{0}, waiting_mirror{0}, opened_total{0},
         resumed_total{0};
 
+    using lock = std::lock_guard<std::mutex>;
+
+    // What an acquire got: a connection (or, when null, the right to open one), an error, or nothing
+    // yet (the caller must wait).
+    enum class outcome { granted, failed, must_wait };
+
+    // Under the lock.
+    outcome try_acquire(std::unique_ptr<connection>& granted, error_code& ec) {
+        if (closed) return ec = client_errc::client_closed, outcome::failed;
+        drop_expired_idle();
+        if (!idle.empty()) {
+            granted = std::move(idle.back());
+            idle.pop_back();
+            publish();
+            return outcome::granted;
+        }
+        if (open < options.max_connections) {
+            ++open;
+            ++opened_total;
+            publish();
+            return outcome::granted;
+        }
+        if (active_waiters >= options.max_waiters) return ec = client_errc::pool_exhausted, outcome::failed;
+        return outcome::must_wait;
+    }
+
+    // Takes a connection without waiting when one (or room for one) is free.
+    outcome acquire_now(std::unique_ptr<connection>& granted, error_code& ec) {
+        lock guard(mutex);
+        return try_acquire(granted, ec);
+    }
+
+    // Checks again and enqueues under one lock, so that a release in between is never missed.
+    void acquire_or_wait(clock::time_point deadline, acquire_handler h) {
+        lock guard(mutex);
+        std::unique_ptr<connection> granted;
+        error_code ec;
+        if (try_acquire(granted, ec) == outcome::must_wait) return enqueue_waiter(deadline, std::move(h));
+        complete(std::move(h), ec, std::move(granted));
+    }
+
+    // Never runs the caller's code under the lock: posts, then dispatches to the caller's executor.
+    void complete(acquire_handler h, error_code ec, std::unique_ptr<connection> c) {
+        asio::get_associated_cancellation_slot(h).clear();
+        detail::post_completion(executor, std::move(h), ec, std::move(c));
+    }
+
     void publish() {
         open_mirror = open;
         idle_mirror = idle.size();
         waiting_mirror = active_waiters;
-    }
-
-    // Never runs the caller's code inside the strand: hop off it, then onto the caller's executor.
-    void complete(acquire_handler h, error_code ec, std::unique_ptr<connection> c) {
-        asio::get_associated_cancellation_slot(h).clear();
-        detail::post_completion(executor, std::move(h), ec, std::move(c));
     }
 
     void drop_expired_idle() {
@@ -105,6 +147,7 @@ struct connection_pool::state : std::enable_shared_from_this<state> {
         reaper_running = true;
         reaper.expires_after(std::max<clock::duration>(options.idle_timeout / 2, std::chrono::milliseconds(100)));
         reaper.async_wait([self = shared_from_this()](error_code ec) {
+            lock guard(self->mutex);
             self->reaper_running = false;
             if (ec) return;
             self->drop_expired_idle();
@@ -122,39 +165,21 @@ struct connection_pool::state : std::enable_shared_from_this<state> {
         return nullptr;
     }
 
-    // Runs on the strand. A null connection with no error grants the right to open one.
-    void acquire(clock::time_point deadline, acquire_handler h) {
-        if (closed) return complete(std::move(h), client_errc::client_closed, nullptr);
-        drop_expired_idle();
-        if (!idle.empty()) {
-            auto c = std::move(idle.back());
-            idle.pop_back();
-            publish();
-            return complete(std::move(h), {}, std::move(c));
-        }
-        if (open < options.max_connections) {
-            ++open;
-            ++opened_total;
-            publish();
-            return complete(std::move(h), {}, nullptr);
-        }
-        if (active_waiters >= options.max_waiters)
-            return complete(std::move(h), client_errc::pool_exhausted, nullptr);
-        enqueue_waiter(deadline, std::move(h));
-    }
-
     void enqueue_waiter(clock::time_point deadline, acquire_handler h) {
-        auto w = std::make_shared<waiter>(strand, std::move(h));
+        auto w = std::make_shared<waiter>(executor, std::move(h));
         auto slot = asio::get_associated_cancellation_slot(w->handler);
         if (slot.is_connected()) {
+            // Posted: finishing the waiter clears this very slot, which must not happen inside it.
             slot.assign([self = shared_from_this(), weak = std::weak_ptr<waiter>(w)](asio::cancellation_type) {
-                asio::post(self->strand, [self, weak] {
+                asio::post(self->executor, [self, weak] {
+                    lock guard(self->mutex);
                     if (auto target = weak.lock()) self->finish_waiter(*target, asio::error::operation_aborted);
                 });
             });
         }
         w->timer.expires_at(deadline);
         w->timer.async_wait([self = shared_from_this(), w](error_code ec) {
+            lock guard(self->mutex);
             if (!ec) self->finish_waiter(*w, client_errc::pool_wait_timeout);
         });
         waiters.push_back(std::move(w));
@@ -178,15 +203,15 @@ struct connection_pool::state : std::enable_shared_from_this<state> {
         complete(std::move(w.handler), {}, std::move(c));
     }
 
-    // Runs on the strand. A null or unusable connection frees its place for a waiter.
+    // A null or unusable connection frees its place for a waiter.
     void release(std::unique_ptr<connection> c) {
+        lock guard(mutex);
         if (c && c->reusable() && !closed) {
             if (auto w = next_waiter()) return hand_over(*w, std::move(c)), publish();
             c->mark_idle();
             idle.push_back(std::move(c));
             start_reaper();
         } else {
-            c.reset();
             if (auto w = next_waiter(); w && !closed) hand_over(*w, nullptr); // its own to open
             else --open;
         }
@@ -194,9 +219,11 @@ struct connection_pool::state : std::enable_shared_from_this<state> {
     }
 
     void close() {
+        std::vector<std::unique_ptr<connection>> closing;
+        lock guard(mutex);
         closed = true;
         open -= idle.size();
-        idle.clear();
+        closing.swap(idle); // closed after the lock is released
         reaper.cancel();
         while (auto w = next_waiter()) finish_waiter(*w, client_errc::client_closed);
         publish();
@@ -210,8 +237,7 @@ class lease {
 public:
     explicit lease(std::shared_ptr<connection_pool::state> s) : state_(std::move(s)) {}
     ~lease() {
-        if (held_)
-            asio::post(state_->strand, [s = state_, c = std::move(conn)]() mutable { s->release(std::move(c)); });
+        if (held_) state_->release(std::move(conn));
     }
     lease(const lease&) = delete;
     lease& operator=(const lease&) = delete;
@@ -227,14 +253,12 @@ private:
     bool held_ = false;
 };
 
+// Waits for a connection (or the right to open one), up to `deadline`; cancellable.
 template <class Token>
-auto async_acquire(std::shared_ptr<connection_pool::state> s, clock::time_point deadline, Token&& token) {
+auto async_wait_for_connection(std::shared_ptr<connection_pool::state> s, clock::time_point deadline, Token&& token) {
     return asio::async_initiate<Token, acquire_signature>(
         [](auto handler, std::shared_ptr<connection_pool::state> pool, clock::time_point until) {
-            auto strand = pool->strand;
-            asio::post(strand, [pool = std::move(pool), until, h = acquire_handler(std::move(handler))]() mutable {
-                pool->acquire(until, std::move(h));
-            });
+            pool->acquire_or_wait(until, acquire_handler(std::move(handler)));
         },
         token, std::move(s), deadline);
 }
@@ -247,7 +271,7 @@ connection_pool::connection_pool(asio::any_io_executor executor, endpoint ep, po
 connection_pool::~connection_pool() { close(); }
 
 void connection_pool::close() {
-    asio::post(state_->strand, [s = state_] { s->close(); });
+    state_->close();
 }
 
 pool_stats connection_pool::stats() const {
@@ -263,9 +287,13 @@ asio::awaitable<exchange_result> connection_pool::exchange(const request& req, r
     std::string head;
     append_head(head, s->ep, req);
     for (int attempt = 0;; ++attempt) {
-        lease place(s);
-        auto [acquire_ec, reused] = co_await async_acquire(s, deadline, asio::as_tuple(asio::use_awaitable));
+        std::unique_ptr<connection> reused;
+        error_code acquire_ec;
+        if (s->acquire_now(reused, acquire_ec) == state::outcome::must_wait)
+            std::tie(acquire_ec, reused) =
+                co_await async_wait_for_connection(s, deadline, asio::as_tuple(asio::use_awaitable));
         if (acquire_ec) co_return exchange_result{acquire_ec, failure_stage::acquire};
+        lease place(s);
         const bool fresh = !reused;
         place.hold(fresh ? std::make_unique<connection>(s->executor, s->tls.get()) : std::move(reused));
         if (fresh) {

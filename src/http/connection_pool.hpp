@@ -4,7 +4,7 @@
 // closed when idle too long, when the server asks, and whenever an exchange did not complete
 // cleanly (a cancelled or timed-out request never leaves its answer for another caller). When all
 // are busy, callers wait in FIFO order, up to max_waiters. Safe to share between coroutines on
-// an io_context run by several threads: the pool's state lives on a strand.
+// an io_context run by several threads: the pool's state is behind a mutex, held only briefly.
 #pragma once
 
 #include "connection.hpp"
