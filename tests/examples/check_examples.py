@@ -5,8 +5,12 @@
   check_examples.py http-server SERVERS_TXT SERVER EXAMPLE
       starts the HTTP server example on a free port and checks: a miss then a hit with the same
       (correct) answer, 32 requests in flight, 400 and 404 answers, and a clean exit on SIGTERM.
+  check_examples.py bench SERVERS_TXT SERVER DDBCACHE_BENCH
+      a short run of every --op of the load tool, and --compare-replay, on two threads: the JSON
+      has every field, no errors, no wrong values, no misses.
 """
 import concurrent.futures
+import json
 import os
 import signal
 import subprocess
@@ -70,11 +74,34 @@ def check_http_server(endpoint, env, example):
             server.kill()
 
 
+BENCH_FIELDS = {"ops_per_s", "p50_us", "p90_us", "p99_us", "p999_us", "cpu_us_per_op", "peak_rss_kb", "errors",
+                "retries", "wrong_values", "misses"}
+
+
+def check_bench(endpoint, env, bench):
+    for op in ("get", "set", "add", "mixed", "get_many"):
+        out = subprocess.run([bench, "--endpoint", endpoint, "--table", "ddbcache-bench-check", "--op", op,
+                              "--ops", "600", "--concurrency", "16", "--connections", "8", "--threads", "2",
+                              "--keys", "100", "--json", "--compare-replay"],
+                             env=env, capture_output=True, text=True, timeout=120)
+        check(out.returncode == 0, f"--op {op}: exit status {out.returncode}: {out.stderr}")
+        lines = [json.loads(line) for line in out.stdout.splitlines()]
+        check(len(lines) == 2, f"--op {op}: expected the run and the replay, got {out.stdout!r}")
+        for result in lines:
+            check(set(result) == BENCH_FIELDS, f"--op {op}: fields {sorted(result)}")
+            check(result["ops_per_s"] > 0 and result["p50_us"] > 0, f"--op {op}: {result}")
+            check(result["errors"] == 0 and result["wrong_values"] == 0 and result["misses"] == 0,
+                  f"--op {op}: {result}")
+    print("bench: every --op ran with no errors, wrong values or misses, and --compare-replay")
+
+
 def main():
     mode, servers_txt, server, example = sys.argv[1:5]
     endpoint, env = environment(servers_txt, server)
     if mode == "run":
         sys.exit(subprocess.run([example, endpoint], env=env, timeout=60).returncode)
+    if mode == "bench":
+        return check_bench(endpoint, env, example)
     check_http_server(endpoint, env, example)
 
 
