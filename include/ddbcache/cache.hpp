@@ -38,6 +38,10 @@ struct cache_options {
     value_codec codec = value_codec::cachelib;
     bool consistent_reads = false; // strongly consistent GetItem/BatchGetItem (twice the cost)
     unsigned clear_segments = 4;   // parallel Scan segments in async_clear
+    // Operations under way at once (0: twice client.max_connections). The others wait to start,
+    // in order, holding only a few hundred bytes each; at most client.max_waiters of them
+    // (more fail with pool_exhausted), each for at most client.call_timeout (pool_wait_timeout).
+    std::size_t max_operations_in_flight = 0;
     client_options client;
 };
 

@@ -1,4 +1,5 @@
 // The cache operations, as coroutines over the typed DynamoDB client.
+#include "../async/admission_gate.hpp"
 #include "../async/spawn_erased.hpp"
 #include "../codec/printable.hpp"
 #include "../dynamodb/retry_policy.hpp"
@@ -50,10 +51,28 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
 } // namespace
 
 struct cache::impl : std::enable_shared_from_this<cache::impl> {
-    impl(asio::any_io_executor ex, cache_options o) : options(std::move(o)), dynamodb(ex, options.client) {}
+    impl(asio::any_io_executor ex, cache_options o)
+        : options(std::move(o)), dynamodb(ex, options.client),
+          gate(std::make_shared<detail::admission_gate>(
+              ex, options.max_operations_in_flight ? options.max_operations_in_flight : 2 * options.client.max_connections,
+              options.client.max_waiters)) {}
 
     cache_options options;
     client dynamodb;
+    std::shared_ptr<detail::admission_gate> gate;
+
+    // Waits for a place among the operations under way (at once when there is room).
+    asio::awaitable<outcome<bool>> enter_gate(diagnostics* diag) {
+        if (gate->try_enter()) co_return outcome<bool>{{}, true};
+        auto [ec] = co_await gate->async_enter(detail::admission_gate::clock::now() + options.client.call_timeout,
+                                               tuple_awaitable);
+        if (ec == client_errc::pool_exhausted)
+            co_return failure<bool>(diag, ec, std::to_string(options.client.max_waiters) + " operations already wait to start");
+        if (ec == client_errc::pool_wait_timeout)
+            co_return failure<bool>(diag, ec, "no room to start within call_timeout (" + std::to_string(gate->limit()) +
+                                                  " operations under way)");
+        co_return outcome<bool>{ec, !ec};
+    }
 
     // ---- keys, items and values ----
 
@@ -479,6 +498,9 @@ template <class T>
 asio::awaitable<outcome<T>> cache::impl::run(std::shared_ptr<impl> self, cache::op o, diagnostics* diag) {
     using kind = cache::op_kind;
     impl& c = *self; // `self` in this frame keeps the cache's state alive
+    const outcome<bool> entered = co_await c.enter_gate(diag);
+    if (entered.ec) co_return outcome<T>{entered.ec, {}};
+    detail::admission leave_when_done(c.gate);
     auto operation = [&c, &o, diag]() -> asio::awaitable<outcome<T>> {
         if constexpr (std::is_same_v<T, value>) {
             co_return co_await c.get(o.key, diag);

@@ -373,6 +373,42 @@ TEST_F(CacheCancellation, EveryKindOfOperationEndsWithOperationAbortedWhenCancel
     EXPECT_EQ(outcomes, std::vector<std::string>(7, aborted));
 }
 
+// One operation under way, one allowed to wait: the third is refused at once, naming the bound,
+// and the one waiting at the gate can be cancelled there.
+TEST_F(CacheCancellation, OperationsBeyondTheInFlightBoundWaitAndBeyondTheWaitersAreRefused) {
+    std::string third_message, waiter_outcome, first_outcome;
+    asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+        cache_options o = silent_options();
+        o.max_operations_in_flight = 1;
+        o.client.max_waiters = 1;
+        cache c(co_await asio::this_coro::executor, o);
+        asio::cancellation_signal stop_first, stop_waiter;
+        c.async_get("first", asio::bind_cancellation_slot(stop_first.slot(), [&](error_code ec, std::optional<std::string>) {
+            first_outcome = ec.message();
+        }));
+        c.async_get("waiter", asio::bind_cancellation_slot(stop_waiter.slot(), [&](error_code ec, std::optional<std::string>) {
+            waiter_outcome = ec.message();
+        }));
+        diagnostics diag;
+        auto [ec, value] = co_await c.async_get("third", diag, tuple_awaitable);
+        EXPECT_EQ(ec, client_errc::pool_exhausted);
+        third_message = diag.message;
+        stop_waiter.emit(asio::cancellation_type::terminal);
+        asio::steady_timer pause(co_await asio::this_coro::executor, 100ms);
+        co_await pause.async_wait(asio::use_awaitable);
+        EXPECT_TRUE(first_outcome.empty()) << "the first operation is still waiting for its answer";
+        stop_first.emit(asio::cancellation_type::terminal);
+        pause.expires_after(100ms);
+        co_await pause.async_wait(asio::use_awaitable);
+        silent_.close();
+    }, asio::detached);
+    io_.run_for(20s);
+    const std::string aborted = error_code(asio::error::operation_aborted).message();
+    EXPECT_EQ(waiter_outcome, aborted);
+    EXPECT_EQ(first_outcome, aborted);
+    EXPECT_NE(third_message.find("1 operations already wait to start"), std::string::npos) << third_message;
+}
+
 // Two processes x 50 coroutines x 100 increments of one key: exactly 10 000 at the end.
 TEST(CacheCounters, IncrementsFromTwoProcessesAllCount) {
     const std::string table = unique_table_name("counters");
