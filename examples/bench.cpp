@@ -221,7 +221,7 @@ struct replay_request {
     std::string body;
     std::vector<std::pair<std::string, std::string>> header_storage;
     std::vector<ddbcache::http::header_field> headers;
-    ddbcache::http::request request() const { return {"POST", headers, body}; }
+    ddbcache::http::request request() const { return {"POST", headers, body, {}}; }
 };
 
 asio::awaitable<void> one_replay(ddbcache::http::connection_pool& pool, const replay_request& r, worker_stats& s) {

@@ -23,6 +23,7 @@ public:
             return "plain http:// is only allowed to loopback hosts unless explicitly enabled";
         case client_errc::no_region: return "no AWS region configured";
         case client_errc::no_credentials: return "no AWS credentials found";
+        case client_errc::credentials_unavailable: return "the credentials source failed and no valid credentials are left";
         case client_errc::invalid_credentials_file: return "an AWS credentials or config file cannot be parsed";
         case client_errc::invalid_utf8: return "a string is not valid UTF-8";
         case client_errc::invalid_key: return "the key is empty or too long";

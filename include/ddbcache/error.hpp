@@ -24,6 +24,7 @@ enum class client_errc {
     plain_http_not_allowed,// http:// to a host that is not loopback, without opting in
     no_region,             // no region in the options, environment or config files
     no_credentials,        // no source gave credentials
+    credentials_unavailable, // the chosen source (STS, container, IMDS, process) failed, nothing valid left
     invalid_credentials_file, // a shared credentials or config file that cannot be parsed
     invalid_utf8,          // a string attribute that is not valid UTF-8
     invalid_key,           // an empty key, or one longer than DynamoDB allows

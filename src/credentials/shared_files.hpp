@@ -11,6 +11,12 @@
 
 namespace ddbcache::credentials_files {
 
+// The variable's value; `fallback` when it is unset or empty.
+std::string env_or(const char* name, const std::string& fallback = {});
+
+// The whole file; nullopt when it cannot be opened.
+std::optional<std::string> read_whole_file(const std::string& path);
+
 std::string credentials_file_path();
 std::string config_file_path();
 std::string selected_profile(const std::string& explicit_name);

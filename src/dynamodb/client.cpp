@@ -1,6 +1,7 @@
 #include "client_impl.hpp"
 
 #include "client_config.hpp"
+#include "../credentials/credentials_chain.hpp"
 #include "crc32.hpp"
 #include "error_response.hpp"
 
@@ -64,18 +65,22 @@ client::impl::impl(asio::any_io_executor ex, client_options o)
                            "ddbcache: no AWS region (set client_options::region, AWS_REGION or AWS_DEFAULT_REGION)");
     error_code ec;
     diagnostics diag;
-    creds = resolve_credentials(options.credentials, ec, diag);
+    const credentials_sources::source_settings sources{executor, region, {options.ca_file, options.ca_dir},
+                                                       options.credentials.metadata_timeout,
+                                                       std::chrono::duration_cast<std::chrono::milliseconds>(options.call_timeout)};
+    creds = credentials_sources::choose_credentials(options.credentials, sources, ec, diag);
     if (ec) throw_config_error(ec, "ddbcache: " + diag.message);
 }
 
-asio::awaitable<client::impl::attempt_result> client::impl::attempt(const std::string& target, const std::string& body,
+asio::awaitable<client::impl::attempt_result> client::impl::attempt(const credentials& signing, const std::string& target,
+                                                                    const std::string& body,
                                                                     http::response& res, clock::time_point deadline) {
     const auto& ep = pool.target();
     const std::array<sigv4::header, 3> to_sign{{{"Host", ep.host_header},
                                                 {"Content-Type", "application/x-amz-json-1.0"},
                                                 {"X-Amz-Target", target}}};
     sigv4::signed_headers auth;
-    signer.sign({"POST", ep.target, "", to_sign, body, ""}, creds, {region, "dynamodb", std::chrono::system_clock::now()},
+    signer.sign({"POST", ep.target, "", to_sign, body, ""}, signing, {region, "dynamodb", std::chrono::system_clock::now()},
                 auth);
 
     std::array<http::header_field, 5> headers{{{"Content-Type", "application/x-amz-json-1.0"},
@@ -84,7 +89,7 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const std::s
                                                {"Authorization", auth.authorization},
                                                {"X-Amz-Security-Token", auth.x_amz_security_token}}};
     const std::size_t header_count = auth.x_amz_security_token.empty() ? 4 : 5;
-    const http::request req{"POST", std::span(headers.data(), header_count), body};
+    const http::request req{"POST", std::span(headers.data(), header_count), body, {}};
 
     const http::exchange_result r = co_await pool.exchange(req, res, deadline);
     if (r.ec) co_return attempt_result{r.ec, r.stage, 0, {}, r.detail ? r.ec.message() + ": " + r.detail : ""};
@@ -107,7 +112,16 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
         http::response res;
         res.spare_capacity = json_padding; // so that the reserve below costs nothing
         const auto deadline = std::min(call_deadline, clock::now() + options.attempt_timeout);
-        attempt_result r = co_await attempt(target, body, res, deadline);
+        std::shared_ptr<const credentials> signing = creds->try_current();
+        if (!signing) {
+            credentials_sources::credentials_result fresh = co_await creds->current();
+            if (fresh.ec) {
+                record(diag, {}, operation + " failed: " + fresh.message, 0, attempts - 1);
+                co_return detail::outcome<response>{fresh.ec, {}};
+            }
+            signing = std::move(fresh.value);
+        }
+        attempt_result r = co_await attempt(*signing, target, body, res, deadline);
         if (!r.ec) {
             quota.on_success(quota_spent);
             record(diag, {}, {}, r.status, attempts);

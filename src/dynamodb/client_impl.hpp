@@ -3,6 +3,7 @@
 #pragma once
 
 #include "../async/spawn_erased.hpp"
+#include "../credentials/refreshing_credentials.hpp"
 #include "../http/connection_pool.hpp"
 #include "retry_policy.hpp"
 
@@ -22,7 +23,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     std::string endpoint_url;
     http::connection_pool pool;
     sigv4::signer signer;
-    credentials creds;
+    std::shared_ptr<credentials_sources::refreshing_credentials> creds;
     dynamodb::retry_quota quota;
 
     // One attempt's outcome: a transport error, or a response judged by status, checksum and type.
@@ -33,7 +34,8 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         std::string aws_type, message;
     };
 
-    boost::asio::awaitable<attempt_result> attempt(const std::string& target, const std::string& body,
+    boost::asio::awaitable<attempt_result> attempt(const credentials& signing, const std::string& target,
+                                                   const std::string& body,
                                                    http::response& res, http::clock::time_point deadline);
 
     // Sends `body` until it succeeds, fails for good, or runs out of attempts, quota or time. On

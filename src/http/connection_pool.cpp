@@ -26,10 +26,11 @@ using acquire_handler = asio::any_completion_handler<acquire_signature>;
 
 void append_head(std::string& head, const endpoint& ep, const request& req) {
     head.clear();
-    std::size_t size = 64 + ep.target.size() + ep.host_header.size(); // request line, Host, Content-Length
+    const std::string_view target = req.target.empty() ? std::string_view(ep.target) : req.target;
+    std::size_t size = 64 + target.size() + ep.host_header.size(); // request line, Host, Content-Length
     for (const header_field& h : req.headers) size += h.name.size() + h.value.size() + 4;
     head.reserve(size); // one allocation, not one per doubling
-    head.append(req.method).append(" ").append(ep.target).append(" HTTP/1.1\r\nHost: ");
+    head.append(req.method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ");
     head.append(ep.host_header).append("\r\n");
     for (const header_field& h : req.headers) head.append(h.name).append(": ").append(h.value).append("\r\n");
     head.append("Content-Length: ").append(std::to_string(req.body.size())).append("\r\n\r\n");

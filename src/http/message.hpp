@@ -13,11 +13,12 @@ struct header_field {
     std::string_view value;
 };
 
-// Host, Content-Length and the request target come from the pool's endpoint.
+// Host and Content-Length come from the pool's endpoint, and so does the target unless given.
 struct request {
     std::string_view method = "POST";
     std::span<const header_field> headers;
     std::string_view body;
+    std::string_view target; // path and query; empty: the endpoint's
 };
 
 struct response {

@@ -1,0 +1,118 @@
+#include "answer_parsing.hpp"
+
+#include "../codec/printable.hpp"
+
+#include <boost/property_tree/ptree.hpp>
+#include <boost/property_tree/xml_parser.hpp>
+#include <simdjson.h>
+
+#include <charconv>
+#include <sstream>
+
+namespace ddbcache::credentials_sources {
+namespace {
+
+// Reads `width` digits at `pos` (advancing it); -1 when they are not all digits.
+int digits(std::string_view text, std::size_t& pos, std::size_t width) {
+    int value = 0;
+    if (pos + width > text.size()) return -1;
+    const auto [end, ec] = std::from_chars(text.data() + pos, text.data() + pos + width, value);
+    if (ec != std::errc() || end != text.data() + pos + width) return -1;
+    pos += width;
+    return value;
+}
+
+bool expect(std::string_view text, std::size_t& pos, char c) {
+    if (pos >= text.size() || text[pos] != c) return false;
+    ++pos;
+    return true;
+}
+
+fetched credentials_or_missing(std::string_view source, credentials c,
+                               std::optional<wall_clock::time_point> expiration, bool has_expiration_text) {
+    if (c.access_key_id.empty() || c.secret_access_key.empty())
+        return fetch_failure(std::string(source), "the answer has no AccessKeyId or SecretAccessKey");
+    if (has_expiration_text && !expiration)
+        return fetch_failure(std::string(source), "the answer's Expiration is not an ISO 8601 time");
+    return {{}, {}, std::move(c), expiration};
+}
+
+} // namespace
+
+std::optional<wall_clock::time_point> parse_iso8601(std::string_view text) {
+    std::size_t pos = 0;
+    const int year = digits(text, pos, 4);
+    if (year < 0 || !expect(text, pos, '-')) return std::nullopt;
+    const int month = digits(text, pos, 2);
+    if (month < 0 || !expect(text, pos, '-')) return std::nullopt;
+    const int day = digits(text, pos, 2);
+    if (day < 0 || !(expect(text, pos, 'T') || expect(text, pos, 't') || expect(text, pos, ' '))) return std::nullopt;
+    const int hour = digits(text, pos, 2);
+    if (hour < 0 || !expect(text, pos, ':')) return std::nullopt;
+    const int minute = digits(text, pos, 2);
+    if (minute < 0 || !expect(text, pos, ':')) return std::nullopt;
+    const int second = digits(text, pos, 2);
+    if (second < 0) return std::nullopt;
+    if (expect(text, pos, '.'))
+        while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos; // sub-second: dropped
+    std::chrono::minutes offset{0};
+    if (!(expect(text, pos, 'Z') || expect(text, pos, 'z'))) {
+        if (pos >= text.size() || (text[pos] != '+' && text[pos] != '-')) return std::nullopt;
+        const int sign = text[pos++] == '-' ? -1 : 1;
+        const int oh = digits(text, pos, 2);
+        if (oh < 0 || !expect(text, pos, ':')) return std::nullopt;
+        const int om = digits(text, pos, 2);
+        if (om < 0) return std::nullopt;
+        offset = std::chrono::minutes(sign * (oh * 60 + om));
+    }
+    const std::chrono::year_month_day date{std::chrono::year(year), std::chrono::month(unsigned(month)),
+                                           std::chrono::day(unsigned(day))};
+    if (pos != text.size() || !date.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+    return std::chrono::sys_days(date) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
+           std::chrono::seconds(second) - offset;
+}
+
+fetched parse_json_credentials(std::string_view source, std::string_view body) {
+    const std::string name(source);
+    simdjson::dom::parser parser;
+    simdjson::dom::object root;
+    if (parser.parse(body.data(), body.size()).get_object().get(root))
+        return fetch_failure(name, "the answer is not a JSON object");
+    auto text = [&](const char* key) {
+        std::string_view v;
+        return root[key].get_string().get(v) ? std::string() : std::string(v);
+    };
+    if (const std::string code = text("Code"); !code.empty() && code != "Success")
+        return fetch_failure(name, "the answer's Code is " + codec::printable(code) + ": " + codec::printable(text("Message")));
+    if (int64_t version = 0; !root["Version"].get_int64().get(version) && version != 1)
+        return fetch_failure(name, "unsupported Version " + std::to_string(version) + " (only 1 is known)");
+    std::string token = text("Token");
+    if (token.empty()) token = text("SessionToken");
+    const std::string expiration = text("Expiration");
+    return credentials_or_missing(source, credentials{text("AccessKeyId"), text("SecretAccessKey"), std::move(token)},
+                                  parse_iso8601(expiration), !expiration.empty());
+}
+
+fetched parse_sts_credentials(std::string_view source, std::string_view body) {
+    namespace pt = boost::property_tree;
+    const std::string name(source);
+    pt::ptree tree;
+    try {
+        std::istringstream in{std::string(body)};
+        pt::read_xml(in, tree);
+    } catch (const pt::ptree_error&) {
+        return fetch_failure(name, "the answer is not XML");
+    }
+    if (auto error = tree.get_child_optional("ErrorResponse.Error"))
+        return fetch_failure(name, codec::printable(error->get("Code", "(no code)")) + ": " +
+                                       codec::printable(error->get("Message", "(no message)")));
+    auto c = tree.get_child_optional("AssumeRoleWithWebIdentityResponse.AssumeRoleWithWebIdentityResult.Credentials");
+    if (!c) return fetch_failure(name, "the answer has no AssumeRoleWithWebIdentityResult/Credentials");
+    const std::string expiration = c->get("Expiration", "");
+    return credentials_or_missing(source,
+                                  credentials{c->get("AccessKeyId", ""), c->get("SecretAccessKey", ""),
+                                              c->get("SessionToken", "")},
+                                  parse_iso8601(expiration), !expiration.empty());
+}
+
+} // namespace ddbcache::credentials_sources

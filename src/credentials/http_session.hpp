@@ -1,0 +1,36 @@
+// A few HTTP exchanges with a credentials endpoint (STS, the container agent, IMDS) over one
+// short-lived connection, closed with the session (the pool's destructor), so nothing lingers
+// on the io_context.
+#pragma once
+
+#include "../http/connection_pool.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <span>
+#include <string>
+
+namespace ddbcache::credentials_sources {
+
+struct http_answer {
+    error_code ec;     // transport failure (the answer's status is not judged here)
+    std::string cause; // the transport failure in words
+    unsigned status = 0;
+    std::string body;
+};
+
+class http_session {
+public:
+    http_session(boost::asio::any_io_executor executor, http::endpoint ep, const http::tls_options& tls);
+
+    boost::asio::awaitable<http_answer> send(std::string_view method, std::string_view target,
+                                             std::span<const http::header_field> headers, std::string_view body,
+                                             http::clock::duration timeout);
+
+    const http::endpoint& endpoint() const noexcept { return pool_.target(); }
+
+private:
+    http::connection_pool pool_;
+};
+
+} // namespace ddbcache::credentials_sources

@@ -1,0 +1,106 @@
+// EC2 instance metadata, IMDSv2: a session token from PUT /latest/api/token, then the role's name
+// and its credentials with that token. A 401 means the token expired: one retry with a new one.
+#include "answer_parsing.hpp"
+#include "http_session.hpp"
+#include "shared_files.hpp"
+#include "sources.hpp"
+
+#include "../codec/printable.hpp"
+
+#include <array>
+#include <mutex>
+
+namespace ddbcache::credentials_sources {
+namespace {
+namespace asio = boost::asio;
+
+constexpr std::chrono::seconds token_ttl{21600};
+constexpr const char* credentials_path = "/latest/meta-data/iam/security-credentials/";
+
+// The session token, kept between fetches (refreshes run one at a time, but the lock is cheap).
+struct imds_token {
+    std::mutex mutex;
+    std::string value;
+    std::chrono::steady_clock::time_point valid_until{};
+
+    std::string get() {
+        std::lock_guard guard(mutex);
+        return std::chrono::steady_clock::now() < valid_until ? value : std::string();
+    }
+    void set(std::string v) {
+        std::lock_guard guard(mutex);
+        value = std::move(v);
+        valid_until = std::chrono::steady_clock::now() + token_ttl - std::chrono::seconds(60);
+    }
+};
+
+struct imds_fetch {
+    source_settings settings;
+    http::endpoint ep;
+    std::shared_ptr<imds_token> token;
+    std::string name;
+
+    // A GET with the session token, fetching a new token first when there is none or on a 401.
+    asio::awaitable<http_answer> get(http_session& session, std::string_view path, std::string& why) {
+        for (int round = 0; round < 2; ++round) {
+            std::string value = round == 0 ? token->get() : std::string();
+            if (value.empty()) {
+                const std::string ttl = std::to_string(token_ttl.count());
+                const std::array<http::header_field, 1> ask{{{"X-aws-ec2-metadata-token-ttl-seconds", ttl}}};
+                http_answer t = co_await session.send("PUT", "/latest/api/token", ask, {}, settings.metadata_timeout);
+                if (t.ec || t.status != 200) {
+                    why = t.ec ? "token request: " + t.cause : "token request: HTTP " + std::to_string(t.status);
+                    co_return t.ec ? t : http_answer{client_errc::credentials_unavailable, why, t.status, {}};
+                }
+                value = t.body;
+                token->set(std::move(t.body));
+            }
+            const std::array<http::header_field, 1> with{{{"X-aws-ec2-metadata-token", value}}};
+            http_answer a = co_await session.send("GET", path, with, {}, settings.metadata_timeout);
+            if (a.ec || a.status != 401) co_return a;
+        }
+        why = std::string(path) + ": HTTP 401 twice, with a fresh token";
+        co_return http_answer{client_errc::credentials_unavailable, why, 401, {}};
+    }
+
+    asio::awaitable<fetched> operator()() {
+        http_session session(settings.executor, ep, settings.tls);
+        std::string why;
+        const http_answer role = co_await get(session, credentials_path, why);
+        if (auto failed = judge(role, why, "role name")) co_return *failed;
+        const std::string role_name = role.body.substr(0, role.body.find_first_of("\r\n"));
+        if (role_name.empty()) co_return fetch_failure(name, "no instance role attached (empty role list)");
+        const http_answer creds = co_await get(session, credentials_path + role_name, why);
+        if (auto failed = judge(creds, why, "credentials of role " + codec::printable(role_name))) co_return *failed;
+        co_return parse_json_credentials(name, creds.body);
+    }
+
+    std::optional<fetched> judge(const http_answer& a, const std::string& why, const std::string& what) const {
+        if (a.ec == asio::error::operation_aborted) return fetched{a.ec, name + ": cancelled", {}, std::nullopt};
+        if (!why.empty()) return fetch_failure(name, why);
+        if (a.ec) return fetch_failure(name, what + ": " + a.cause);
+        if (a.status == 404 && what == "role name") return fetch_failure(name, "no instance role attached (HTTP 404)");
+        if (a.status != 200) return fetch_failure(name, what + ": HTTP " + std::to_string(a.status));
+        return std::nullopt;
+    }
+};
+
+} // namespace
+
+std::optional<source> imds_source_from_env(const source_settings& s, error_code& ec, std::string& why) {
+    std::string disabled = credentials_files::env_or("AWS_EC2_METADATA_DISABLED");
+    for (char& c : disabled) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (disabled == "true") return std::nullopt;
+    const bool ipv6 = credentials_files::env_or("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE") == "IPv6";
+    const std::string url = credentials_files::env_or("AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                                                      ipv6 ? "http://[fd00:ec2::254]" : "http://169.254.169.254");
+    http::endpoint ep = http::parse_endpoint(url, ec);
+    if (ec) {
+        why = "AWS_EC2_METADATA_SERVICE_ENDPOINT " + codec::printable(url) + " is not a valid URL";
+        return std::nullopt;
+    }
+    std::string name = "instance metadata (IMDSv2 at " + ep.host_header + ")";
+    return source{name, imds_fetch{s, ep, std::make_shared<imds_token>(), name}};
+}
+
+} // namespace ddbcache::credentials_sources

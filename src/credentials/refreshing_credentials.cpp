@@ -1,0 +1,130 @@
+#include "refreshing_credentials.hpp"
+
+#include "../async/completion.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace ddbcache::credentials_sources {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+wall_clock::duration backoff_after(unsigned failures) {
+    const auto delay = 1s * (1u << std::min(failures - 1, 5u));
+    return std::min<wall_clock::duration>(delay, 30s);
+}
+
+} // namespace
+
+refreshing_credentials::refreshing_credentials(credentials fixed, std::string source_name)
+    : source_name_(std::move(source_name)), refresh_before_(0), must_wait_within_(0),
+      current_(std::make_shared<const credentials>(std::move(fixed))) {}
+
+refreshing_credentials::refreshing_credentials(asio::any_io_executor executor, std::string source_name, fetcher fetch,
+                                               wall_clock::duration refresh_before_expiry)
+    : executor_(std::move(executor)), source_name_(std::move(source_name)), fetch_(std::move(fetch)),
+      refresh_before_(refresh_before_expiry), must_wait_within_(refresh_before_expiry / 5) {}
+
+bool refreshing_credentials::usable(wall_clock::time_point now) const {
+    return current_ && (!expiration_ || now < *expiration_ - must_wait_within_);
+}
+
+bool refreshing_credentials::due(wall_clock::time_point now) const {
+    return expiration_ && now >= *expiration_ - refresh_before_;
+}
+
+bool refreshing_credentials::start_refresh_if_allowed(wall_clock::time_point now) {
+    if (refreshing_ || !fetch_ || now < next_attempt_) return refreshing_;
+    refreshing_ = true;
+    ++fetches_;
+    // Posted: co_spawn may start the coroutine inline, and a source that fails at once would
+    // then take the lock this caller holds.
+    asio::post(executor_, [self = shared_from_this()] {
+        asio::co_spawn(self->executor_, [self]() { return self->refresh(); }, asio::detached);
+    });
+    return true;
+}
+
+std::shared_ptr<const credentials> refreshing_credentials::try_current() {
+    std::lock_guard guard(mutex_);
+    const auto now = wall_clock::now();
+    if (!usable(now)) return nullptr;
+    if (due(now)) start_refresh_if_allowed(now);
+    return current_;
+}
+
+asio::awaitable<void> refreshing_credentials::refresh() {
+    fetched f;
+    try {
+        f = co_await fetch_();
+    } catch (const std::exception& e) {
+        f = fetch_failure(source_name_, e.what());
+    }
+    std::vector<waiter> waiting;
+    {
+        std::lock_guard guard(mutex_);
+        refreshing_ = false;
+        const auto now = wall_clock::now();
+        if (!f.ec) {
+            current_ = std::make_shared<const credentials>(std::move(f.value));
+            expiration_ = f.expiration;
+            failures_ = 0;
+            last_error_.clear();
+            next_attempt_ = now + 1s; // even credentials due at once are not fetched again at every call
+        } else {
+            ++failures_;
+            last_error_ = std::move(f.message);
+            next_attempt_ = now + backoff_after(failures_);
+        }
+        waiting.swap(waiters_);
+    }
+    for (waiter& w : waiting) detail::post_completion(executor_, std::move(w));
+}
+
+template <class Token>
+auto refreshing_credentials::wait_for_refresh(Token&& token) {
+    return asio::async_initiate<Token, void()>(
+        [this](auto handler) {
+            std::lock_guard guard(mutex_);
+            if (refreshing_) waiters_.emplace_back(std::move(handler));
+            else detail::post_completion(executor_, waiter(std::move(handler)));
+        },
+        token);
+}
+
+credentials_result refreshing_credentials::failure_now(wall_clock::time_point now) const {
+    std::string cause = last_error_.empty() ? source_name_ + ": the credentials it gave expire too soon to use"
+                                            : last_error_;
+    if (now < next_attempt_) {
+        const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_attempt_ - now);
+        cause += " (next attempt in " + std::to_string(wait.count()) + " ms)";
+    }
+    return {nullptr, client_errc::credentials_unavailable, "no valid credentials: " + cause};
+}
+
+asio::awaitable<credentials_result> refreshing_credentials::current() {
+    for (int round = 0;; ++round) {
+        {
+            std::lock_guard guard(mutex_);
+            const auto now = wall_clock::now();
+            if (usable(now)) {
+                if (due(now)) start_refresh_if_allowed(now);
+                co_return credentials_result{current_, {}, {}};
+            }
+            // Nothing valid: wait for a refresh (once), unless the source is in its backoff.
+            if (round > 0 || !start_refresh_if_allowed(now)) co_return failure_now(now);
+        }
+        co_await wait_for_refresh(asio::use_awaitable);
+    }
+}
+
+std::size_t refreshing_credentials::fetches() const {
+    std::lock_guard guard(mutex_);
+    return fetches_;
+}
+
+} // namespace ddbcache::credentials_sources
