@@ -197,6 +197,8 @@ TEST_F(CredentialSources, ContainerFullUriOverPlainHttpIsRefusedForOtherHosts) {
         setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
         EXPECT_TRUE(choose()) << url << " is accepted (and not contacted here)";
     }
+    setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/task", 1);
+    EXPECT_EQ(choose()->source_name(), "container credentials (169.254.170.2)") << "the relative URI wins";
 }
 
 TEST_F(CredentialSources, MalformedAgentAnswersAreNamedNeverQuoted) {
