@@ -154,6 +154,29 @@ TEST_F(CredentialSources, WebIdentityErrorsNameTheStsCodeMessageAndStatus) {
     EXPECT_NE(got.message.find("HTTP 400"), std::string::npos) << got.message;
 }
 
+TEST_F(CredentialSources, MalformedStsAnswersAreNamed) {
+    int round = 0;
+    scripted_http_server sts(io, [&](const seen_request&) {
+        switch (round++) {
+        case 0: return scripted_reply{200, "<AssumeRoleWithWebIdentityResponse><unclosed>"};
+        case 1: return scripted_reply{200, "<AssumeRoleWithWebIdentityResponse/>"};
+        default: return scripted_reply{502, "bad gateway"};
+        }
+    });
+    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", write("token", "jwt").c_str(), 1);
+    setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/cache", 1);
+    setenv("AWS_ENDPOINT_URL_STS", sts.url().c_str(), 1);
+    for (const char* cause : {"not XML", "no AssumeRoleWithWebIdentityResult/Credentials", "not XML (HTTP 502)"}) {
+        error_code ec;
+        std::string why;
+        auto source = credentials_sources::web_identity_source(settings(), {(dir / "token").string(), "arn:aws:iam::1:role/r", ""}, ec, why);
+        ASSERT_FALSE(ec) << why;
+        credentials_sources::fetched f = run(source.fetch());
+        EXPECT_EQ(f.ec, client_errc::credentials_unavailable);
+        EXPECT_NE(f.message.find(cause), std::string::npos) << f.message;
+    }
+}
+
 TEST_F(CredentialSources, WebIdentityWithAMissingTokenFileSaysWhichFile) {
     scripted_http_server sts(io, [](const seen_request&) { return scripted_reply{500, ""}; });
     setenv("AWS_WEB_IDENTITY_TOKEN_FILE", (dir / "absent-token").c_str(), 1);
