@@ -397,8 +397,9 @@ TEST_F(CredentialSources, TheChainTakesTheFirstConfiguredSourceInTheSdksOrder) {
 
 // ---- refresh ----
 
-// Credentials that expire 3 s after they are issued, refreshed 2 s ahead: the first is due after
-// about 1 s, and calls wait only in the last 0.4 s.
+// Credentials that expire 6 s after they are issued (at a whole second, so after 5 to 6 s),
+// refreshed 4 s ahead: due after 1 to 2 s, and calls wait only in the last 0.8 s. Steps sleep to
+// the middle of those windows, so that a slow machine has about 2 s of margin.
 class Refresh : public CredentialSources {
 protected:
     std::atomic<int> issued{0};
@@ -406,7 +407,7 @@ protected:
     scripted_http_server agent{io, [this](const seen_request&) {
                                    if (failing) return scripted_reply{500, "agent down"};
                                    return scripted_reply{200, json_credentials("KEY" + std::to_string(++issued),
-                                                                               wall_clock::now() + 3s)};
+                                                                               wall_clock::now() + 6s)};
                                }};
     void SetUp() override {
         CredentialSources::SetUp();
@@ -415,13 +416,12 @@ protected:
 };
 
 TEST_F(Refresh, ManyCallsInTheRefreshWindowTriggerOneRefreshAndKeepTheOldCredentialsMeanwhile) {
-    auto source = choose(2s);
+    auto source = choose(4s);
     ASSERT_EQ(fetch(source).value->access_key_id, "KEY1");
     EXPECT_EQ(fetch(source).value->access_key_id, "KEY1");
     EXPECT_EQ(source->fetches(), 1u) << "valid credentials are not fetched again";
 
-    // KEY1 expires at a whole second ≤ issue + 3 s, so it is due (but usable) 1.2 s after it.
-    std::this_thread::sleep_for(1200ms);
+    std::this_thread::sleep_for(2100ms); // due, still usable
     std::vector<std::string> seen;
     for (int i = 0; i < 50; ++i) {
         auto now = source->try_current();
@@ -436,10 +436,10 @@ TEST_F(Refresh, ManyCallsInTheRefreshWindowTriggerOneRefreshAndKeepTheOldCredent
 }
 
 TEST_F(Refresh, AFailedRefreshKeepsTheOldCredentialsUntilTheyExpireThenNamesTheCause) {
-    auto source = choose(2s);
+    auto source = choose(4s);
     ASSERT_EQ(fetch(source).value->access_key_id, "KEY1");
     failing = true;
-    std::this_thread::sleep_for(1200ms);
+    std::this_thread::sleep_for(2100ms);
     ASSERT_TRUE(source->try_current()) << "due, still valid";
     run_for(200ms); // the refresh fails
     ASSERT_TRUE(source->try_current()) << "the old credentials stay while valid";
@@ -450,7 +450,7 @@ TEST_F(Refresh, AFailedRefreshKeepsTheOldCredentialsUntilTheyExpireThenNamesTheC
     run_for(100ms);
     EXPECT_EQ(source->fetches(), after_failure) << "a failed refresh is retried after a backoff, not at every call";
 
-    std::this_thread::sleep_for(2s); // past the expiration (and the 1 s backoff)
+    std::this_thread::sleep_for(4s); // past the expiration (and the 1 s backoff)
     auto expired = fetch(source);
     EXPECT_EQ(expired.ec, client_errc::credentials_unavailable);
     EXPECT_NE(expired.message.find("container credentials"), std::string::npos) << expired.message;
@@ -464,7 +464,7 @@ TEST_F(Refresh, AFailedRefreshKeepsTheOldCredentialsUntilTheyExpireThenNamesTheC
 }
 
 TEST_F(Refresh, CallsThatFindNothingValidAllWaitForOneFetch) {
-    auto source = choose(2s);
+    auto source = choose(4s);
     std::atomic<int> done{0};
     std::vector<std::string> keys(20);
     for (int i = 0; i < 20; ++i)
