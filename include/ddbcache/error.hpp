@@ -80,7 +80,7 @@ struct diagnostics {
     std::string aws_type;     // e.g. "ValidationException"; empty for client-side failures
     std::string message;      // the server's message, or the library's explanation
     unsigned http_status = 0; // 0 when no response was received
-    unsigned attempts = 0;    // attempts made, retries included
+    unsigned attempts = 0;    // times the request was sent, retries included (a transparent resend on a fresh connection counts)
 
     void clear() { *this = diagnostics{}; }
 };

@@ -204,14 +204,48 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         if (error_code ec = check_key(key, full, why)) co_return failure<bool>(diag, ec, why);
         if (error_code ec = layout::build_item(options, full, encode(v), timeout_seconds(timeout), now, put.attributes, why))
             co_return failure<bool>(diag, ec, why);
-        if (only_if_absent) {
-            put.write.condition = "attribute_not_exists(#k) OR #e <= :now";
-            put.write.names = {{"#k", options.key_field}, {"#e", options.expiration_time_field}};
-            put.write.values.set(":now", attribute_value::N(layout::epoch_seconds(now)));
+        if (!only_if_absent) {
+            auto [ec, r] = co_await dynamodb::call_operation(dynamodb, std::move(put), diag);
+            co_return outcome<bool>{ec, !ec};
         }
-        auto [ec, r] = co_await dynamodb::call_operation(dynamodb, std::move(put), diag);
-        if (only_if_absent && ec == service_errc::conditional_check_failed) co_return outcome<bool>{{}, false};
-        co_return outcome<bool>{ec, !ec};
+        put.write.condition = "attribute_not_exists(#k) OR #e <= :now";
+        put.write.names = {{"#k", options.key_field}, {"#e", options.expiration_time_field}};
+        put.write.values.set(":now", attribute_value::N(layout::epoch_seconds(now)));
+        put.write.return_item_on_condition_failure = true;
+        const item written = put.attributes;
+        diagnostics local;
+        diagnostics* d = diag ? diag : &local;
+        auto [ec, r] = co_await dynamodb::call_operation(dynamodb, std::move(put), d);
+        if (ec != service_errc::conditional_check_failed) co_return outcome<bool>{ec, !ec};
+        auto [read_ec, own] = co_await wrote_it_earlier(full, written, r.attributes, *d);
+        if (read_ec) co_return outcome<bool>{read_ec, false};
+        co_return outcome<bool>{{}, own};
+    }
+
+    // After a conditional write failed on a retried call: whether the item that made it fail is
+    // the one this call wrote, in an attempt whose answer was lost. Its created_at (to the
+    // microsecond) and value tell it apart from another writer's. `existing` is the item the
+    // failure returned, when the server returns it; otherwise it is read. On true, `d` no longer
+    // reports the failure.
+    asio::awaitable<outcome<bool>> wrote_it_earlier(const std::string& full, const item& written,
+                                                    std::optional<item> existing, diagnostics& d) {
+        if (d.attempts < 2) co_return outcome<bool>{{}, false};
+        if (!existing) {
+            auto [ec, found] = co_await get_item(full, false, true, &d);
+            if (ec) co_return outcome<bool>{ec, false};
+            if (!found.empty()) existing = std::move(found);
+        }
+        const bool own = existing && is_same_write(*existing, written);
+        if (own) d.aws_type.clear(), d.message.clear();
+        co_return outcome<bool>{{}, own};
+    }
+
+    static bool is_same_write(const item& existing, const item& written) {
+        const attribute_value* a = existing.find(layout::created_at_field);
+        const attribute_value* b = written.find(layout::created_at_field);
+        const attribute_value* x = existing.find(layout::response_field);
+        const attribute_value* y = written.find(layout::response_field);
+        return a && b && x && y && *a == *b && *x == *y;
     }
 
     asio::awaitable<outcome<bool>> erase(std::string key, diagnostics* diag) {
@@ -266,9 +300,16 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
                 put.write.values.set(":now", attribute_value::N(now_seconds()));
             }
             put.write.return_item_on_condition_failure = true;
-            auto [ec, r] = co_await dynamodb::call_operation(dynamodb, std::move(put), diag);
+            const item written = put.attributes;
+            diagnostics local;
+            diagnostics* d = diag ? diag : &local;
+            auto [ec, r] = co_await dynamodb::call_operation(dynamodb, std::move(put), d);
             if (!ec) co_return outcome<std::int64_t>{{}, next};
             if (ec != service_errc::conditional_check_failed) co_return outcome<std::int64_t>{ec, {}};
+            // A retried call may have applied the delta in an attempt whose answer was lost.
+            auto [read_ec, own] = co_await wrote_it_earlier(full, written, r.attributes, *d);
+            if (read_ec) co_return outcome<std::int64_t>{read_ec, {}};
+            if (own) co_return outcome<std::int64_t>{{}, next};
             // Lost the race: start again from what won it (or read it, on servers that do not
             // return it), after a short random pause that spreads the contenders out.
             fresh = r.attributes.has_value();

@@ -92,14 +92,15 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const creden
     const http::request req{"POST", std::span(headers.data(), header_count), body, {}};
 
     const http::exchange_result r = co_await pool.exchange(req, res, deadline);
-    if (r.ec) co_return attempt_result{r.ec, r.stage, 0, {}, r.detail ? r.ec.message() + ": " + r.detail : ""};
+    const unsigned sends = std::max(1u, r.sends);
+    if (r.ec) co_return attempt_result{r.ec, r.stage, 0, {}, r.detail ? r.ec.message() + ": " + r.detail : "", sends};
     if (!dynamodb::crc32_matches(res.header("x-amz-crc32"), res.body))
         co_return attempt_result{client_errc::checksum_mismatch, http::failure_stage::none, res.status, {},
-                                 "response body does not match its x-amz-crc32 header"};
-    if (res.status / 100 == 2) co_return attempt_result{{}, http::failure_stage::none, res.status, {}, {}};
+                                 "response body does not match its x-amz-crc32 header", sends};
+    if (res.status / 100 == 2) co_return attempt_result{{}, http::failure_stage::none, res.status, {}, {}, sends};
     auto err = dynamodb::parse_error_response(res.status, res.body);
     co_return attempt_result{err.code, http::failure_stage::none, res.status, std::move(err.aws_type),
-                             std::move(err.message)};
+                             std::move(err.message), sends};
 }
 
 asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::string operation, std::string body,
@@ -108,6 +109,7 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
     const std::string target = "DynamoDB_20120810." + operation;
     asio::steady_timer backoff_timer(executor);
     int quota_spent = 0;
+    unsigned sent = 0; // attempts as the server may have seen them (the pool may resend once)
     for (unsigned attempts = 1;; ++attempts) {
         http::response res;
         res.spare_capacity = json_padding; // so that the reserve below costs nothing
@@ -116,30 +118,31 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
         if (!signing) {
             credentials_sources::credentials_result fresh = co_await creds->current();
             if (fresh.ec) {
-                record(diag, {}, operation + " failed: " + fresh.message, 0, attempts - 1);
+                record(diag, {}, operation + " failed: " + fresh.message, 0, sent);
                 co_return detail::outcome<response>{fresh.ec, {}};
             }
             signing = std::move(fresh.value);
         }
         attempt_result r = co_await attempt(*signing, target, body, res, deadline);
+        sent += r.sends;
         if (!r.ec) {
             quota.on_success(quota_spent);
-            record(diag, {}, {}, r.status, attempts);
+            record(diag, {}, {}, r.status, sent);
             res.body.reserve(res.body.size() + json_padding);
-            co_return detail::outcome<response>{{}, response{std::move(res.body), attempts}};
+            co_return detail::outcome<response>{{}, response{std::move(res.body), sent}};
         }
         const auto kind = dynamodb::classify_failure(r.ec, r.stage, r.status);
         const std::string cause = r.aws_type.empty() ? (r.message.empty() ? r.ec.message() : r.message)
                                                      : r.aws_type + ": " + r.message;
         auto fail = [&](error_code ec, const std::string& why) {
             record(diag, r.aws_type,
-                   operation + " failed after " + std::to_string(attempts) +
-                       (attempts == 1 ? " attempt: " : " attempts: ") + why,
-                   r.status, attempts);
+                   operation + " failed after " + std::to_string(sent) +
+                       (sent == 1 ? " attempt: " : " attempts: ") + why,
+                   r.status, sent);
             // A service error's body may hold more (the item that failed a condition).
             if (r.aws_type.empty()) res.body.clear();
             else res.body.reserve(res.body.size() + json_padding);
-            return detail::outcome<response>{ec, response{std::move(res.body), attempts}};
+            return detail::outcome<response>{ec, response{std::move(res.body), sent}};
         };
         if (kind == dynamodb::retry_kind::never || attempts >= options.retry.max_attempts) co_return fail(r.ec, cause);
         const int cost = kind == dynamodb::retry_kind::timeout ? dynamodb::retry_quota::timeout_retry_cost

@@ -32,6 +32,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         http::failure_stage stage = http::failure_stage::none;
         unsigned status = 0;
         std::string aws_type, message;
+        unsigned sends = 1; // 2 when the pool resent it on a fresh connection
     };
 
     boost::asio::awaitable<attempt_result> attempt(const credentials& signing, const std::string& target,

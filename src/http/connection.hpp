@@ -21,6 +21,9 @@ struct exchange_result {
     error_code ec;
     failure_stage stage = failure_stage::none;
     const char* detail = nullptr; // static text that explains ec further (a certificate problem)
+    // Times the request was sent: 2 when a reused connection failed and a fresh one was tried.
+    // The server may have acted on the first, so callers count both as attempts.
+    unsigned sends = 0;
 };
 
 class connection {

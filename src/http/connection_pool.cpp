@@ -308,6 +308,7 @@ asio::awaitable<exchange_result> connection_pool::exchange(const request& req, r
         exchange_result r =
             co_await place.conn->exchange(head, req.body, s->options.max_response_body, out, deadline);
         r.ec = map_transport_error(r.ec);
+        r.sends = static_cast<unsigned>(attempt) + 1;
         // A kept-alive connection the server closed in the meantime: once, on a fresh one.
         if (r.ec && !fresh && attempt == 0 && is_stale_connection_failure(r)) continue;
         co_return r;

@@ -218,7 +218,9 @@ TEST(ClientIntegrationStale, ConnectionClosedByTheServerWhileIdleIsReplacedTrans
     EXPECT_FALSE(first_ec) << first_ec.message();
     EXPECT_FALSE(second_ec) << second_ec.message();
     EXPECT_EQ(stats.opened_total, 2u); // the stale one, then its replacement
-    EXPECT_EQ(diag.attempts, 1u);      // replaced inside the pool, not retried by the client
+    // Replaced inside the pool without a client retry (no backoff, no retry quota), but both
+    // sends are counted: the server may have acted on the first (the cache relies on it).
+    EXPECT_EQ(diag.attempts, 2u);
 }
 
 INSTANTIATE_TEST_SUITE_P(LocalServers, ClientIntegration, testing::ValuesIn(server_names), server_param_name);

@@ -1,0 +1,137 @@
+// The cache through the fault-injecting proxy, against both local servers: each fault class
+// alone (retried when retryable and transient, a clear error when not), and writes whose answer
+// is lost after they reached the table (add and inc must recognise their own write).
+#include "fault_proxy.hpp"
+#include "local_servers.hpp"
+
+#include <ddbcache/cache.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <atomic>
+
+namespace ddbcache::test {
+namespace {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+// Injects `f` into the first `times` requests of `operation` after it is armed, then none.
+fault_proxy::plan first_of(const std::string& operation, fault f, int times = 1) {
+    auto left = std::make_shared<std::atomic<int>>(times);
+    return [=](const proxied_request& r) {
+        if (r.operation != operation) return fault::none;
+        return left->fetch_sub(1) > 0 ? f : fault::none;
+    };
+}
+
+class Faults : public testing::TestWithParam<std::string> {
+protected:
+    fault_proxy proxy{endpoint_of(GetParam()), {}, 1500ms};
+    std::string table = unique_table_name("faults");
+
+    cache_options options() const {
+        cache_options o;
+        o.table_name = table;
+        o.client = local_client_options(GetParam());
+        o.client.endpoint = proxy.url();
+        o.client.attempt_timeout = 500ms; // shorter than the proxy's delay
+        o.client.retry.base_delay = 5ms;
+        return o;
+    }
+    template <class Body>
+    void with_cache(Body body) {
+        run_on_io([&]() -> asio::awaitable<void> {
+            cache c(co_await asio::this_coro::executor, options());
+            EXPECT_TRUE(co_await c.async_set("k", "the value", asio::use_awaitable)); // creates the table
+            co_await body(c);
+        }());
+    }
+};
+
+TEST_P(Faults, EachRetryableFaultAloneIsRetriedAndTheReadSucceeds) {
+    const fault retryable[] = {fault::throughput_exceeded, fault::throttling, fault::internal_error, fault::unavailable,
+                               fault::close_before_answer, fault::drop_after_forward, fault::half_answer_reset,
+                               fault::delay, fault::corrupt_crc, fault::flip_body_byte, fault::short_body};
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        for (fault f : retryable) {
+            proxy.set_plan(first_of("GetItem", f));
+            diagnostics diag;
+            auto [ec, v] = co_await c.async_get("k", diag, tuple_awaitable);
+            EXPECT_FALSE(ec) << fault_name(f) << ": " << diag.message;
+            EXPECT_EQ(v, "the value") << fault_name(f);
+            EXPECT_EQ(proxy.injected(f), 1u) << fault_name(f);
+            // A connection closed before any answer may be replaced inside the pool at once.
+            if (f != fault::close_before_answer && f != fault::drop_after_forward) {
+                EXPECT_EQ(diag.attempts, 2u) << fault_name(f);
+            }
+        }
+    });
+}
+
+TEST_P(Faults, APersistentRetryableFaultFailsNamingTheCauseAndTheAttempts) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        proxy.set_plan([](const proxied_request&) { return fault::throttling; });
+        const auto before = proxy.requests();
+        diagnostics diag;
+        auto [ec, v] = co_await c.async_get("k", diag, tuple_awaitable);
+        EXPECT_EQ(ec, service_errc::throttling);
+        EXPECT_EQ(diag.attempts, 4u);
+        EXPECT_NE(diag.message.find("GetItem failed after 4 attempts: ThrottlingException: injected by the fault proxy"),
+                  std::string::npos) << diag.message;
+        EXPECT_EQ(proxy.requests() - before, 4u);
+    });
+}
+
+TEST_P(Faults, ANonRetryableErrorIsNotRetried) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        proxy.set_plan([](const proxied_request&) { return fault::validation; });
+        const auto before = proxy.requests();
+        diagnostics diag;
+        auto [ec, ok] = co_await c.async_set("k", "other", diag, tuple_awaitable);
+        EXPECT_EQ(ec, service_errc::validation);
+        EXPECT_EQ(diag.attempts, 1u);
+        EXPECT_EQ(proxy.requests() - before, 1u);
+        proxy.set_plan({});
+        EXPECT_EQ(co_await c.async_get("k", asio::use_awaitable), "the value") << "nothing was stored";
+    });
+}
+
+TEST_P(Faults, AnAddWhoseAnswerIsLostRecognisesItsOwnWrite) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        for (fault f : {fault::drop_after_forward, fault::half_answer_reset, fault::delay, fault::corrupt_crc}) {
+            const std::string key = std::string("added-") + fault_name(f);
+            proxy.set_plan(first_of("PutItem", f));
+            diagnostics diag;
+            auto [ec, added] = co_await c.async_add(key, "mine", diag, tuple_awaitable);
+            EXPECT_FALSE(ec) << fault_name(f) << ": " << diag.message;
+            EXPECT_TRUE(added) << fault_name(f) << ": the item that exists is the one this add wrote";
+            EXPECT_EQ(proxy.injected(f), 1u) << fault_name(f);
+            proxy.set_plan({});
+            EXPECT_EQ(co_await c.async_get(key, asio::use_awaitable), "mine");
+            EXPECT_FALSE(co_await c.async_add(key, "again", asio::use_awaitable)) << "a second add still sees it";
+        }
+    });
+}
+
+TEST_P(Faults, AnIncrementWhoseAnswerIsLostIsAppliedOnce) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        EXPECT_EQ(co_await c.async_inc("counter", 10, asio::use_awaitable), 10);
+        for (fault f : {fault::drop_after_forward, fault::half_answer_reset, fault::delay}) {
+            proxy.set_plan(first_of("PutItem", f));
+            diagnostics diag;
+            auto [ec, now] = co_await c.async_inc("counter", 5, diag, tuple_awaitable);
+            EXPECT_FALSE(ec) << fault_name(f) << ": " << diag.message;
+            EXPECT_EQ(proxy.injected(f), 1u) << fault_name(f);
+            proxy.set_plan({});
+            EXPECT_EQ(co_await c.async_get("counter", asio::use_awaitable), std::to_string(now)) << fault_name(f);
+        }
+        EXPECT_EQ(co_await c.async_get("counter", asio::use_awaitable), "25") << "10 + 3 x 5, each delta once";
+    });
+}
+
+INSTANTIATE_TEST_SUITE_P(LocalServers, Faults, testing::ValuesIn(server_names), server_param_name);
+
+} // namespace
+} // namespace ddbcache::test
