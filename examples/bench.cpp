@@ -233,7 +233,7 @@ struct replay_request {
 
 asio::awaitable<void> one_replay(ddbcache::http::connection_pool& pool, const replay_request& r, worker_stats& s) {
     ddbcache::http::response res;
-    const auto result = co_await pool.exchange(r.request(), res, ddbcache::http::clock::now() + std::chrono::seconds(10));
+    const auto result = co_await pool.exchange(r.request(), res, ddbcache::http::clock::now() + std::chrono::seconds(10), std::chrono::seconds(10));
     if (result.ec) ++s.errors[result.ec.message()];
     else if (res.status != 200) ++s.errors["HTTP status " + std::to_string(res.status)];
 }

@@ -47,7 +47,7 @@ struct client_options {
     std::size_t max_waiters = 4096;     // calls waiting for a connection at most; more fail at once
     std::chrono::milliseconds idle_timeout{30'000};    // idle connections are closed after this
     std::chrono::milliseconds connect_timeout{2'000};  // resolve + connect + TLS handshake
-    std::chrono::milliseconds attempt_timeout{3'000};  // one request/response exchange
+    std::chrono::milliseconds attempt_timeout{3'000};  // one exchange, once a connection is held
     std::chrono::milliseconds call_timeout{10'000};    // the whole call, retries and waits included
     retry_options retry;
 

@@ -21,7 +21,7 @@ boost::asio::awaitable<http_answer> http_session::send(std::string_view method, 
                                                        std::string_view body, http::clock::duration timeout) {
     http::response res;
     const http::request req{method, headers, body, target};
-    const http::exchange_result r = co_await pool_.exchange(req, res, http::clock::now() + timeout);
+    const http::exchange_result r = co_await pool_.exchange(req, res, http::clock::now() + timeout, timeout);
     if (r.ec) co_return http_answer{r.ec, r.ec.message() + (r.detail ? std::string(": ") + r.detail : ""), 0, {}};
     co_return http_answer{{}, {}, res.status, std::move(res.body)};
 }

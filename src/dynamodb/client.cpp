@@ -74,7 +74,7 @@ client::impl::impl(asio::any_io_executor ex, client_options o)
 
 asio::awaitable<client::impl::attempt_result> client::impl::attempt(const credentials& signing, const std::string& target,
                                                                     const std::string& body,
-                                                                    http::response& res, clock::time_point deadline) {
+                                                                    http::response& res, clock::time_point call_deadline) {
     const auto& ep = pool.target();
     const std::array<sigv4::header, 3> to_sign{{{"Host", ep.host_header},
                                                 {"Content-Type", "application/x-amz-json-1.0"},
@@ -91,7 +91,7 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const creden
     const std::size_t header_count = auth.x_amz_security_token.empty() ? 4 : 5;
     const http::request req{"POST", std::span(headers.data(), header_count), body, {}};
 
-    const http::exchange_result r = co_await pool.exchange(req, res, deadline);
+    const http::exchange_result r = co_await pool.exchange(req, res, call_deadline, options.attempt_timeout);
     const unsigned sends = std::max(1u, r.sends);
     if (r.ec) co_return attempt_result{r.ec, r.stage, 0, {}, r.detail ? r.ec.message() + ": " + r.detail : "", sends};
     if (!dynamodb::crc32_matches(res.header("x-amz-crc32"), res.body))
@@ -113,7 +113,6 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
     for (unsigned attempts = 1;; ++attempts) {
         http::response res;
         res.spare_capacity = json_padding; // so that the reserve below costs nothing
-        const auto deadline = std::min(call_deadline, clock::now() + options.attempt_timeout);
         std::shared_ptr<const credentials> signing = creds->try_current();
         if (!signing) {
             credentials_sources::credentials_result fresh = co_await creds->current();
@@ -123,7 +122,7 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
             }
             signing = std::move(fresh.value);
         }
-        attempt_result r = co_await attempt(*signing, target, body, res, deadline);
+        attempt_result r = co_await attempt(*signing, target, body, res, call_deadline);
         sent += r.sends;
         if (!r.ec) {
             quota.on_success(quota_spent);

@@ -37,7 +37,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
 
     boost::asio::awaitable<attempt_result> attempt(const credentials& signing, const std::string& target,
                                                    const std::string& body,
-                                                   http::response& res, http::clock::time_point deadline);
+                                                   http::response& res, http::clock::time_point call_deadline);
 
     // Sends `body` until it succeeds, fails for good, or runs out of attempts, quota or time. On
     // a service error the response still carries the error body (with simdjson's padding).

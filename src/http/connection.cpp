@@ -3,6 +3,8 @@
 #include "tls_context.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -24,6 +26,8 @@ using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+auto on(const asio::strand<asio::any_io_executor>& strand) { return asio::bind_executor(strand, use_tuple); }
 
 error_code classify_tls_error(error_code ec) {
     if (ec == beast::error::timeout || ec == asio::error::operation_aborted) return ec;
@@ -69,8 +73,11 @@ private:
 };
 } // namespace
 
+// Beast's stream runs its timeout handler and the operation's own handlers through the handler's
+// executor: on a multi-threaded io_context they must share a strand, or a timeout can race the
+// aborted read and surface as operation_aborted instead of timeout.
 struct connection::streams {
-    asio::any_io_executor executor;
+    asio::strand<asio::any_io_executor> strand;
     tls_context* tls;
     std::optional<beast::tcp_stream> plain;
     std::optional<tls_stream> secure;
@@ -85,9 +92,9 @@ struct connection::streams {
 };
 
 connection::connection(asio::any_io_executor executor, tls_context* tls)
-    : streams_(std::make_unique<streams>(streams{executor, tls, {}, {}, {}})) {
-    if (tls) streams_->secure.emplace(executor, tls->native());
-    else streams_->plain.emplace(executor);
+    : streams_(std::make_unique<streams>(streams{asio::make_strand(executor), tls, {}, {}, {}})) {
+    if (tls) streams_->secure.emplace(streams_->strand, tls->native());
+    else streams_->plain.emplace(streams_->strand);
 }
 
 connection::~connection() {
@@ -102,13 +109,13 @@ asio::awaitable<exchange_result> connection::open(const endpoint& ep, clock::tim
     auto failed = [](error_code ec, const char* detail = nullptr) {
         return exchange_result{ec, failure_stage::connect, detail};
     };
-    tcp::resolver resolver(s.executor);
+    tcp::resolver resolver(s.strand);
     auto [resolve_ec, results] =
-        co_await resolver.async_resolve(ep.host, std::to_string(ep.port), use_tuple);
+        co_await resolver.async_resolve(ep.host, std::to_string(ep.port), on(s.strand));
     if (resolve_ec) co_return failed(resolve_ec);
 
     s.tcp().expires_at(deadline);
-    auto [connect_ec, connected] = co_await s.tcp().async_connect(results, use_tuple);
+    auto [connect_ec, connected] = co_await s.tcp().async_connect(results, on(s.strand));
     if (connect_ec) co_return failed(connect_ec);
     s.tcp().socket().set_option(tcp::no_delay(true));
 
@@ -116,7 +123,7 @@ asio::awaitable<exchange_result> connection::open(const endpoint& ep, clock::tim
         if (!s.tls->prepare(s.secure->native_handle(), ep.host)) co_return failed(client_errc::tls_failure);
         s.tcp().expires_at(deadline);
         auto [handshake_ec] =
-            co_await s.secure->async_handshake(asio::ssl::stream_base::client, use_tuple);
+            co_await s.secure->async_handshake(asio::ssl::stream_base::client, on(s.strand));
         if (handshake_ec)
             co_return failed(classify_tls_error(handshake_ec),
                              tls_context::verify_failure(s.secure->native_handle()));
@@ -137,7 +144,7 @@ asio::awaitable<exchange_result> connection::exchange(std::string_view head, std
     s.tcp().expires_at(deadline);
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
     auto [write_ec, written] = co_await s.visit([&](auto& stream) {
-        return asio::async_write(stream, buffers, use_tuple);
+        return asio::async_write(stream, buffers, on(s.strand));
     });
     if (write_ec) co_return exchange_result{write_ec, failure_stage::send};
 
@@ -145,7 +152,7 @@ asio::awaitable<exchange_result> connection::exchange(std::string_view head, std
     reader.body_limit(body_limit);
     s.tcp().expires_at(deadline);
     auto [read_ec, read] = co_await s.visit([&](auto& stream) {
-        return beast::http::async_read(stream, s.buffer, reader, use_tuple);
+        return beast::http::async_read(stream, s.buffer, reader, on(s.strand));
     });
     if (read_ec) {
         const auto stage = reader.got_some() ? failure_stage::receive_after_response

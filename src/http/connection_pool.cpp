@@ -283,7 +283,8 @@ pool_stats connection_pool::stats() const {
 const endpoint& connection_pool::target() const noexcept { return state_->ep; }
 
 asio::awaitable<exchange_result> connection_pool::exchange(const request& req, response& out,
-                                                           clock::time_point deadline) {
+                                                           clock::time_point give_up_at,
+                                                           clock::duration exchange_timeout) {
     auto s = state_;
     std::string head;
     append_head(head, s->ep, req);
@@ -292,8 +293,9 @@ asio::awaitable<exchange_result> connection_pool::exchange(const request& req, r
         error_code acquire_ec;
         if (s->acquire_now(reused, acquire_ec) == state::outcome::must_wait)
             std::tie(acquire_ec, reused) =
-                co_await async_wait_for_connection(s, deadline, asio::as_tuple(asio::use_awaitable));
+                co_await async_wait_for_connection(s, give_up_at, asio::as_tuple(asio::use_awaitable));
         if (acquire_ec) co_return exchange_result{acquire_ec, failure_stage::acquire};
+        const auto deadline = std::min(give_up_at, clock::now() + exchange_timeout);
         lease place(s);
         const bool fresh = !reused;
         place.hold(fresh ? std::make_unique<connection>(s->executor, s->tls.get()) : std::move(reused));

@@ -44,11 +44,13 @@ public:
     connection_pool(const connection_pool&) = delete;
     connection_pool& operator=(const connection_pool&) = delete;
 
-    // One request/response exchange on a pooled connection, finished by `deadline`. A reused
+    // One request/response exchange on a pooled connection. Waiting for a connection ends at
+    // `give_up_at`; once one is held, connecting and exchanging get `exchange_timeout` more (never
+    // past `give_up_at`), so that a wait in the queue is not counted against the server. A reused
     // connection that turns out to have been closed by the server is replaced once, transparently.
     // `stage` tells how far a failed exchange got.
-    boost::asio::awaitable<exchange_result> exchange(const request& req, response& out,
-                                                     clock::time_point deadline);
+    boost::asio::awaitable<exchange_result> exchange(const request& req, response& out, clock::time_point give_up_at,
+                                                     clock::duration exchange_timeout);
 
     // Closes idle connections and fails current and future waiters with client_errc::client_closed.
     void close();

@@ -4,7 +4,7 @@
 // is wrong when it belongs to another key, is corrupt, or is a version that cannot be there.
 //
 //   ddbcache-soak --endpoint URL [--ops N] [--workers N] [--threads N] [--connections N]
-//                 [--fault-rate F] [--json]
+//                 [--fault-rate F] [--faults CLASS,CLASS...] [--json]
 // Exit status: 0 when no value was wrong, no operation hung and every exact counter is exact.
 #include "fault_proxy.hpp"
 #include "tools/command_line.hpp"
@@ -39,6 +39,7 @@ struct settings {
     std::string endpoint;
     long ops = 20000, workers = 256, threads = 2, connections = 16;
     double fault_rate = 0.06;
+    std::vector<fault> faults; // the classes to inject; empty means every class
     bool json = false;
 };
 
@@ -214,17 +215,30 @@ private:
     std::int64_t counter_low_ = 0, counter_high_ = 0;
 };
 
-// Faults at `rate`, spread over every class; a delay is longer than the client's attempt timeout.
-ddbcache::test::fault_proxy::plan random_faults(double rate) {
+// Faults at `rate`, spread evenly over `classes`; a delay is longer than the client's attempt timeout.
+ddbcache::test::fault_proxy::plan random_faults(double rate, std::vector<fault> classes) {
     auto state = std::make_shared<std::pair<std::mutex, std::mt19937_64>>();
     state->second.seed(20261125);
-    return [state, rate](const ddbcache::test::proxied_request&) {
+    return [state, rate, classes = std::move(classes)](const ddbcache::test::proxied_request&) {
         std::lock_guard guard(state->first);
         std::uniform_real_distribution<double> coin(0, 1);
         if (coin(state->second) >= rate) return fault::none;
-        const int kinds = static_cast<int>(fault::count_) - 1;
-        return static_cast<fault>(1 + static_cast<int>(state->second() % static_cast<unsigned>(kinds)));
+        return classes[state->second() % classes.size()];
     };
+}
+
+std::vector<fault> parse_faults(std::string_view list) {
+    std::vector<fault> chosen;
+    while (!list.empty()) {
+        const auto comma = list.find(',');
+        const std::string_view name = list.substr(0, comma);
+        list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+        int f = 1;
+        while (f < static_cast<int>(fault::count_) && name != ddbcache::test::fault_name(static_cast<fault>(f))) ++f;
+        if (f == static_cast<int>(fault::count_)) throw ddbcache::tools::usage_error("unknown fault class " + std::string(name));
+        chosen.push_back(static_cast<fault>(f));
+    }
+    return chosen;
 }
 
 settings parse(int argc, char** argv) {
@@ -238,11 +252,14 @@ settings parse(int argc, char** argv) {
             else if (name == "--threads") s.threads = ddbcache::tools::parse_integer(next(), name);
             else if (name == "--connections") s.connections = ddbcache::tools::parse_integer(next(), name);
             else if (name == "--fault-rate") s.fault_rate = std::stod(next());
+            else if (name == "--faults") s.faults = parse_faults(next());
             else if (name == "--json") s.json = true;
             else return false;
             return true;
         },
         [](std::string_view arg) { throw ddbcache::tools::usage_error("unexpected argument " + std::string(arg)); });
+    if (s.faults.empty())
+        for (int f = 1; f < static_cast<int>(fault::count_); ++f) s.faults.push_back(static_cast<fault>(f));
     if (s.endpoint.empty()) throw ddbcache::tools::usage_error("--endpoint is required");
     if (s.workers < 1 || s.ops < s.workers) throw ddbcache::tools::usage_error("need --ops >= --workers >= 1");
     return s;
@@ -273,10 +290,12 @@ int main(int argc, char** argv) try {
     std::atomic<long> finished{0};
     const auto started = std::chrono::steady_clock::now();
     std::optional<ddbcache::cache> shared;
+    std::exception_ptr startup_error;
+    std::atomic<bool> startup_failed{false};
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
         shared.emplace(co_await asio::this_coro::executor, o);
         co_await shared->async_set("soak-warmup", "x", asio::use_awaitable); // creates the table unfaulted
-        proxy.set_plan(random_faults(s.fault_rate));
+        proxy.set_plan(random_faults(s.fault_rate, s.faults));
         for (long w = 0; w < s.workers; ++w) {
             auto owner = std::make_shared<worker>(*shared, t, w, s.ops / s.workers);
             asio::co_spawn(io, [owner, &finished]() -> asio::awaitable<void> {
@@ -284,12 +303,16 @@ int main(int argc, char** argv) try {
                 ++finished;
             }, asio::detached);
         }
-    }, asio::detached);
+    }, [&](std::exception_ptr e) {
+        if (!e) return;
+        startup_error = e; // no region, no credentials, no server: report it rather than wait
+        startup_failed = true;
+    });
 
     // Watchdog: an operation that never completes shows as a worker that never finishes.
     const auto limit = std::chrono::seconds(120 + s.ops / 200);
     std::thread watchdog([&] {
-        while (finished < s.workers && std::chrono::steady_clock::now() - started < limit) std::this_thread::sleep_for(50ms);
+        while (finished < s.workers && !startup_failed && std::chrono::steady_clock::now() - started < limit) std::this_thread::sleep_for(50ms);
         proxy.set_plan({});
         if (finished == s.workers) asio::post(io, [&] { shared.reset(); });
         else io.stop();
@@ -299,6 +322,7 @@ int main(int argc, char** argv) try {
     io.run();
     for (auto& p : pool) p.join();
     watchdog.join();
+    if (startup_error) std::rethrow_exception(startup_error);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const long hung = s.workers - finished;
 

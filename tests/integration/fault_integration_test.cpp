@@ -7,9 +7,13 @@
 #include <ddbcache/cache.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
+#include <mutex>
 
 namespace ddbcache::test {
 namespace {
@@ -38,15 +42,16 @@ protected:
         o.client.endpoint = proxy.url();
         o.client.attempt_timeout = 500ms; // shorter than the proxy's delay
         o.client.retry.base_delay = 5ms;
+        o.client.retry.quota = 1'000'000; // these tests are about faults, not the retry budget
         return o;
     }
     template <class Body>
-    void with_cache(Body body) {
+    void with_cache(Body body, int threads = 1) {
         run_on_io([&]() -> asio::awaitable<void> {
             cache c(co_await asio::this_coro::executor, options());
             EXPECT_TRUE(co_await c.async_set("k", "the value", asio::use_awaitable)); // creates the table
             co_await body(c);
-        }());
+        }(), threads);
     }
 };
 
@@ -68,6 +73,33 @@ TEST_P(Faults, EachRetryableFaultAloneIsRetriedAndTheReadSucceeds) {
             }
         }
     });
+}
+
+// Beast's timeout handler and the aborted read must not race on a multi-threaded io_context: a
+// timed-out attempt is a timeout (retried), never "operation aborted" (final).
+TEST_P(Faults, AttemptTimeoutsOnTwoThreadsAreRetriedNotReportedAsCancelled) {
+    constexpr int delayed = 64, calls = 512; // busy threads widen the race's window
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        proxy.set_plan(first_of("GetItem", fault::delay, delayed));
+        std::atomic<int> done{0}, succeeded{0};
+        std::mutex mutex;
+        std::string first_failure;
+        for (int i = 0; i < calls; ++i)
+            asio::co_spawn(co_await asio::this_coro::executor, [&]() -> asio::awaitable<void> {
+                diagnostics diag;
+                auto [ec, v] = co_await c.async_get("k", diag, tuple_awaitable);
+                if (!ec && v == "the value") ++succeeded;
+                else if (std::lock_guard guard(mutex); first_failure.empty()) first_failure = diag.message;
+                ++done;
+            }, asio::detached);
+        asio::steady_timer poll(co_await asio::this_coro::executor);
+        while (done < calls) {
+            poll.expires_after(20ms);
+            co_await poll.async_wait(asio::use_awaitable);
+        }
+        EXPECT_EQ(succeeded, calls) << first_failure;
+        EXPECT_EQ(proxy.injected(fault::delay), static_cast<std::uint64_t>(delayed));
+    }, 2);
 }
 
 TEST_P(Faults, APersistentRetryableFaultFailsNamingTheCauseAndTheAttempts) {
