@@ -8,6 +8,10 @@
   check_examples.py bench SERVERS_TXT SERVER DDBCACHE_BENCH
       a short run of every --op of the load tool, and --compare-replay, on two threads: the JSON
       has every field, no errors, no wrong values, no misses.
+  check_examples.py soak SERVERS_TXT SERVER DDBCACHE_SOAK
+      the soak run at CI size (20 000 operations, 256 workers, 2 threads, 16 connections, about 6 %
+      of requests faulted): 0 wrong values, 0 hung workers, every counter right, every fault class
+      injected, and at least 5 % of requests faulted.
 """
 import concurrent.futures
 import json
@@ -95,6 +99,21 @@ def check_bench(endpoint, env, bench):
     print("bench: every --op ran with no errors, wrong values or misses, and --compare-replay")
 
 
+def check_soak(endpoint, env, soak):
+    out = subprocess.run([soak, "--endpoint", endpoint, "--ops", "20000", "--workers", "256", "--threads", "2",
+                          "--connections", "16", "--fault-rate", "0.06", "--json"],
+                         env=env, capture_output=True, text=True, timeout=600)
+    sys.stderr.write(out.stderr)
+    check(out.stdout.strip() != "", f"no report; exit status {out.returncode}")
+    r = json.loads(out.stdout)
+    print(json.dumps(r, indent=1))
+    check(r["wrong_values"] == 0 and r["hung_workers"] == 0 and r["counters_off"] == 0, "the run was not clean")
+    check(r["counters_checked"] == r["workers"], "a counter could not be read at the end")
+    check(r["faults_injected"] >= 0.05 * r["requests"], "fewer than 5 % of requests were faulted")
+    check(all(n > 0 for n in r["faults"].values()), "a fault class was never injected")
+    check(out.returncode == 0, f"exit status {out.returncode}")
+
+
 def main():
     mode, servers_txt, server, example = sys.argv[1:5]
     endpoint, env = environment(servers_txt, server)
@@ -102,6 +121,8 @@ def main():
         sys.exit(subprocess.run([example, endpoint], env=env, timeout=60).returncode)
     if mode == "bench":
         return check_bench(endpoint, env, example)
+    if mode == "soak":
+        return check_soak(endpoint, env, example)
     check_http_server(endpoint, env, example)
 
 

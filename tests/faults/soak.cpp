@@ -339,6 +339,14 @@ int main(int argc, char** argv) try {
         for (int f = 1; f < static_cast<int>(fault::count_); ++f)
             std::printf("%s\"%s\":%llu", f > 1 ? "," : "", ddbcache::test::fault_name(static_cast<fault>(f)),
                         static_cast<unsigned long long>(proxy.injected(static_cast<fault>(f))));
+        std::printf("},\"failed_by_cause\":{");
+        const char* comma = "";
+        for (const auto& [why, n] : t.failures) {
+            std::printf("%s\"", comma);
+            for (char c : why) std::printf(c == '"' || c == '\\' ? "\\%c" : "%c", c);
+            std::printf("\":%ld", n);
+            comma = ",";
+        }
         std::printf("}}\n");
     } else {
         std::printf("soak: %ld operations by %ld workers on %ld threads over %ld connections in %.1f s\n", t.done.load(),
