@@ -19,16 +19,22 @@ class item {
 public:
     item() = default;
     item(std::initializer_list<attribute> attributes);
+    // Defaulted below, where `attribute` is complete: clang instantiates them where declared.
+    item(const item&);
+    item(item&&) noexcept;
+    item& operator=(const item&);
+    item& operator=(item&&) noexcept;
+    ~item();
 
     // Adds the attribute, or replaces the value of the one with this name.
     item& set(std::string name, attribute_value value);
     const attribute_value* find(std::string_view name) const noexcept;
 
-    std::size_t size() const noexcept { return attributes_.size(); }
-    void reserve(std::size_t n) { attributes_.reserve(n); }
-    bool empty() const noexcept { return attributes_.empty(); }
-    auto begin() const noexcept { return attributes_.begin(); }
-    auto end() const noexcept { return attributes_.end(); }
+    std::size_t size() const noexcept;
+    void reserve(std::size_t n);
+    bool empty() const noexcept;
+    std::vector<attribute>::const_iterator begin() const noexcept;
+    std::vector<attribute>::const_iterator end() const noexcept;
 
     friend bool operator==(const item&, const item&);
 
@@ -83,6 +89,17 @@ struct attribute {
     attribute_value value;
     friend bool operator==(const attribute&, const attribute&) = default;
 };
+
+inline item::item(const item&) = default;
+inline item::item(item&&) noexcept = default;
+inline item& item::operator=(const item&) = default;
+inline item& item::operator=(item&&) noexcept = default;
+inline item::~item() = default;
+inline std::size_t item::size() const noexcept { return attributes_.size(); }
+inline void item::reserve(std::size_t n) { attributes_.reserve(n); }
+inline bool item::empty() const noexcept { return attributes_.empty(); }
+inline std::vector<attribute>::const_iterator item::begin() const noexcept { return attributes_.begin(); }
+inline std::vector<attribute>::const_iterator item::end() const noexcept { return attributes_.end(); }
 
 inline item::item(std::initializer_list<attribute> attributes) {
     for (const attribute& a : attributes) set(a.name, a.value);

@@ -68,6 +68,8 @@ std::optional<wall_clock::time_point> parse_iso8601(std::string_view text) {
     const std::chrono::year_month_day date{std::chrono::year(year), std::chrono::month(unsigned(month)),
                                            std::chrono::day(unsigned(day))};
     if (pos != text.size() || !date.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+    // system_clock counts nanoseconds in 64 bits (years 1678 to 2262): stay well inside.
+    if (year < 1970 || year > 2200) return std::nullopt;
     return std::chrono::sys_days(date) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
            std::chrono::seconds(second) - offset;
 }

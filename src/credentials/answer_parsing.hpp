@@ -8,7 +8,8 @@
 
 namespace ddbcache::credentials_sources {
 
-// "2026-11-25T07:00:00Z", with optional fractional seconds and a "+hh:mm"/"-hh:mm" offset.
+// "2026-11-25T07:00:00Z", with optional fractional seconds and a "+hh:mm"/"-hh:mm" offset; years
+// 1970 to 2200 (others would overflow the clock).
 std::optional<wall_clock::time_point> parse_iso8601(std::string_view text);
 
 // {"AccessKeyId", "SecretAccessKey", "Token" or "SessionToken", "Expiration"}. IMDS adds

@@ -1,4 +1,5 @@
 // The shared credentials/config files and the order of credential sources.
+#include "credentials/answer_parsing.hpp"
 #include "credentials/ini_file.hpp"
 
 #include <ddbcache/credentials.hpp>
@@ -12,6 +13,18 @@
 namespace ddbcache {
 namespace {
 using namespace credentials_files;
+
+TEST(Iso8601, ReadsOffsetsAndFractionsAndRefusesYearsTheClockCannotHold) {
+    using ddbcache::credentials_sources::parse_iso8601;
+    const auto utc = parse_iso8601("2026-11-25T10:00:00Z");
+    ASSERT_TRUE(utc);
+    EXPECT_EQ(parse_iso8601("2026-11-25T11:30:00.123+01:30"), utc);
+    EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(utc->time_since_epoch()).count(), 1795600800);
+    EXPECT_FALSE(parse_iso8601("1013-11-25T10:00:00Z")) << "found by fuzz_credentials_answers: overflowed";
+    EXPECT_FALSE(parse_iso8601("9999-01-01T00:00:00Z"));
+    EXPECT_FALSE(parse_iso8601("2026-02-30T00:00:00Z"));
+    EXPECT_FALSE(parse_iso8601("2026-11-25T10:00:00"));
+}
 
 TEST(IniFile, ReadsCredentialsProfilesWithCommentsAndSpaces) {
     parse_error error;
