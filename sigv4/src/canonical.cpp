@@ -101,11 +101,9 @@ void append_canonical_path(std::string& out, std::string_view path, bool normali
         const std::size_t end = std::min(path.find('/', pos), path.size());
         const std::string_view segment = path.substr(pos, end - pos);
         pos = end + 1;
-        if (!normalize) {
-            segments.push_back(segment);
-        } else if (segment == "..") {
+        if (normalize && segment == "..") {
             if (!segments.empty()) segments.pop_back();
-        } else if (!segment.empty() && segment != ".") {
+        } else if (!normalize || (!segment.empty() && segment != ".")) {
             segments.push_back(segment);
         }
     }

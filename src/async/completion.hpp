@@ -17,7 +17,7 @@ template <class Handler, class... Args>
 class bound_completion {
 public:
     bound_completion(Handler h, Args... args) : handler_(std::move(h)), args_(std::move(args)...) {}
-    bound_completion(bound_completion&&) = default;
+    bound_completion(bound_completion&&) noexcept = default;
     bound_completion(const bound_completion&) = delete;
     bound_completion& operator=(const bound_completion&) = delete;
 

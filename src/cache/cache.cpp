@@ -342,6 +342,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         auto ex = co_await asio::this_coro::executor;
         using task_op = decltype(asio::co_spawn(ex, std::move(tasks.front()), asio::deferred));
         std::vector<task_op> ops;
+        ops.reserve(tasks.size());
         for (auto& t : tasks) ops.push_back(asio::co_spawn(ex, std::move(t), asio::deferred));
         auto [order, exceptions, values] = co_await asio::experimental::make_parallel_group(std::move(ops))
                                                 .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
@@ -365,7 +366,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
             if (ec) co_return outcome<std::vector<item>>{ec, {}};
             for (table_items& t : r.found)
                 for (item& it : t.items) found.push_back(std::move(it));
-            get.tables = std::move(r.unprocessed);
+            get = batch_get_item_request{std::move(r.unprocessed)}; // the request was moved into the call
         }
         co_return outcome<std::vector<item>>{{}, std::move(found)};
     }
@@ -380,7 +381,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
             if (round > 0) co_await sleep_for(dynamodb::backoff_delay(batch_backoff, static_cast<unsigned>(round)));
             auto [ec, r] = co_await dynamodb::call_operation(dynamodb, std::move(w), diag);
             if (ec) co_return outcome<bool>{ec, false};
-            w.tables = std::move(r.unprocessed);
+            w = batch_write_item_request{std::move(r.unprocessed)}; // the request was moved into the call
         }
         co_return outcome<bool>{{}, true};
     }

@@ -6,7 +6,7 @@ namespace {
 http::pool_options one_connection(const http::tls_options& tls) {
     http::pool_options o;
     o.max_connections = 1;
-    o.max_response_body = 1024 * 1024; // credentials answers are a few KB
+    o.max_response_body = std::size_t{1} << 20; // credentials answers are a few KB
     o.tls = tls;
     return o;
 }

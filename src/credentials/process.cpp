@@ -24,7 +24,7 @@ namespace ddbcache::credentials_sources {
 namespace {
 namespace asio = boost::asio;
 
-constexpr std::size_t max_output = 1024 * 1024;
+constexpr std::size_t max_output = std::size_t{1} << 20;
 constexpr int time_limit_ms = 60'000;
 
 // Reads the child's standard output until it closes, the limit, or the time limit.
@@ -82,7 +82,7 @@ fetched run(const std::string& command, const std::string& name) {
 template <class Token>
 auto async_run(std::string shell_command, std::string source_name, Token&& token) {
     return asio::async_initiate<Token, void(fetched)>(
-        [](auto handler, std::string command, std::string name) {
+        [](auto handler, const std::string& command, const std::string& name) {
             auto work = asio::make_work_guard(asio::get_associated_executor(handler));
             std::thread([handler = std::move(handler), work = std::move(work), command, name]() mutable {
                 fetched result = run(command, name);
@@ -102,7 +102,7 @@ asio::awaitable<fetched> run_process(std::string command, std::string name) {
 
 } // namespace
 
-source process_source(const source_settings&, std::string command) {
+source process_source(const source_settings&, const std::string& command) {
     std::string name = "credential_process";
     return {name, [command, name]() { return run_process(command, name); }};
 }

@@ -43,6 +43,6 @@ std::optional<source> container_source_from_env(const source_settings& s, error_
 std::optional<source> imds_source_from_env(const source_settings& s, error_code& ec, std::string& why);
 
 // Runs `command` with /bin/sh -c and reads its JSON from standard output.
-source process_source(const source_settings& s, std::string command);
+source process_source(const source_settings& s, const std::string& command);
 
 } // namespace ddbcache::credentials_sources

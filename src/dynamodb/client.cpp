@@ -134,10 +134,10 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
         const std::string cause = r.aws_type.empty() ? (r.message.empty() ? r.ec.message() : r.message)
                                                      : r.aws_type + ": " + r.message;
         auto fail = [&](error_code ec, const std::string& why) {
-            record(diag, r.aws_type,
-                   operation + " failed after " + std::to_string(sent) +
-                       (sent == 1 ? " attempt: " : " attempts: ") + why,
-                   r.status, sent);
+            std::string message = operation;
+            message.append(" failed after ").append(std::to_string(sent));
+            message.append(sent == 1 ? " attempt: " : " attempts: ").append(why);
+            record(diag, r.aws_type, message, r.status, sent);
             // A service error's body may hold more (the item that failed a condition).
             if (r.aws_type.empty()) res.body.clear();
             else res.body.reserve(res.body.size() + json_padding);

@@ -23,7 +23,7 @@ struct pool_options {
     std::size_t max_waiters = 4096;
     clock::duration idle_timeout = std::chrono::seconds(30);
     clock::duration connect_timeout = std::chrono::seconds(5);
-    std::size_t max_response_body = 32 * 1024 * 1024;
+    std::size_t max_response_body = std::size_t{32} << 20; // 32 MiB
     tls_options tls;
 };
 
