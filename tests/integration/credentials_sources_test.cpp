@@ -526,5 +526,38 @@ TEST_F(CredentialSources, AClientWhoseSourceFailsSaysSoWithoutSendingTheCall) {
     EXPECT_NE(diag.message.find("HTTP 403"), std::string::npos) << diag.message;
 }
 
+TEST_F(CredentialSources, AwsRefusalsOfTheCredentialsKeepTheirTypeAndMessageAndAreNotRetried) {
+    const std::pair<std::string, service_errc> refusals[] = {
+        {"InvalidSignatureException", service_errc::invalid_signature},
+        {"ExpiredTokenException", service_errc::expired_token},
+        {"UnrecognizedClientException", service_errc::unrecognized_client},
+        {"AccessDeniedException", service_errc::access_denied}};
+    for (const auto& [type, code] : refusals) {
+        int requests = 0;
+        scripted_http_server dynamodb(io, [&, type = type](const seen_request&) {
+            ++requests;
+            return scripted_reply{400, R"({"__type":"com.amazon.coral.service#)" + type +
+                                           R"(","message":"the message AWS gave"})"};
+        });
+        client_options o = local_client_options("dynamodb-local");
+        o.endpoint = dynamodb.url();
+        std::optional<error_code> outcome;
+        diagnostics diag;
+        asio::co_spawn(io, [&, o]() -> asio::awaitable<void> {
+            client c(co_await asio::this_coro::executor, o);
+            auto [ec, res] = co_await c.async_call("GetItem", "{}", &diag, asio::as_tuple(asio::use_awaitable));
+            outcome = ec;
+            c.close();
+        }, asio::detached);
+        io.restart();
+        while (!outcome && io.run_one_for(10s) > 0) {
+        }
+        ASSERT_TRUE(outcome) << type;
+        EXPECT_EQ(*outcome, code) << type;
+        EXPECT_EQ(requests, 1) << type << " is not retried";
+        EXPECT_EQ(diag.message, "GetItem failed after 1 attempt: " + type + ": the message AWS gave");
+    }
+}
+
 } // namespace
 } // namespace ddbcache::test
