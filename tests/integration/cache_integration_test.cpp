@@ -244,6 +244,60 @@ TEST_P(Cache, BadInputFailsBeforeAnyRequestAndStoresNothing) {
         "p:");
 }
 
+// Hostile caller input: keys and values with NUL bytes, quotes, backslashes, control characters
+// and characters from every Unicode plane round-trip exactly; sizes at DynamoDB's limits are
+// accepted, one byte over is refused naming the excess, before any request.
+TEST_P(Cache, AwkwardKeysAndValuesRoundTripAndLimitsHoldToTheByte) {
+    with_cache([](cache& c) -> asio::awaitable<void> {
+        std::string every_byte;
+        for (int b = 0; b < 256; ++b) every_byte.push_back(static_cast<char>(b));
+        std::vector<std::string> keys = {std::string("nul\0inside", 10), "\"quoted\"", "back\\slash", "\\u0000",
+                                         "tab\tnewline\ncr\rbell\x07" "del\x7f", "{\"json\":[1]}", " spaces "};
+        std::string controls;
+        for (char ch = 1; ch < 0x20; ++ch) controls.push_back(ch);
+        keys.push_back(controls);
+        // One character from each Unicode plane in use, and the edges of UTF-8's lengths.
+        keys.push_back("\u00e9\u07ff\u0800\uffef\U00010000\U0001F600\U00020000\U00030000\U000E0001\U000F0000\U0010FFFF");
+        for (const std::string& key : keys) {
+            diagnostics d;
+            auto [set_ec, ok] = co_await c.async_set(key, every_byte + key, d, tuple_awaitable);
+            EXPECT_FALSE(set_ec) << testing::PrintToString(key) << ": " << d.message;
+            auto [get_ec, v] = co_await c.async_get(key, d, tuple_awaitable);
+            EXPECT_FALSE(get_ec) << d.message;
+            EXPECT_EQ(v, every_byte + key) << testing::PrintToString(key);
+        }
+        auto values = co_await c.async_get_many(keys, asio::use_awaitable);
+        for (std::size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(values[i], every_byte + keys[i]) << i;
+
+        // Keys: 2048 bytes exactly (4-byte characters) are stored; 2049 are refused.
+        std::string longest;
+        while (longest.size() + 4 <= 2048) longest += "\U0001F600";
+        EXPECT_EQ(longest.size(), 2048u);
+        EXPECT_TRUE(co_await c.async_set(longest, "v", asio::use_awaitable));
+        EXPECT_EQ(co_await c.async_get(longest, asio::use_awaitable), "v");
+        const auto opened = c.dynamodb().stats().opened_total;
+        diagnostics d;
+        auto [long_ec, long_ok] = co_await c.async_set(longest + "x", "v", d, tuple_awaitable);
+        EXPECT_EQ(long_ec, client_errc::invalid_key);
+        EXPECT_NE(d.message.find("2049 bytes"), std::string::npos) << d.message;
+
+        // Values: find the largest the item allows from the error's own count, then store it.
+        auto [big_ec, big_ok] = co_await c.async_set("big", std::string(409'600, 'v'), d, tuple_awaitable);
+        EXPECT_EQ(big_ec, client_errc::item_too_large);
+        if (big_ec != client_errc::item_too_large) co_return;
+        const auto over_at = d.message.find(" over ");
+        const std::size_t over = std::stoul(d.message.substr(d.message.rfind(", ", over_at) + 2));
+        const std::size_t largest = 409'600 - over;
+        auto [plus_ec, plus_ok] = co_await c.async_set("big", std::string(largest + 1, 'v'), d, tuple_awaitable);
+        EXPECT_EQ(plus_ec, client_errc::item_too_large);
+        EXPECT_NE(d.message.find(", 1 over DynamoDB's limit of 409600"), std::string::npos) << d.message;
+        EXPECT_EQ(c.dynamodb().stats().opened_total, opened) << "a refused input was sent";
+        auto [max_ec, max_ok] = co_await c.async_set("big", std::string(largest, 'v'), d, tuple_awaitable);
+        EXPECT_FALSE(max_ec) << "the server refused an item the cache counted as within 400 KB: " << d.message;
+        EXPECT_EQ(co_await c.async_get("big", asio::use_awaitable), std::string(largest, 'v'));
+    });
+}
+
 TEST_P(Cache, MissingTableWithoutCreationIsAnErrorNotFalse) {
     run_on_io([&]() -> asio::awaitable<void> {
         auto o = options(unique_table_name("absent"));
