@@ -11,4 +11,10 @@ ls src/*.cpp src/*/*.cpp sigv4/src/*.cpp |
     echo "clang-tidy: findings above (whole output in $log)"
     exit 1
 }
+# clang-tidy 14 reports a configuration it cannot read, then goes on with its defaults and exit 0.
+if grep -q "Error parsing" "$log"; then
+    grep -m3 -B3 "Error parsing" "$log"
+    echo "clang-tidy: .clang-tidy could not be read"
+    exit 1
+fi
 echo "clang-tidy: no findings in $(ls src/*.cpp src/*/*.cpp sigv4/src/*.cpp | wc -l) sources"

@@ -16,6 +16,7 @@
 
 #include <cstring>
 #include <fcntl.h>
+#include <mutex>
 #include <thread>
 
 extern char** environ;
@@ -77,6 +78,21 @@ fetched run(const std::string& command, const std::string& name) {
     return parse_json_credentials(name, out);
 }
 
+// The thread that runs one command. The completion handler joins it before anything else, so
+// that the thread has finished with the io_context (its post signals the scheduler after queueing
+// the handler) before the caller can go on to destroy it.
+struct command_thread {
+    std::mutex mutex; // held while the thread is assigned, so the joiner never sees it half-made
+    std::thread thread;
+    ~command_thread() {
+        if (thread.joinable()) thread.detach(); // the completion was abandoned with its io_context
+    }
+    void join() {
+        std::lock_guard guard(mutex);
+        if (thread.joinable()) thread.join();
+    }
+};
+
 // Completes with the command's outcome on the caller's executor; the work guard keeps the
 // io_context from running out of work (and being torn down) while the thread runs.
 template <class Token>
@@ -84,14 +100,18 @@ auto async_run(std::string shell_command, std::string source_name, Token&& token
     return asio::async_initiate<Token, void(fetched)>(
         [](auto handler, const std::string& command, const std::string& name) {
             auto work = asio::make_work_guard(asio::get_associated_executor(handler));
-            std::thread([handler = std::move(handler), work = std::move(work), command, name]() mutable {
+            auto runner = std::make_shared<command_thread>();
+            std::lock_guard guard(runner->mutex);
+            runner->thread = std::thread([runner, handler = std::move(handler), work = std::move(work), command,
+                                          name]() mutable {
                 fetched result = run(command, name);
-                auto executor = work.get_executor();
-                asio::post(executor, [handler = std::move(handler), result = std::move(result)]() mutable {
-                    std::move(handler)(std::move(result));
-                });
+                asio::post(work.get_executor(),
+                           [runner, handler = std::move(handler), result = std::move(result)]() mutable {
+                               runner->join();
+                               std::move(handler)(std::move(result));
+                           });
                 work.reset();
-            }).detach();
+            });
         },
         token, std::move(shell_command), std::move(source_name));
 }
