@@ -7,13 +7,13 @@ cd "$(dirname "$0")/.."
 log=build/release/clang-tidy.log
 ls src/*.cpp src/*/*.cpp sigv4/src/*.cpp |
     xargs -P2 -n1 clang-tidy -p build/release --quiet --extra-arg=-Wno-unknown-warning-option >"$log" 2>&1 || {
-    grep -E "(warning|error):" "$log" | sort -u
+    grep -aE "(warning|error):" "$log" | sort -u
     echo "clang-tidy: findings above (whole output in $log)"
     exit 1
 }
 # clang-tidy 14 reports a configuration it cannot read, then goes on with its defaults and exit 0.
-if grep -q "Error parsing" "$log"; then
-    grep -m3 -B3 "Error parsing" "$log"
+if grep -aq "Error parsing" "$log"; then
+    grep -a -m3 -B3 "Error parsing" "$log"
     echo "clang-tidy: .clang-tidy could not be read"
     exit 1
 fi

@@ -58,7 +58,9 @@ std::optional<profiles> parse(std::string_view text, file_kind kind, parse_error
         const std::string value(trim(strip_inline_comment(line.substr(eq + 1))));
         if (key.empty()) return error = {line_number, "empty key"}, std::nullopt;
         if (indented && !parent_key.empty()) {
-            (*current)[parent_key + '.' + key] = value;
+            std::string name = parent_key;
+            name.append(1, '.').append(key);
+            (*current)[name] = value;
             continue;
         }
         (*current)[key] = value;

@@ -258,7 +258,7 @@ private:
 template <class Token>
 auto async_wait_for_connection(std::shared_ptr<connection_pool::state> s, clock::time_point deadline, Token&& token) {
     return asio::async_initiate<Token, acquire_signature>(
-        [](auto handler, std::shared_ptr<connection_pool::state> pool, clock::time_point until) {
+        [](auto handler, const std::shared_ptr<connection_pool::state>& pool, clock::time_point until) {
             pool->acquire_or_wait(until, acquire_handler(std::move(handler)));
         },
         token, std::move(s), deadline);
