@@ -1,6 +1,8 @@
 // ddbcache-soak: mixed cache operations from many coroutines on a 2-thread io_context, through the
 // fault proxy, every answer checked. Each worker owns its keys, so it knows which values each key
-// may hold: the last confirmed write, plus any write whose outcome a failure left unknown. A value
+// may hold: the last confirmed write, plus any write whose outcome a failure left unknown (such a
+// write may still land later, even after newer confirmed writes: a request that timed out can sit in
+// a socket buffer or a proxy and reach the table after the call has failed). A value
 // is wrong when it belongs to another key, is corrupt, or is a version that cannot be there.
 //
 //   ddbcache-soak --endpoint URL [--ops N] [--workers N] [--threads N] [--connections N]
@@ -21,6 +23,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <deque>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -74,6 +77,25 @@ std::optional<std::uint64_t> version_in(const std::string& key, const std::strin
 
 constexpr std::uint64_t absent = 0; // version 0 stands for "no item"
 
+// What one key may hold: `now`, as of the last confirmed write (and failures since), and `late`:
+// writes and erases whose calls failed, which may land at any later time.
+struct key_state {
+    std::set<std::uint64_t> now{absent}, late;
+    std::deque<std::string> history; // the last operations on the key, for a wrong value's report
+
+    bool can_be(std::uint64_t v) const { return now.count(v) || late.count(v); }
+    bool surely_absent() const {
+        return now == std::set<std::uint64_t>{absent} && (late.empty() || late == std::set<std::uint64_t>{absent});
+    }
+    bool surely_present() const { return !can_be(absent); }
+    void confirmed(std::uint64_t v) { now = {v}; }
+    void unknown(std::uint64_t v) { now.insert(v), late.insert(v); }
+    void record(std::string event) {
+        history.push_back(std::move(event));
+        if (history.size() > 12) history.pop_front();
+    }
+};
+
 struct tally {
     std::mutex mutex;
     std::map<std::string, long> failures; // by error message
@@ -96,7 +118,7 @@ class worker {
 public:
     worker(ddbcache::cache& c, tally& t, long id, long ops)
         : cache_(c), tally_(t), id_(id), ops_(ops), random_(static_cast<unsigned>(id) * 7919u + 17u) {
-        for (int k = 0; k < keys_per_worker; ++k) possible_[key(k)] = {absent};
+        for (int k = 0; k < keys_per_worker; ++k) possible_[key(k)] = {};
     }
 
     asio::awaitable<void> run() {
@@ -111,6 +133,20 @@ private:
     std::string key(int k) const { return "soak-" + std::to_string(id_) + "-" + std::to_string(k); }
     std::string counter() const { return "soak-" + std::to_string(id_) + "-counter"; }
 
+    void wrong(const std::string& k, const std::string& what) {
+        std::string report = what + "; history:";
+        for (const std::string& event : possible_[k].history) report += " [" + event + "]";
+        tally_.wrong_value(report);
+    }
+    static std::string outcome(const ddbcache::error_code& ec, const ddbcache::diagnostics& d, const std::string& result) {
+        return (ec ? "failed: " + d.message : result) + " (" + std::to_string(d.attempts) + " sent)";
+    }
+    static std::string read_text(const std::string& k, const std::optional<std::string>& v) {
+        if (!v) return "absent";
+        const auto version = version_in(k, *v);
+        return version ? "v" + std::to_string(*version) : "foreign";
+    }
+
     void note(const ddbcache::error_code& ec, const ddbcache::diagnostics& d) {
         if (d.attempts > 1) tally_.retries += d.attempts - 1;
         if (ec) tally_.fail(ec, d.message);
@@ -119,14 +155,14 @@ private:
     // A value read for `k` must be one the key may hold; a read narrows nothing (a write whose
     // answer was lost stays possible until the next confirmed write).
     void check_read(const std::string& k, const std::optional<std::string>& v) {
-        const std::set<std::uint64_t>& may = possible_[k];
+        const key_state& may = possible_[k];
         if (!v) {
-            if (!may.count(absent)) tally_.wrong_value(k + ": absent, but a write was confirmed");
+            if (may.surely_present()) wrong(k, k + ": absent, but a write was confirmed");
             return;
         }
         const auto version = version_in(k, *v);
-        if (!version) tally_.wrong_value(k + ": a value that is not this key's: " + v->substr(0, 40));
-        else if (!may.count(*version)) tally_.wrong_value(k + ": version " + std::to_string(*version) + " cannot be there");
+        if (!version) wrong(k, k + ": a value that is not this key's: " + v->substr(0, 40));
+        else if (!may.can_be(*version)) wrong(k, k + ": version " + std::to_string(*version) + " cannot be there");
     }
 
     asio::awaitable<void> one_operation() {
@@ -139,34 +175,42 @@ private:
             auto [ec, v] = co_await cache_.async_get(name, d, tuple_awaitable);
             note(ec, d);
             if (!ec) check_read(name, v);
+            may.record("get: " + outcome(ec, d, read_text(name, v)));
         } else if (pick < 55) {
             const std::uint64_t version = ++next_version_;
             auto [ec, ok] = co_await cache_.async_set(name, value_of(name, version), d, tuple_awaitable);
             note(ec, d);
-            if (!ec) may = {version};
-            else may.insert(version);
+            if (!ec) may.confirmed(version);
+            else may.unknown(version);
+            may.record("set v" + std::to_string(version) + ": " + outcome(ec, d, "ok"));
         } else if (pick < 65) {
             const std::uint64_t version = ++next_version_;
             auto [ec, added] = co_await cache_.async_add(name, value_of(name, version), d, tuple_awaitable);
             note(ec, d);
-            if (ec) may.insert(version);
+            if (ec) may.unknown(version);
             else if (added) {
-                if (!may.count(absent)) tally_.wrong_value(name + ": add stored over a confirmed item");
-                may = {version};
+                if (may.surely_present()) wrong(name, name + ": add stored over a confirmed item");
+                may.confirmed(version);
             } else {
-                if (may.size() == 1 && may.count(absent)) tally_.wrong_value(name + ": add saw an item that cannot exist");
-                may.erase(absent);
+                if (may.surely_absent()) wrong(name, name + ": add saw an item that cannot exist");
+                may.now.erase(absent);
+                if (may.now.empty()) { // a late write is what add saw
+                    may.now = may.late;
+                    may.now.erase(absent);
+                }
             }
+            may.record("add v" + std::to_string(version) + ": " + outcome(ec, d, added ? "added" : "exists"));
         } else if (pick < 75) {
             auto [ec, existed] = co_await cache_.async_erase(name, d, tuple_awaitable);
             note(ec, d);
             // After a retry the answer cannot tell who removed the item (see the README).
             if (!ec && d.attempts == 1) {
-                if (existed && may.size() == 1 && may.count(absent)) tally_.wrong_value(name + ": erased an absent item");
-                if (!existed && !may.count(absent)) tally_.wrong_value(name + ": erase missed a confirmed item");
+                if (existed && may.surely_absent()) wrong(name, name + ": erased an absent item");
+                if (!existed && may.surely_present()) wrong(name, name + ": erase missed a confirmed item");
             }
-            if (!ec) may = {absent};
-            else may.insert(absent);
+            if (!ec) may.confirmed(absent);
+            else may.unknown(absent);
+            may.record("erase: " + outcome(ec, d, existed ? "existed" : "was absent"));
         } else if (pick < 85) {
             auto [ec, n] = co_await cache_.async_inc(counter(), 1, d, tuple_awaitable);
             note(ec, d);
@@ -183,7 +227,10 @@ private:
             auto [ec, values] = co_await cache_.async_get_many(some, d, tuple_awaitable);
             note(ec, d);
             if (!ec)
-                for (std::size_t j = 0; j < some.size(); ++j) check_read(some[j], values[j]);
+                for (std::size_t j = 0; j < some.size(); ++j) {
+                    check_read(some[j], values[j]);
+                    possible_[some[j]].record("get_many: " + outcome(ec, d, read_text(some[j], values[j])));
+                }
         }
     }
 
@@ -210,7 +257,7 @@ private:
     tally& tally_;
     long id_, ops_;
     std::minstd_rand random_;
-    std::map<std::string, std::set<std::uint64_t>> possible_;
+    std::map<std::string, key_state> possible_;
     std::uint64_t next_version_ = 0;
     std::int64_t counter_low_ = 0, counter_high_ = 0;
 };
