@@ -230,9 +230,12 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
     asio::awaitable<outcome<bool>> wrote_it_earlier(const std::string& full, const item& written,
                                                     std::optional<item> existing, diagnostics& d) {
         if (d.attempts < 2) co_return outcome<bool>{{}, false};
-        if (!existing) {
+        // The item in a failure's body is not always checksummed (DynamoDB Local sends no
+        // x-amz-crc32 on errors): when it does not match, a strongly consistent read decides.
+        if (!existing || !is_same_write(*existing, written)) {
             auto [ec, found] = co_await get_item(full, false, true, &d);
             if (ec) co_return outcome<bool>{ec, false};
+            existing.reset();
             if (!found.empty()) existing = std::move(found);
         }
         const bool own = existing && is_same_write(*existing, written);

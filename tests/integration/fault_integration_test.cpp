@@ -147,6 +147,29 @@ TEST_P(Faults, AnAddWhoseAnswerIsLostRecognisesItsOwnWrite) {
     });
 }
 
+// The retry's "condition failed" answer carries the existing item; DynamoDB Local sends no checksum
+// on error answers, so a flipped byte there must not make add disown its own write.
+TEST_P(Faults, AnAddRecognisesItsOwnWriteWhenTheFailureAnswerIsCorrupted) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        auto puts = std::make_shared<std::atomic<int>>(0);
+        proxy.set_plan([puts](const proxied_request& r) {
+            if (r.operation != "PutItem") return fault::none;
+            switch (puts->fetch_add(1)) {
+            case 0: return fault::drop_after_forward; // stored, answer lost
+            case 1: return fault::flip_body_byte;     // "condition failed" with the item, corrupted
+            default: return fault::none;
+            }
+        });
+        diagnostics diag;
+        auto [ec, added] = co_await c.async_add("corrupted-answer", "mine", diag, tuple_awaitable);
+        EXPECT_FALSE(ec) << diag.message;
+        EXPECT_TRUE(added) << "the item that exists is the one this add wrote";
+        EXPECT_EQ(proxy.injected(fault::flip_body_byte), 1u);
+        proxy.set_plan({});
+        EXPECT_EQ(co_await c.async_get("corrupted-answer", asio::use_awaitable), "mine");
+    });
+}
+
 TEST_P(Faults, AnIncrementWhoseAnswerIsLostIsAppliedOnce) {
     with_cache([&](cache& c) -> asio::awaitable<void> {
         EXPECT_EQ(co_await c.async_inc("counter", 10, asio::use_awaitable), 10);
