@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f build/release/compile_commands.json ] || cmake --preset release >/dev/null
 log=build/release/clang-tidy.log
-ls src/*.cpp src/*/*.cpp sigv4/src/*.cpp |
+sources=(src/*.cpp src/*/*.cpp sigv4/src/*.cpp)
+printf '%s\n' "${sources[@]}" |
     xargs -P2 -n1 clang-tidy -p build/release --quiet --extra-arg=-Wno-unknown-warning-option >"$log" 2>&1 || {
     grep -aE "(warning|error):" "$log" | sort -u
     echo "clang-tidy: findings above (whole output in $log)"
@@ -17,4 +18,4 @@ if grep -aq "Error parsing" "$log"; then
     echo "clang-tidy: .clang-tidy could not be read"
     exit 1
 fi
-echo "clang-tidy: no findings in $(ls src/*.cpp src/*/*.cpp sigv4/src/*.cpp | wc -l) sources"
+echo "clang-tidy: no findings in ${#sources[@]} sources"

@@ -117,9 +117,7 @@ struct tally {
 class worker {
 public:
     worker(ddbcache::cache& c, tally& t, long id, long ops)
-        : cache_(c), tally_(t), id_(id), ops_(ops), random_(static_cast<unsigned>(id) * 7919u + 17u) {
-        for (int k = 0; k < keys_per_worker; ++k) possible_[key(k)] = {};
-    }
+        : cache_(c), tally_(t), id_(id), ops_(ops), random_(static_cast<unsigned>(id) * 7919u + 17u) {}
 
     asio::awaitable<void> run() {
         for (long i = 0; i < ops_; ++i) {
@@ -257,7 +255,7 @@ private:
     tally& tally_;
     long id_, ops_;
     std::minstd_rand random_;
-    std::map<std::string, key_state> possible_;
+    std::map<std::string, key_state> possible_; // a key not yet used is absent (key_state's default)
     std::uint64_t next_version_ = 0;
     std::int64_t counter_low_ = 0, counter_high_ = 0;
 };
