@@ -31,6 +31,9 @@ public:
         case client_errc::unsupported_value: return "the stored value has a type the codec does not support";
         case client_errc::retry_quota_exceeded: return "the client's retry quota is exhausted";
         case client_errc::client_closed: return "the client was closed";
+        case client_errc::invalid_argument: return "an argument is outside its allowed range";
+        case client_errc::outcome_unknown: return "the write's answer was lost; whether it landed is unknown";
+        case client_errc::nesting_too_deep: return "the answer nests attribute values deeper than 32 levels";
         }
         return "unknown ddbcache client error";
     }

@@ -226,20 +226,20 @@ public:
         requires(!std::is_convertible_v<CompletionToken, std::int64_t> && !detail::is_diagnostics<CompletionToken>)
     auto async_dec(std::string key, CompletionToken&& token = {}) {
         const std::int64_t delta = std::int64_t{1};
-        return initiate<std::int64_t>(op{.kind = op_kind::inc, .key = std::move(key), .delta = -delta}, nullptr, std::forward<CompletionToken>(token));
+        return initiate<std::int64_t>(op{.kind = op_kind::dec, .key = std::move(key), .delta = delta}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_dec(std::string key, diagnostics& diag, CompletionToken&& token = {}) {
         const std::int64_t delta = std::int64_t{1};
-        return initiate<std::int64_t>(op{.kind = op_kind::inc, .key = std::move(key), .delta = -delta}, &diag, std::forward<CompletionToken>(token));
+        return initiate<std::int64_t>(op{.kind = op_kind::dec, .key = std::move(key), .delta = delta}, &diag, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_dec(std::string key, std::int64_t delta, CompletionToken&& token = {}) {
-        return initiate<std::int64_t>(op{.kind = op_kind::inc, .key = std::move(key), .delta = -delta}, nullptr, std::forward<CompletionToken>(token));
+        return initiate<std::int64_t>(op{.kind = op_kind::dec, .key = std::move(key), .delta = delta}, nullptr, std::forward<CompletionToken>(token));
     }
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_dec(std::string key, std::int64_t delta, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<std::int64_t>(op{.kind = op_kind::inc, .key = std::move(key), .delta = -delta}, &diag, std::forward<CompletionToken>(token));
+        return initiate<std::int64_t>(op{.kind = op_kind::dec, .key = std::move(key), .delta = delta}, &diag, std::forward<CompletionToken>(token));
     }
 
     const cache_options& options() const noexcept;
@@ -248,7 +248,7 @@ public:
     struct impl;
 
 private:
-    enum class op_kind { get, set, add, erase, has, clear, get_many, get_dict, set_many, erase_many, inc };
+    enum class op_kind { get, set, add, erase, has, clear, get_many, get_dict, set_many, erase_many, inc, dec };
     // One operation's arguments (the fields an operation does not use stay empty).
     struct op {
         op_kind kind = op_kind::get;

@@ -32,6 +32,9 @@ enum class client_errc {
     unsupported_value,     // a stored value the codec cannot represent
     retry_quota_exceeded,  // retries refused because the client-wide retry budget is spent
     client_closed,         // the client was closed while the call was under way
+    invalid_argument,      // an argument outside its documented range (a negative or too long timeout, a delta)
+    outcome_unknown,       // a write was retried after its answer was lost, and what the table holds now cannot tell whether it landed
+    nesting_too_deep,      // an answer nests attribute values deeper than DynamoDB's 32 levels
 };
 
 // The DynamoDB error types (`__type` after '#'), and HTTP statuses that come without one.

@@ -55,7 +55,20 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         : options(std::move(o)), dynamodb(ex, options.client),
           gate(std::make_shared<detail::admission_gate>(
               ex, options.max_operations_in_flight ? options.max_operations_in_flight : 2 * options.client.max_connections,
-              options.client.max_waiters)) {}
+              options.client.max_waiters)) {
+        if (options.default_timeout.count() < 0)
+            throw boost::system::system_error(client_errc::invalid_argument,
+                                              "ddbcache: cache_options::default_timeout is " +
+                                                  std::to_string(options.default_timeout.count()) +
+                                                  " s; it must be 0 (never expires) or more");
+        if (options.clear_segments > max_scan_segments)
+            throw boost::system::system_error(client_errc::invalid_argument,
+                                              "ddbcache: cache_options::clear_segments is " +
+                                                  std::to_string(options.clear_segments) + "; DynamoDB allows at most " +
+                                                  std::to_string(max_scan_segments) + " Scan segments");
+    }
+
+    static constexpr unsigned max_scan_segments = 1'000'000; // DynamoDB's limit on TotalSegments
 
     cache_options options;
     client dynamodb;
@@ -120,7 +133,17 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         return {};
     }
 
-    std::int64_t now_seconds() const { return layout::epoch_seconds(layout::wall_clock::now()); }
+    layout::wall_clock::time_point now() const { return layout::wall_clock::now(); }
+
+    // The key of an item from the table, or null: a misbehaving server may leave it out.
+    const std::string* key_of(const item& it) const {
+        const attribute_value* k = it.find(options.key_field);
+        return k ? k->if_S() : nullptr;
+    }
+    std::string no_key_attribute(const char* operation) const {
+        return std::string(operation) + " answered an item without its string key attribute '" +
+               codec::printable(options.key_field) + "'";
+    }
 
     // ---- the table ----
 
@@ -169,7 +192,9 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
             get.names = {{"#k", options.key_field}, {"#e", options.expiration_time_field}};
         }
         auto [ec, r] = co_await dynamodb::call_operation(dynamodb, std::move(get), diag);
-        if (ec || !r.found || layout::is_expired(options, *r.found, now_seconds())) co_return outcome<item>{ec, {}};
+        if (!ec && r.found && !key_of(*r.found))
+            co_return failure<item>(diag, client_errc::bad_response, no_key_attribute("GetItem"));
+        if (ec || !r.found || layout::is_expired(options, *r.found, now())) co_return outcome<item>{ec, {}};
         co_return outcome<item>{{}, std::move(*r.found)};
     }
 
@@ -200,7 +225,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         std::string why;
         put_item_request put;
         put.table = options.table_name;
-        const auto now = layout::wall_clock::now();
+        const auto now = this->now();
         if (error_code ec = check_key(key, full, why)) co_return failure<bool>(diag, ec, why);
         if (error_code ec = layout::build_item(options, full, encode(v), timeout_seconds(timeout), now, put.attributes, why))
             co_return failure<bool>(diag, ec, why);
@@ -258,16 +283,25 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         delete_item_request del{options.table_name, key_item(full), {}};
         del.write.condition = "attribute_exists(#k)";
         del.write.names = {{"#k", options.key_field}};
-        auto [ec, r] = co_await dynamodb::call_operation(dynamodb, std::move(del), diag);
-        if (ec == service_errc::conditional_check_failed) co_return outcome<bool>{{}, false};
-        co_return outcome<bool>{ec, !ec};
+        diagnostics local;
+        diagnostics* d = diag ? diag : &local;
+        auto [ec, r] = co_await dynamodb::call_operation(dynamodb, std::move(del), d);
+        if (ec != service_errc::conditional_check_failed) co_return outcome<bool>{ec, !ec};
+        // false must mean that the table had no such item. After a retry, an absent item may be
+        // this call's own work, done in an attempt whose answer was lost.
+        if (d->attempts < 2) co_return outcome<bool>{{}, false};
+        co_return failure<bool>(d, client_errc::outcome_unknown,
+                                "DeleteItem of key '" + codec::printable(full) + "' was sent " +
+                                    std::to_string(d->attempts) +
+                                    " times and the item is gone; an attempt whose answer was lost may have deleted it");
     }
 
     // ---- counters ----
 
     // Compare-and-swap on the stored bytes: atomic across coroutines, threads and processes, and
     // stored as cachelib stores ints (digits in `response`), so Python reads an int.
-    asio::awaitable<outcome<std::int64_t>> inc(std::string key, std::int64_t delta, diagnostics* diag) {
+    // `subtract`: dec, which negates `delta` here, where INT64_MIN's overflow can be reported.
+    asio::awaitable<outcome<std::int64_t>> inc(std::string key, std::int64_t delta, bool subtract, diagnostics* diag) {
         const std::string full = full_key(key);
         std::string why;
         if (error_code ec = check_key(key, full, why)) co_return failure<std::int64_t>(diag, ec, why);
@@ -281,16 +315,18 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
             }
             std::int64_t base = 0;
             if (current) {
-                if (error_code ec = integer_value(*current, base, why)) co_return failure<std::int64_t>(diag, ec, why);
+                if (error_code ec = integer_value(full, *current, base, why)) co_return failure<std::int64_t>(diag, ec, why);
             }
             std::int64_t next = 0;
-            if (__builtin_add_overflow(base, delta, &next))
+            if (subtract ? __builtin_sub_overflow(base, delta, &next) : __builtin_add_overflow(base, delta, &next))
                 co_return failure<std::int64_t>(diag, client_errc::unsupported_value,
-                                                "incrementing key '" + codec::printable(full) + "' overflows 64 bits");
+                                                std::string(subtract ? "decrementing" : "incrementing") + " key '" +
+                                                    codec::printable(full) + "' (" + std::to_string(base) + ") by " +
+                                                    std::to_string(delta) + " overflows 64 bits");
             put_item_request put;
             put.table = options.table_name;
             if (error_code ec = layout::build_item(options, full, cache_codec::encode_integer(next),
-                                                   options.default_timeout.count(), layout::wall_clock::now(),
+                                                   options.default_timeout.count(), now(),
                                                    put.attributes, why))
                 co_return failure<std::int64_t>(diag, ec, why);
             if (current) {
@@ -300,7 +336,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
             } else {
                 put.write.condition = "attribute_not_exists(#k) OR #e <= :now";
                 put.write.names = {{"#k", options.key_field}, {"#e", options.expiration_time_field}};
-                put.write.values.set(":now", attribute_value::N(now_seconds()));
+                put.write.values.set(":now", attribute_value::N(layout::epoch_seconds(now())));
             }
             put.write.return_item_on_condition_failure = true;
             const item written = put.attributes;
@@ -316,21 +352,20 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
             // Lost the race: start again from what won it (or read it, on servers that do not
             // return it), after a short random pause that spreads the contenders out.
             fresh = r.attributes.has_value();
-            if (fresh) current = layout::is_expired(options, *r.attributes, now_seconds()) ? std::nullopt : r.attributes;
+            if (fresh) current = layout::is_expired(options, *r.attributes, now()) ? std::nullopt : r.attributes;
             co_await sleep_for(dynamodb::backoff_delay(contention_backoff, static_cast<unsigned>(round) + 1));
         }
         co_return failure<std::int64_t>(diag, client_errc::timeout,
                                         "incrementing key '" + codec::printable(full) + "' lost 2000 races in a row");
     }
 
-    error_code integer_value(const item& it, std::int64_t& out, std::string& why) const {
+    error_code integer_value(const std::string& full, const item& it, std::int64_t& out, std::string& why) const {
         std::optional<std::string> text;
         if (error_code ec = decode(it, text, why)) return ec;
         if (!text) return {}; // a stored None counts as absent
         auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), out);
         if (ec != std::errc{} || ptr != text->data() + text->size() || !cache_codec::is_integer_text(*text)) {
-            why = "the value of key '" + codec::printable(*it.find(options.key_field)->if_S()) +
-                  "' is not an integer that fits 64 bits";
+            why = "the value of key '" + codec::printable(full) + "' is not an integer that fits 64 bits";
             return client_errc::unsupported_value;
         }
         return {};
@@ -354,37 +389,63 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         co_return std::move(values);
     }
 
-    static constexpr int max_batch_rounds = 12;
+    // A batch answer may leave part undone (DynamoDB answers at most 16 MB, and 1 MB per
+    // partition). A round that leaves fewer undone is progress and goes on at once; only rounds
+    // without progress count towards this limit, with backoff between them.
+    static constexpr int max_rounds_without_progress = 12;
+
+    static std::size_t count_keys(const std::vector<table_keys>& tables) {
+        std::size_t n = 0;
+        for (const table_keys& t : tables) n += t.keys.size();
+        return n;
+    }
+    static std::size_t count_writes(const std::vector<table_writes>& tables) {
+        std::size_t n = 0;
+        for (const table_writes& t : tables) n += t.writes.size();
+        return n;
+    }
 
     asio::awaitable<outcome<std::vector<item>>> batch_get(std::vector<item> keys, diagnostics* diag) {
         batch_get_item_request get{{{options.table_name, std::move(keys), {}, {}, options.consistent_reads}}};
         std::vector<item> found;
-        for (int round = 0; !get.tables.empty(); ++round) {
-            if (round == max_batch_rounds)
-                co_return failure<std::vector<item>>(diag, client_errc::timeout,
-                                                     "BatchGetItem left keys unprocessed after " +
-                                                         std::to_string(max_batch_rounds) + " rounds");
-            if (round > 0) co_await sleep_for(dynamodb::backoff_delay(batch_backoff, static_cast<unsigned>(round)));
+        for (int stalled = 0; !get.tables.empty();) {
+            const std::size_t asked = count_keys(get.tables);
             auto [ec, r] = co_await dynamodb::call_operation(dynamodb, std::move(get), diag);
             if (ec) co_return outcome<std::vector<item>>{ec, {}};
             for (table_items& t : r.found)
                 for (item& it : t.items) found.push_back(std::move(it));
+            const std::size_t left = count_keys(r.unprocessed);
             get = batch_get_item_request{std::move(r.unprocessed)}; // the request was moved into the call
+            if (left < asked) {
+                stalled = 0;
+                continue;
+            }
+            if (++stalled == max_rounds_without_progress)
+                co_return failure<std::vector<item>>(diag, client_errc::timeout,
+                                                     "BatchGetItem left " + std::to_string(left) + " keys unprocessed " +
+                                                         std::to_string(max_rounds_without_progress) + " rounds in a row");
+            co_await sleep_for(dynamodb::backoff_delay(batch_backoff, static_cast<unsigned>(stalled)));
         }
         co_return outcome<std::vector<item>>{{}, std::move(found)};
     }
 
     asio::awaitable<outcome<bool>> batch_write(std::vector<write_request> writes, diagnostics* diag) {
         batch_write_item_request w{{{options.table_name, std::move(writes)}}};
-        for (int round = 0; !w.tables.empty(); ++round) {
-            if (round == max_batch_rounds)
-                co_return failure<bool>(diag, client_errc::timeout,
-                                        "BatchWriteItem left items unprocessed after " +
-                                            std::to_string(max_batch_rounds) + " rounds");
-            if (round > 0) co_await sleep_for(dynamodb::backoff_delay(batch_backoff, static_cast<unsigned>(round)));
+        for (int stalled = 0; !w.tables.empty();) {
+            const std::size_t asked = count_writes(w.tables);
             auto [ec, r] = co_await dynamodb::call_operation(dynamodb, std::move(w), diag);
             if (ec) co_return outcome<bool>{ec, false};
+            const std::size_t left = count_writes(r.unprocessed);
             w = batch_write_item_request{std::move(r.unprocessed)}; // the request was moved into the call
+            if (left < asked) {
+                stalled = 0;
+                continue;
+            }
+            if (++stalled == max_rounds_without_progress)
+                co_return failure<bool>(diag, client_errc::timeout,
+                                        "BatchWriteItem left " + std::to_string(left) + " items unprocessed " +
+                                            std::to_string(max_rounds_without_progress) + " rounds in a row");
+            co_await sleep_for(dynamodb::backoff_delay(batch_backoff, static_cast<unsigned>(stalled)));
         }
         co_return outcome<bool>{{}, true};
     }
@@ -419,14 +480,16 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
             chunks.push_back(batch_get(std::move(chunk_keys), diag));
         }
         std::unordered_map<std::string, value> by_key;
-        const std::int64_t now = now_seconds();
+        const auto now = this->now();
         for (outcome<std::vector<item>>& chunk : co_await in_parallel(std::move(chunks))) {
             if (chunk.ec) co_return outcome<values>{chunk.ec, {}};
             for (const item& it : chunk.value) {
                 if (layout::is_expired(options, it, now)) continue;
+                const std::string* k = key_of(it);
+                if (!k) co_return failure<values>(diag, client_errc::bad_response, no_key_attribute("BatchGetItem"));
                 value v;
                 if (error_code ec = decode(it, v, why)) co_return failure<values>(diag, ec, why);
-                by_key[*it.find(options.key_field)->if_S()] = std::move(v);
+                by_key[*k] = std::move(v);
             }
         }
         values out;
@@ -449,7 +512,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         std::unordered_map<std::string, std::size_t> slot_of;
         std::vector<write_request> writes;
         keys stored;
-        const auto now = layout::wall_clock::now();
+        const auto now = this->now();
         std::string why;
         for (auto& [key, v] : pairs) {
             const std::string full = full_key(key);
@@ -509,13 +572,26 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         }
         scan.segment = segment;
         scan.total_segments = segments;
+        // Pages continue from a key past the last one: a key seen before means a server that
+        // would make this loop forever.
+        std::unordered_set<std::string> start_keys;
         do {
             auto [ec, page] = co_await dynamodb::call_operation(dynamodb, scan, diag);
             if (ec) co_return outcome<bool>{ec, false};
+            for (const item& it : page.items)
+                if (!key_of(it)) co_return failure<bool>(diag, client_errc::bad_response, no_key_attribute("Scan"));
+            if (page.last_evaluated_key) {
+                const std::string* k = key_of(*page.last_evaluated_key);
+                if (!k) co_return failure<bool>(diag, client_errc::bad_response, no_key_attribute("Scan's LastEvaluatedKey"));
+                if (!start_keys.insert(*k).second)
+                    co_return failure<bool>(diag, client_errc::bad_response,
+                                            "Scan answered LastEvaluatedKey '" + codec::printable(*k) +
+                                                "' a second time: the scan would never end");
+            }
             for (std::size_t i = 0; i < page.items.size(); i += 25) {
                 std::vector<write_request> deletes;
                 for (std::size_t j = i; j < std::min(page.items.size(), i + 25); ++j)
-                    deletes.push_back({write_request::kind::erase, std::move(page.items[j])});
+                    deletes.push_back({write_request::kind::erase, item{{options.key_field, *page.items[j].find(options.key_field)}}});
                 auto [write_ec, ok] = co_await batch_write(std::move(deletes), diag);
                 if (write_ec) co_return outcome<bool>{write_ec, false};
             }
@@ -565,7 +641,7 @@ asio::awaitable<outcome<T>> cache::impl::run(std::shared_ptr<impl> self, cache::
             if (o.kind == kind::set_many) co_return co_await c.set_many(o.pairs, o.timeout, diag);
             co_return co_await c.erase_many(o.many_keys, diag);
         } else {
-            co_return co_await c.inc(o.key, o.delta, diag);
+            co_return co_await c.inc(o.key, o.delta, o.kind == kind::dec, diag);
         }
     };
     co_return co_await c.with_table<T>(operation, diag);

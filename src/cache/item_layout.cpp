@@ -1,10 +1,10 @@
 #include "item_layout.hpp"
 
 #include "../codec/printable.hpp"
+#include "../dynamodb/number.hpp"
 
 #include <simdjson.h>
 
-#include <charconv>
 #include <cstdio>
 #include <ctime>
 
@@ -59,11 +59,23 @@ std::size_t item_size(const item& it) {
 error_code build_item(const cache_options& o, const std::string& full_key, std::string encoded_value,
                       std::int64_t timeout_seconds, wall_clock::time_point now, item& out, std::string& why) {
     out = item{};
+    const std::int64_t now_seconds = epoch_seconds(now);
+    if (timeout_seconds < 0) {
+        why = "timeout of " + std::to_string(timeout_seconds) + " s for key '" + codec::printable(full_key) +
+              "' is negative (0 means never expires)";
+        return client_errc::invalid_argument;
+    }
+    if (timeout_seconds > max_expiration_seconds - now_seconds) {
+        why = "timeout of " + std::to_string(timeout_seconds) + " s for key '" + codec::printable(full_key) +
+              "' puts its expiration past 9999-12-31T23:59:59Z, the latest time cachelib can read (at most " +
+              std::to_string(max_expiration_seconds - now_seconds) + " s from now)";
+        return client_errc::invalid_argument;
+    }
     out.set(o.key_field, attribute_value::S(full_key));
     out.set(created_at_field, attribute_value::S(iso8601(now)));
     out.set(response_field, attribute_value::B(std::move(encoded_value)));
     if (timeout_seconds > 0)
-        out.set(o.expiration_time_field, attribute_value::N(epoch_seconds(now) + timeout_seconds));
+        out.set(o.expiration_time_field, attribute_value::N(now_seconds + timeout_seconds));
     if (const std::size_t size = item_size(out); size > max_item_bytes) {
         why = "the item for key '" + codec::printable(full_key) + "' would be " + std::to_string(size) + " bytes, " +
               std::to_string(size - max_item_bytes) + " over DynamoDB's limit of " + std::to_string(max_item_bytes);
@@ -72,16 +84,12 @@ error_code build_item(const cache_options& o, const std::string& full_key, std::
     return {};
 }
 
-bool is_expired(const cache_options& o, const item& it, std::int64_t now_seconds) {
+bool is_expired(const cache_options& o, const item& it, wall_clock::time_point now) {
     const attribute_value* expiration = it.find(o.expiration_time_field);
     if (!expiration || !expiration->if_N()) return false;
-    const std::string& digits = *expiration->if_N();
-    // DynamoDB numbers may carry a fraction ("1700000000.5"): compare the integer part.
-    std::int64_t seconds = 0;
-    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seconds);
-    if (ec != std::errc{}) return false;
-    const bool has_fraction = ptr != digits.data() + digits.size() && *ptr == '.';
-    return seconds < now_seconds || (seconds == now_seconds && !has_fraction);
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+    const auto order = dynamodb::compare_number(*expiration->if_N(), micros, -6);
+    return !order || *order <= 0;
 }
 
 } // namespace ddbcache::cache_layout

@@ -29,14 +29,21 @@ std::int64_t epoch_seconds(wall_clock::time_point t);
 // Checks a full (prefixed) key: non-empty, valid UTF-8, at most 2048 bytes. Sets `why`.
 error_code check_key(const std::string& full_key, std::string& why);
 
-// The item to put. Fails with item_too_large (saying by how much) over 400 KB.
+// The latest expiration_time written: 9999-12-31T23:59:59Z, the last second Python's datetime
+// (and so cachelib) can represent.
+inline constexpr std::int64_t max_expiration_seconds = 253'402'300'799;
+
+// The item to put. Fails with invalid_argument for a negative timeout or one that puts the
+// expiration past max_expiration_seconds, and with item_too_large (saying by how much) over 400 KB.
 error_code build_item(const cache_options& o, const std::string& full_key, std::string encoded_value,
                       std::int64_t timeout_seconds, wall_clock::time_point now, item& out, std::string& why);
 
 // DynamoDB's size of an item: attribute names and values (numbers approximated from above).
 std::size_t item_size(const item& it);
 
-// True when the item has an expiration time at or before `now` (cachelib's rule).
-bool is_expired(const cache_options& o, const item& it, std::int64_t now_seconds);
+// True when the item has an expiration time at or before `now` (cachelib's rule), compared exactly
+// whatever number another client wrote (a fraction, an exponent, 38 digits). An expiration that is
+// not a number counts as expired: a value whose lifetime cannot be read is not served.
+bool is_expired(const cache_options& o, const item& it, wall_clock::time_point now);
 
 } // namespace ddbcache::cache_layout

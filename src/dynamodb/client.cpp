@@ -60,6 +60,7 @@ client::impl::impl(asio::any_io_executor ex, client_options o)
       endpoint_url(dynamodb::resolve_endpoint_url(options, region)),
       pool(ex, checked_endpoint(endpoint_url, options.allow_plain_http_to_remote_hosts), make_pool_options(options)),
       quota(options.retry.quota) {
+    if (std::string why; error_code ec = dynamodb::check_limits(options, why)) throw_config_error(ec, "ddbcache: " + why);
     if (region.empty())
         throw_config_error(client_errc::no_region,
                            "ddbcache: no AWS region (set client_options::region, AWS_REGION or AWS_DEFAULT_REGION)");

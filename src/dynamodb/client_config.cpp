@@ -11,7 +11,35 @@ std::string first_set(std::initializer_list<const char*> names) {
     return {};
 }
 
+bool out_of_range(const char* name, std::chrono::milliseconds value, std::chrono::milliseconds low,
+                  std::chrono::milliseconds high, const char* range, std::string& why) {
+    if (value >= low && value <= high) return false;
+    why = std::string("client_options::") + name + " is " + std::to_string(value.count()) + " ms; it must be " + range;
+    return true;
+}
+
 } // namespace
+
+error_code check_limits(const client_options& o, std::string& why) {
+    using std::chrono::milliseconds;
+    constexpr milliseconds day = std::chrono::hours(24), hour = std::chrono::hours(1);
+    if (out_of_range("connect_timeout", o.connect_timeout, milliseconds(1), day, "from 1 ms to 1 day", why) ||
+        out_of_range("attempt_timeout", o.attempt_timeout, milliseconds(1), day, "from 1 ms to 1 day", why) ||
+        out_of_range("call_timeout", o.call_timeout, milliseconds(1), day, "from 1 ms to 1 day", why) ||
+        out_of_range("idle_timeout", o.idle_timeout, milliseconds(0), day, "from 0 to 1 day", why) ||
+        out_of_range("retry.base_delay", o.retry.base_delay, milliseconds(0), hour, "from 0 to 1 hour", why) ||
+        out_of_range("retry.max_delay", o.retry.max_delay, milliseconds(0), hour, "from 0 to 1 hour", why))
+        return client_errc::invalid_argument;
+    if (o.retry.max_attempts < 1) {
+        why = "client_options::retry.max_attempts is 0; it must be at least 1 (the first try)";
+        return client_errc::invalid_argument;
+    }
+    if (o.retry.quota > 1'000'000'000) {
+        why = "client_options::retry.quota is " + std::to_string(o.retry.quota) + "; it must be at most 1000000000";
+        return client_errc::invalid_argument;
+    }
+    return {};
+}
 
 std::string resolve_region(const client_options& options) {
     if (!options.region.empty()) return options.region;

@@ -17,7 +17,10 @@ asio::awaitable<detail::outcome<Result>> call_typed(std::shared_ptr<client::impl
                                   ec == service_errc::conditional_check_failed && !res.body.empty());
     if (!readable) co_return detail::outcome<Result>{ec, {}};
     if (error_code parse_ec = dynamodb::read_result(res.body, result)) {
-        record(diag, {}, operation + ": the response is not the JSON DynamoDB sends", 200, res.attempts);
+        record(diag, {}, operation + (parse_ec == client_errc::nesting_too_deep
+                                           ? ": the response nests attribute values deeper than DynamoDB's 32 levels"
+                                           : ": the response is not the JSON DynamoDB sends"),
+               200, res.attempts);
         co_return detail::outcome<Result>{parse_ec, {}};
     }
     co_return detail::outcome<Result>{ec, std::move(result)};

@@ -8,8 +8,14 @@ namespace ddbcache::dynamodb {
 namespace {
 namespace od = simdjson::ondemand;
 
-// Any failure below ends as client_errc::bad_response; simdjson's codes stay internal.
+// Any failure below ends as client_errc::bad_response (or nesting_too_deep); simdjson's codes
+// stay internal.
 using status = bool; // true: parsed
+
+// DynamoDB nests attribute values at most 32 levels deep; deeper answers (from a misbehaving
+// endpoint) would otherwise recurse until the stack overflows.
+constexpr int max_attribute_depth = 32;
+thread_local bool too_deep = false; // set by read_attribute, reported by read_members
 
 od::parser& thread_parser() {
     thread_local od::parser parser;
@@ -37,11 +43,15 @@ status for_each_member(od::value v, F&& on_member) {
     return true;
 }
 
-status read_item(od::value v, item& out);
+status read_item(od::value v, item& out, int depth = 0);
 
 // {"S": "..."}, {"N": "..."}, {"B": "<base64>"}, {"BOOL": b}, {"NULL": true}, {"L": [...]},
 // {"M": {...}}. Sets (SS, NS, BS) read as lists of their element type.
-status read_attribute(od::value v, attribute_value& out) {
+status read_attribute(od::value v, attribute_value& out, int depth) {
+    if (depth >= max_attribute_depth) {
+        too_deep = true;
+        return false;
+    }
     od::object obj;
     if (v.get_object().get(obj)) return false;
     bool seen = false;
@@ -66,7 +76,7 @@ status read_attribute(od::value v, attribute_value& out) {
             out = type == "BOOL" ? attribute_value::BOOL(b) : attribute_value::NUL();
         } else if (type == "M") {
             item members;
-            if (!read_item(inner, members)) return false;
+            if (!read_item(inner, members, depth + 1)) return false;
             out = attribute_value::M(std::move(members));
         } else if (type == "L" || type == "SS" || type == "NS" || type == "BS") {
             od::array arr;
@@ -77,7 +87,7 @@ status read_attribute(od::value v, attribute_value& out) {
                 if (std::move(element).get(e)) return false;
                 attribute_value& slot = list.emplace_back();
                 if (type == "L") {
-                    if (!read_attribute(e, slot)) return false;
+                    if (!read_attribute(e, slot, depth + 1)) return false;
                     continue;
                 }
                 std::string text;
@@ -95,11 +105,11 @@ status read_attribute(od::value v, attribute_value& out) {
     return seen;
 }
 
-status read_item(od::value v, item& out) {
+status read_item(od::value v, item& out, int depth) {
     out.reserve(8); // a cache item has 4 attributes: one allocation rather than three
     return for_each_member(v, [&](std::string_view name, od::value inner) {
         attribute_value value;
-        if (!read_attribute(inner, value)) return false;
+        if (!read_attribute(inner, value, depth)) return false;
         out.set(std::string(name), std::move(value));
         return true;
     });
@@ -122,9 +132,10 @@ error_code read_members(std::string& body, F&& on_member) {
         body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
     od::document doc;
     od::value root;
+    too_deep = false;
     if (thread_parser().iterate(body.data(), body.size(), body.capacity()).get(doc) || doc.get_value().get(root) ||
         !for_each_member(root, on_member))
-        return client_errc::bad_response;
+        return too_deep ? client_errc::nesting_too_deep : client_errc::bad_response;
     return {};
 }
 

@@ -42,6 +42,7 @@ struct fault_proxy::state : std::enable_shared_from_this<state> {
     plan choose;
     std::array<std::atomic<std::uint64_t>, static_cast<int>(fault::count_)> counts{};
     std::atomic<std::uint64_t> requests{0};
+    std::atomic<std::uint64_t> releases{0}; // release_delayed() calls
     std::thread thread;
 
     fault decide(proxied_request& r) {
@@ -128,8 +129,14 @@ struct fault_proxy::state : std::enable_shared_from_this<state> {
         switch (f) {
         case fault::drop_after_forward: co_return false;
         case fault::delay: {
-            asio::steady_timer pause(io, delay);
-            co_await pause.async_wait(tuple_awaitable);
+            const std::uint64_t release = releases.load();
+            const auto start = std::chrono::steady_clock::now();
+            asio::steady_timer pause(io);
+            while (releases.load() == release &&
+                   (delay == until_released || std::chrono::steady_clock::now() - start < delay)) {
+                pause.expires_after(std::chrono::milliseconds(5));
+                co_await pause.async_wait(tuple_awaitable);
+            }
             break;
         }
         case fault::corrupt_crc: res.set("x-amz-crc32", "12345"); break;
@@ -182,6 +189,8 @@ void fault_proxy::set_plan(plan choose) {
     std::lock_guard guard(state_->plan_mutex);
     state_->choose = std::move(choose);
 }
+
+void fault_proxy::release_delayed() { state_->releases.fetch_add(1); }
 
 std::uint64_t fault_proxy::injected(fault f) const { return state_->counts[static_cast<int>(f)].load(); }
 std::uint64_t fault_proxy::requests() const { return state_->requests.load(); }

@@ -22,7 +22,7 @@ enum class fault : int {
     close_before_answer,  // connection closed, the request not forwarded
     drop_after_forward,   // forwarded (the table changes), then closed without an answer
     half_answer_reset,    // forwarded, half the answer sent, then a reset
-    delay,                // forwarded, answered after the plan's delay
+    delay,                // forwarded, answered after the proxy's delay (or when released)
     corrupt_crc,          // forwarded, x-amz-crc32 changed
     flip_body_byte,       // forwarded, one byte of the body changed (the checksum no longer matches)
     short_body,           // forwarded, the body cut short of its Content-Length, then closed
@@ -41,6 +41,9 @@ class fault_proxy {
 public:
     using plan = std::function<fault(const proxied_request&)>;
 
+    // A delay that ends only at release_delayed(): tests about timeouts then race nothing.
+    static constexpr std::chrono::milliseconds until_released = std::chrono::milliseconds::max();
+
     // Listens on 127.0.0.1 (a free port) and forwards to `upstream_url` ("http://127.0.0.1:PORT").
     fault_proxy(const std::string& upstream_url, plan choose = {}, std::chrono::milliseconds delay = std::chrono::seconds(2));
     ~fault_proxy();
@@ -49,6 +52,7 @@ public:
 
     std::string url() const;
     void set_plan(plan choose); // thread-safe
+    void release_delayed();     // answers every delayed request now; thread-safe
 
     std::uint64_t injected(fault f) const;
     std::uint64_t requests() const;

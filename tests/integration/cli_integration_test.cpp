@@ -164,6 +164,16 @@ TEST_P(Cli, TimeoutZeroWritesNoExpirationAndRawCodecStoresBytesAsTheyAre) {
     }());
 }
 
+// A timeout whose expiration would wrap around is refused, not stored as an entry no get can read.
+TEST_P(Cli, ATimeoutPastTheLastExpirationIsRefusedNamingTheLimit) {
+    const cli_run huge = cli({"set", "k", "hello", "--timeout", "9223372036854775807"});
+    EXPECT_EQ(huge.exit_status, 2);
+    EXPECT_NE(huge.err.find("puts its expiration past 9999-12-31T23:59:59Z"), std::string::npos) << huge.err;
+    EXPECT_EQ(cli({"get", "k"}).exit_status, 1) << "nothing was stored";
+    ASSERT_EQ(cli({"set", "k", "hello", "--timeout", "8000000000"}).exit_status, 0); // about 250 years
+    EXPECT_EQ(cli({"get", "k"}).out, "hello");
+}
+
 TEST_P(Cli, ErrorsExitTwoWithOneLineNamingTheCause) {
     const cli_run empty_key = cli({"get", ""});
     EXPECT_EQ(empty_key.exit_status, 2);

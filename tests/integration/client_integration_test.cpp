@@ -145,13 +145,14 @@ TEST_P(ClientIntegration, ClientStaysUsableAfterACallCancelledAtAnyPoint) {
     auto [cancel_ec, next_ec] = run_on_io([this]() -> asio::awaitable<std::tuple<error_code, error_code>> {
         auto ex = co_await asio::this_coro::executor;
         client c(ex, options());
-        asio::cancellation_signal signal;
+        // Shared with the timer's handler, which may still be queued when this coroutine ends.
+        auto signal = std::make_shared<asio::cancellation_signal>();
         asio::steady_timer soon(ex);
         soon.expires_after(std::chrono::microseconds(50));
-        soon.async_wait([&](error_code) { signal.emit(asio::cancellation_type::terminal); });
+        soon.async_wait([signal](error_code) { signal->emit(asio::cancellation_type::terminal); });
         // A scan of a missing table still takes a round trip: long enough to be cut off mid-flight.
         auto [ec, res] = co_await c.async_call("ListTables", "{}", nullptr,
-                                               asio::bind_cancellation_slot(signal.slot(), tuple_awaitable));
+                                               asio::bind_cancellation_slot(signal->slot(), tuple_awaitable));
         auto [ec2, res2] = co_await c.async_call("ListTables", "{}", nullptr, tuple_awaitable);
         co_return std::tuple{ec, ec2};
     }());

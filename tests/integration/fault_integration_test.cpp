@@ -32,7 +32,9 @@ fault_proxy::plan first_of(const std::string& operation, fault f, int times = 1)
 
 class Faults : public testing::TestWithParam<std::string> {
 protected:
-    fault_proxy proxy{endpoint_of(GetParam()), {}, 1500ms};
+    // A delayed answer comes only when released: every delayed attempt times out, and no other
+    // attempt does, however busy the machine (the attempt timeout is far from any real answer).
+    fault_proxy proxy{endpoint_of(GetParam()), {}, fault_proxy::until_released};
     std::string table = unique_table_name("faults");
 
     cache_options options() const {
@@ -40,7 +42,8 @@ protected:
         o.table_name = table;
         o.client = local_client_options(GetParam());
         o.client.endpoint = proxy.url();
-        o.client.attempt_timeout = 500ms; // shorter than the proxy's delay
+        o.client.attempt_timeout = 5s;
+        o.client.call_timeout = 120s;
         o.client.retry.base_delay = 5ms;
         o.client.retry.quota = 1'000'000; // these tests are about faults, not the retry budget
         return o;
@@ -183,6 +186,37 @@ TEST_P(Faults, AnIncrementWhoseAnswerIsLostIsAppliedOnce) {
             EXPECT_EQ(co_await c.async_get("counter", asio::use_awaitable), std::to_string(now)) << fault_name(f);
         }
         EXPECT_EQ(co_await c.async_get("counter", asio::use_awaitable), "25") << "10 + 3 x 5, each delta once";
+    });
+}
+
+// The README promises that false only ever means what the table says: a delete whose first
+// attempt removed the item, and whose answer was lost, is never reported as "absent".
+TEST_P(Faults, AnEraseWhoseAnswerIsLostIsNeverReportedAsAbsent) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        for (fault f : {fault::drop_after_forward, fault::half_answer_reset, fault::delay}) {
+            EXPECT_TRUE(co_await c.async_set("s1", "one", asio::use_awaitable));
+            proxy.set_plan(first_of("DeleteItem", f));
+            diagnostics diag;
+            auto [ec, erased] = co_await c.async_erase("s1", diag, tuple_awaitable);
+            EXPECT_EQ(ec, client_errc::outcome_unknown) << fault_name(f) << ": " << diag.message;
+            EXPECT_NE(diag.message.find("DeleteItem of key 's1' was sent 2 times"), std::string::npos) << diag.message;
+            EXPECT_EQ(proxy.injected(f), 1u) << fault_name(f);
+            proxy.set_plan({});
+            EXPECT_FALSE(co_await c.async_has("s1", asio::use_awaitable)) << fault_name(f);
+        }
+    });
+}
+
+TEST_P(Faults, AnEraseManyWhoseAnswerIsLostIsNeverReportedAsAbsent) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        EXPECT_TRUE(co_await c.async_set("s1", "one", asio::use_awaitable));
+        proxy.set_plan(first_of("DeleteItem", fault::drop_after_forward));
+        diagnostics diag;
+        auto [ec, erased] = co_await c.async_erase_many(cache::keys(1, "s1"), diag, tuple_awaitable);
+        EXPECT_EQ(ec, client_errc::outcome_unknown) << diag.message;
+        EXPECT_TRUE(erased.empty());
+        proxy.set_plan({});
+        EXPECT_FALSE(co_await c.async_has("s1", asio::use_awaitable));
     });
 }
 

@@ -52,7 +52,7 @@ class Resources : public testing::TestWithParam<std::string> {};
 
 TEST_P(Resources, TenThousandOperationsOnAStalledServerAreBoundedAndLeaveNoDescriptorBehind) {
     constexpr int operations = 10'000, in_flight = 32, waiters = 4096;
-    fault_proxy proxy(endpoint_of(GetParam()), {}, 1500ms); // stalls each answer 1.5 s while planned
+    fault_proxy proxy(endpoint_of(GetParam()), {}, fault_proxy::until_released); // stalls every answer while planned
     cache_options o;
     o.table_name = unique_table_name("resources");
     o.client = local_client_options(GetParam());
@@ -60,8 +60,8 @@ TEST_P(Resources, TenThousandOperationsOnAStalledServerAreBoundedAndLeaveNoDescr
     o.client.max_connections = 16;
     o.client.max_waiters = waiters;
     o.max_operations_in_flight = in_flight;
-    o.client.call_timeout = 120s; // the stall must not turn into timeouts here
-    o.client.attempt_timeout = 30s;
+    o.client.call_timeout = 600s; // the stall must not turn into timeouts here, however slow the machine
+    o.client.attempt_timeout = 600s;
 
     const std::size_t fds_before = open_fds();
     std::atomic<int> done{0}, succeeded{0}, refused{0};
@@ -84,11 +84,12 @@ TEST_P(Resources, TenThousandOperationsOnAStalledServerAreBoundedAndLeaveNoDescr
                 else if (other_failure.empty()) other_failure = d.message;
                 ++done;
             }, asio::detached);
-        co_await wait_until([&] { return refused == operations - in_flight - waiters; }, 30s);
+        co_await wait_until([&] { return refused == operations - in_flight - waiters; }, 300s);
         rss_stalled = resident_kb();
         EXPECT_EQ(done, refused) << "nothing but the refusals finished while the server stalled";
         proxy.set_plan({}); // the server recovers
-        co_await wait_until([&] { return done == operations; }, 100s);
+        proxy.release_delayed();
+        co_await wait_until([&] { return done == operations; }, 300s);
     }(), 2);
 
     EXPECT_EQ(done, operations);

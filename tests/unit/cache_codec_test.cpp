@@ -141,10 +141,45 @@ TEST(ItemLayout, ItemHasCachelibsAttributesAndExpiresOnlyWithATimeout) {
     EXPECT_EQ(*it.find("created_at")->if_S(), "1970-01-01T00:16:40.700000+00:00");
     ASSERT_FALSE(cache_layout::build_item(o, "p:k", "v", 0, now, it, why));
     EXPECT_EQ(it.find("expiration_time"), nullptr);
-    EXPECT_FALSE(cache_layout::is_expired(o, it, 1'000'000'000));
+    const auto at = [](std::int64_t s) { return cache_layout::wall_clock::time_point(seconds(s)); };
+    EXPECT_FALSE(cache_layout::is_expired(o, it, at(1'000'000'000)));
     it.set("expiration_time", attribute_value::N(1300));
-    EXPECT_FALSE(cache_layout::is_expired(o, it, 1299));
-    EXPECT_TRUE(cache_layout::is_expired(o, it, 1300)); // expiration <= now: expired
+    EXPECT_FALSE(cache_layout::is_expired(o, it, at(1299)));
+    EXPECT_TRUE(cache_layout::is_expired(o, it, at(1300))); // expiration <= now: expired
+}
+
+// Numbers written by other clients: any sign, size, fraction or exponent DynamoDB accepts.
+TEST(ItemLayout, ExpirationTimesAreComparedExactlyWhateverTheirForm) {
+    using namespace std::chrono;
+    cache_options o;
+    const auto now = cache_layout::wall_clock::time_point(seconds(1'700'000'000)) + milliseconds(250);
+    auto expired = [&](const std::string& n) {
+        item it{{"expiration_time", attribute_value::N(n)}};
+        return cache_layout::is_expired(o, it, now);
+    };
+    for (const char* past : {"-99999999999999999999", "-9223372036854775809", "1.5E+9", "1700000000", "1700000000.25",
+                             "0", "-0", "1.7E9", "17000000002E-1", "-1E+125", "1E-130", ".5"})
+        EXPECT_TRUE(expired(past)) << past;
+    for (const char* future : {"4102444800.5", "99999999999999999999", "9223372036854775808", "1700000000.2500001",
+                               "1700000001", "1.7000000003e+9", "1E+125", "99999999999999999999999999999999999999"})
+        EXPECT_FALSE(expired(future)) << future;
+    // Not a number (a misbehaving server): the value's lifetime is unknown, so it is not served.
+    for (const char* garbage : {"", "abc", "1e", "--1", "1.5.5", "0x10", " 5"})
+        EXPECT_TRUE(expired(garbage)) << '"' << garbage << '"';
+}
+
+TEST(ItemLayout, TimeoutsThatAreNegativeOrOverflowAreRefusedNamingTheLimit) {
+    cache_options o;
+    item it;
+    std::string why;
+    const auto now = cache_layout::wall_clock::time_point(std::chrono::seconds(1'700'000'000));
+    EXPECT_EQ(cache_layout::build_item(o, "k", "v", INT64_MAX, now, it, why), client_errc::invalid_argument);
+    EXPECT_NE(why.find("9999-12-31T23:59:59Z"), std::string::npos) << why;
+    EXPECT_NE(why.find("at most 251702300799 s from now"), std::string::npos) << why;
+    EXPECT_EQ(cache_layout::build_item(o, "k", "v", -5, now, it, why), client_errc::invalid_argument);
+    EXPECT_NE(why.find("negative"), std::string::npos) << why;
+    ASSERT_FALSE(cache_layout::build_item(o, "k", "v", 251'702'300'799, now, it, why)) << why;
+    EXPECT_EQ(*it.find("expiration_time")->if_N(), "253402300799");
 }
 
 TEST(ItemLayout, BadKeysAndOversizedItemsAreRefusedWithTheCause) {

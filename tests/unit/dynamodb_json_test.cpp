@@ -259,5 +259,22 @@ TEST(ResultJson, MalformedBodiesAreBadResponses) {
     }
 }
 
+// DynamoDB nests attribute values at most 32 levels deep: that many parse, one more is refused (in
+// maps and in lists alike) rather than recursing without a bound.
+TEST(ResultJson, AttributesNestedPastDynamoDBsThirtyTwoLevelsAreRefused) {
+    auto nested = [](int levels, bool lists) {
+        std::string v = R"({"S":"bottom"})";
+        for (int i = 1; i < levels; ++i) v = lists ? R"({"L":[)" + v + "]}" : R"({"M":{"a":)" + v + "}}";
+        return R"({"Item":{"k":)" + v + "}}";
+    };
+    for (bool lists : {false, true}) {
+        std::string ok = nested(32, lists), deep = nested(33, lists), very_deep = nested(20'000, lists);
+        get_item_result r;
+        EXPECT_FALSE(dynamodb::read_result(ok, r)) << "lists: " << lists;
+        EXPECT_EQ(dynamodb::read_result(deep, r), client_errc::nesting_too_deep) << "lists: " << lists;
+        EXPECT_EQ(dynamodb::read_result(very_deep, r), client_errc::nesting_too_deep) << "lists: " << lists;
+    }
+}
+
 } // namespace
 } // namespace ddbcache
