@@ -73,11 +73,17 @@ TEST_P(Cache, AddStoresOnlyWhenAbsentOrExpired) {
         EXPECT_TRUE(co_await c.async_add("k", "first", asio::use_awaitable));
         EXPECT_FALSE(co_await c.async_add("k", "second", asio::use_awaitable));
         EXPECT_EQ(co_await c.async_get("k", asio::use_awaitable), "first");
-        EXPECT_TRUE(co_await c.async_set("short", "lived", 1s, asio::use_awaitable));
+        EXPECT_TRUE(co_await c.async_set("short", "lived", 1h, asio::use_awaitable));
         EXPECT_TRUE(co_await c.async_has("short", asio::use_awaitable));
-        asio::steady_timer pause(co_await asio::this_coro::executor, 2100ms);
-        co_await pause.async_wait(asio::use_awaitable);
-        // Expired but not yet deleted by DynamoDB's TTL: absent to every read, replaceable by add.
+        // Expired (a second ago, whatever the machine's speed) but not yet deleted by DynamoDB's
+        // TTL: absent to every read, replaceable by add.
+        update_item_request expire{c.options().table_name, item{{"cache_key", attribute_value::S("short")}}};
+        expire.update = "SET #e = :past";
+        expire.write.names = {{"#e", "expiration_time"}};
+        expire.write.values.set(":past", attribute_value::N(std::chrono::duration_cast<std::chrono::seconds>(
+                                                                std::chrono::system_clock::now().time_since_epoch())
+                                                                .count() - 1));
+        co_await c.dynamodb().async_update_item(expire, nullptr, asio::use_awaitable);
         EXPECT_FALSE(co_await c.async_get("short", asio::use_awaitable));
         EXPECT_FALSE(co_await c.async_has("short", asio::use_awaitable));
         EXPECT_TRUE(co_await c.async_add("short", "again", asio::use_awaitable));
