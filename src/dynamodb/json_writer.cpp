@@ -12,16 +12,22 @@ void json_writer::separate() {
         return;
     }
     if (depth_ == 0) return;
-    const std::uint64_t bit = std::uint64_t{1} << ((depth_ - 1) % 64);
-    if (has_members_ & bit) out_.push_back(',');
-    has_members_ |= bit;
+    const std::size_t bit = (depth_ - 1) % has_members_.size();
+    if (has_members_[bit]) out_.push_back(',');
+    has_members_[bit] = true;
 }
 
 void json_writer::open(char c) {
     separate();
     out_.push_back(c);
     ++depth_;
-    has_members_ &= ~(std::uint64_t{1} << ((depth_ - 1) % 64));
+    has_members_[(depth_ - 1) % has_members_.size()] = false;
+}
+
+void json_writer::fail(error_code ec) {
+    if (error_) return; // the first failure is the one to report
+    error_ = ec;
+    failed_key_ = last_key_;
 }
 
 void json_writer::close(char c) {
@@ -53,10 +59,7 @@ void json_writer::null() {
 
 void json_writer::string(std::string_view text) {
     separate();
-    if (!simdjson::validate_utf8(text.data(), text.size()) && !error_) {
-        error_ = client_errc::invalid_utf8;
-        failed_key_ = last_key_;
-    }
+    if (!simdjson::validate_utf8(text.data(), text.size())) fail(client_errc::invalid_utf8);
     out_.push_back('"');
     append_escaped(text);
     out_.push_back('"');
@@ -88,6 +91,12 @@ void json_writer::append_escaped(std::string_view text) {
 }
 
 void json_writer::attribute(const attribute_value& v) {
+    if (attribute_depth_ >= max_attribute_depth) {
+        fail(client_errc::nesting_too_deep);
+        null(); // the body is discarded: stop descending
+        return;
+    }
+    ++attribute_depth_;
     begin_object();
     std::visit(
         [&](const auto& x) {
@@ -124,6 +133,7 @@ void json_writer::attribute(const attribute_value& v) {
         },
         v.value);
     end_object();
+    --attribute_depth_;
 }
 
 void json_writer::item(const ddbcache::item& members) {

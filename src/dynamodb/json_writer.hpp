@@ -1,10 +1,12 @@
 // A minimal streaming JSON writer for DynamoDB request bodies: escapes what the JSON grammar
-// requires, passes valid UTF-8 through, and refuses invalid UTF-8 (noting the attribute it was in).
+// requires, passes valid UTF-8 through, and refuses invalid UTF-8 and attribute values nested
+// deeper than DynamoDB's 32 levels (noting the attribute it was in).
 #pragma once
 
 #include <ddbcache/attribute_value.hpp>
 #include <ddbcache/error.hpp>
 
+#include <bitset>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -35,7 +37,10 @@ public:
         if (!text.empty()) member(name, text);
     }
 
-    // invalid_utf8 once a string was not valid UTF-8; `failed_key()` is the member it was in.
+    static constexpr unsigned max_attribute_depth = 32; // DynamoDB's limit on nested attribute values
+
+    // invalid_utf8 once a string was not valid UTF-8, nesting_too_deep once an attribute value
+    // nested past max_attribute_depth; `failed_key()` is the member it was in.
     error_code error() const noexcept { return error_; }
     const std::string& failed_key() const noexcept { return failed_key_; }
 
@@ -44,10 +49,14 @@ private:
     void close(char c);
     void separate();
     void append_escaped(std::string_view text);
+    void fail(error_code ec);
 
     std::string& out_;
-    std::uint64_t has_members_ = 0; // bit n: the container at depth n has a member already
+    // Bit n: the container at depth n has a member already. Attribute values nest at most 32
+    // levels (2 JSON levels each), inside at most 6 levels of request: 128 is enough.
+    std::bitset<128> has_members_;
     unsigned depth_ = 0;
+    unsigned attribute_depth_ = 0;
     bool after_key_ = false;
     std::string_view last_key_;
     error_code error_;

@@ -62,7 +62,11 @@ error_code write_body(std::string& body, std::string& why, F&& write) {
     w.begin_object();
     write(w);
     w.end_object();
-    if (w.error()) why = "a string in attribute '" + codec::printable(w.failed_key()) + "' is not valid UTF-8";
+    if (w.error() == client_errc::nesting_too_deep)
+        why = "attribute '" + codec::printable(w.failed_key()) + "' nests values deeper than DynamoDB's " +
+              std::to_string(json_writer::max_attribute_depth) + " levels";
+    else if (w.error())
+        why = "a string in attribute '" + codec::printable(w.failed_key()) + "' is not valid UTF-8";
     return w.error();
 }
 

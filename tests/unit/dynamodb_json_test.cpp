@@ -117,6 +117,27 @@ TEST(RequestJson, PutItemWithConditionNamesValuesAndReturnValues) {
               R"("ReturnValuesOnConditionCheckFailure":"ALL_OLD"})");
 }
 
+// 32 levels of maps are past 64 JSON levels: the body must still be valid JSON (the members after
+// the item separated right), and a 33rd level is refused before sending, naming the attribute.
+TEST(RequestJson, ValuesNestedToDynamoDBsLimitAreWrittenAndDeeperOnesRefused) {
+    auto nested = [](int levels) {
+        attribute_value v = attribute_value::S("bottom");
+        for (int i = 1; i < levels; ++i) v = attribute_value::M(item{{"a", std::move(v)}});
+        return v;
+    };
+    put_item_request r{"cache", item{{"deep", nested(32)}, {"k", attribute_value::S("v")}}};
+    r.write.condition = "attribute_not_exists(k)";
+    std::string body, why;
+    ASSERT_FALSE(dynamodb::write_json(r, body, why)) << why;
+    simdjson::dom::parser parser;
+    EXPECT_EQ(parser.parse(body).error(), simdjson::SUCCESS) << body;
+    EXPECT_TRUE(body.ends_with(R"x(}},"k":{"S":"v"}},"ConditionExpression":"attribute_not_exists(k)"})x")) << body;
+
+    put_item_request too_deep{"cache", item{{"deep", nested(33)}}};
+    EXPECT_EQ(dynamodb::write_json(too_deep, body, why), client_errc::nesting_too_deep);
+    EXPECT_EQ(why, "attribute 'a' nests values deeper than DynamoDB's 32 levels");
+}
+
 TEST(RequestJson, ScanWithSegmentsAndStartKey) {
     scan_request r;
     r.table = "t";
