@@ -6,6 +6,7 @@
 #include <boost/property_tree/xml_parser.hpp>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 
@@ -35,6 +36,32 @@ fetched credentials_or_missing(std::string_view source, credentials c,
     if (has_expiration_text && !expiration)
         return fetch_failure(std::string(source), "the answer's Expiration is not an ISO 8601 time");
     return {{}, {}, std::move(c), expiration};
+}
+
+// How deep the elements of `xml` nest, as far as its tags tell; PropertyTree's parser recurses once
+// per level, so a hostile answer nested without bound would overflow the stack.
+std::size_t element_depth(std::string_view xml) {
+    std::size_t depth = 0, deepest = 0;
+    for (std::size_t at = xml.find('<'); at != std::string_view::npos; at = xml.find('<', at + 1)) {
+        const char next = at + 1 < xml.size() ? xml[at + 1] : '\0';
+        if (next == '/') {
+            depth -= depth > 0;
+        } else if (next == '!' || next == '?') {
+            // A comment, CDATA, declaration or processing instruction: skip to its end.
+            const std::string_view end = xml.substr(at, 4) == "<!--" ? "-->" : xml.substr(at, 9) == "<![CDATA[" ? "]]>" : ">";
+            at = xml.find(end, at + 1);
+            if (at == std::string_view::npos) break;
+        } else {
+            char quote = 0; // '>' and '/' inside a quoted attribute value do not count
+            std::size_t close = at + 1;
+            for (; close < xml.size() && (quote || xml[close] != '>'); ++close)
+                if (xml[close] == '"' || xml[close] == '\'') quote = quote == xml[close] ? 0 : quote ? quote : xml[close];
+            if (close >= xml.size()) break;
+            if (xml[close - 1] != '/') deepest = std::max(deepest, ++depth);
+            at = close;
+        }
+    }
+    return deepest;
 }
 
 } // namespace
@@ -99,6 +126,9 @@ fetched parse_sts_credentials(std::string_view source, std::string_view body) {
     namespace pt = boost::property_tree;
     const std::string name(source);
     pt::ptree tree;
+    constexpr std::size_t max_element_depth = 32; // STS's answers nest 4 levels
+    if (element_depth(body) > max_element_depth)
+        return fetch_failure(name, "the answer's XML nests deeper than " + std::to_string(max_element_depth) + " levels");
     try {
         std::istringstream in{std::string(body)};
         pt::read_xml(in, tree);

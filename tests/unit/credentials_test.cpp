@@ -26,6 +26,22 @@ TEST(Iso8601, ReadsOffsetsAndFractionsAndRefusesYearsTheClockCannotHold) {
     EXPECT_FALSE(parse_iso8601("2026-11-25T10:00:00"));
 }
 
+// A hostile STS answer nested without bound fails with a message, not a stack overflow.
+TEST(StsAnswer, XmlNestedPastThirtyTwoLevelsIsRefusedBeforeParsing) {
+    std::string deep;
+    for (int i = 0; i < 20'000; ++i) deep += "<a x='/>'>";
+    const auto r = credentials_sources::parse_sts_credentials("STS", deep);
+    EXPECT_EQ(r.ec, client_errc::credentials_unavailable);
+    EXPECT_EQ(r.message, "STS: the answer's XML nests deeper than 32 levels");
+
+    const std::string ok = "<?xml version=\"1.0\"?><!-- <a><b> --><AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult>"
+                           "<Credentials><AccessKeyId>AKID</AccessKeyId><SecretAccessKey>s</SecretAccessKey><Empty/>"
+                           "</Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>";
+    const auto parsed = credentials_sources::parse_sts_credentials("STS", ok);
+    EXPECT_FALSE(parsed.ec) << parsed.message;
+    EXPECT_EQ(parsed.value.access_key_id, "AKID");
+}
+
 TEST(IniFile, ReadsCredentialsProfilesWithCommentsAndSpaces) {
     parse_error error;
     auto p = parse("# comment\n[default]\naws_access_key_id = AKID1 \n; another\naws_secret_access_key=s1 # trailing\n"
