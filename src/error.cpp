@@ -31,6 +31,7 @@ public:
         case client_errc::unsupported_value: return "the stored value has a type the codec does not support";
         case client_errc::retry_quota_exceeded: return "the client's retry quota is exhausted";
         case client_errc::client_closed: return "the client was closed";
+        case client_errc::invalid_name: return "a table or key attribute name breaks DynamoDB's naming rules";
         }
         return "unknown ddbcache client error";
     }

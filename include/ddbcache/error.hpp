@@ -32,6 +32,7 @@ enum class client_errc {
     unsupported_value,     // a stored value the codec cannot represent
     retry_quota_exceeded,  // retries refused because the client-wide retry budget is spent
     client_closed,         // the client was closed while the call was under way
+    invalid_name,          // a table or key attribute name DynamoDB would refuse
 };
 
 // The DynamoDB error types (`__type` after '#'), and HTTP statuses that come without one.

@@ -15,6 +15,7 @@
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <charconv>
 #include <iostream>
@@ -43,6 +44,13 @@ outcome<T> failure(diagnostics* diag, error_code ec, std::string why) {
 const retry_options batch_backoff{0, std::chrono::milliseconds(25), std::chrono::milliseconds(1000), 0};
 const retry_options contention_backoff{0, std::chrono::milliseconds(1), std::chrono::milliseconds(64), 0};
 
+// Refuses names DynamoDB would refuse, before the client is built and long before a request.
+cache_options with_checked_names(cache_options o) {
+    std::string why;
+    if (error_code ec = layout::check_names(o, why)) throw boost::system::system_error(ec, "ddbcache: " + why);
+    return o;
+}
+
 asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
     asio::steady_timer timer(co_await asio::this_coro::executor, d);
     co_await timer.async_wait(tuple_awaitable);
@@ -52,7 +60,7 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
 
 struct cache::impl : std::enable_shared_from_this<cache::impl> {
     impl(asio::any_io_executor ex, cache_options o)
-        : options(std::move(o)), dynamodb(ex, options.client),
+        : options(with_checked_names(std::move(o))), dynamodb(ex, options.client),
           gate(std::make_shared<detail::admission_gate>(
               ex, options.max_operations_in_flight ? options.max_operations_in_flight : 2 * options.client.max_connections,
               options.client.max_waiters)) {}
@@ -120,7 +128,8 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         return {};
     }
 
-    std::int64_t now_seconds() const { return layout::epoch_seconds(layout::wall_clock::now()); }
+    // DynamoDB's time, not this host's (see client::now): entries last as long on any host.
+    std::int64_t now_seconds() const { return layout::epoch_seconds(dynamodb.now()); }
 
     // ---- the table ----
 
@@ -200,7 +209,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         std::string why;
         put_item_request put;
         put.table = options.table_name;
-        const auto now = layout::wall_clock::now();
+        const auto now = dynamodb.now();
         if (error_code ec = check_key(key, full, why)) co_return failure<bool>(diag, ec, why);
         if (error_code ec = layout::build_item(options, full, encode(v), timeout_seconds(timeout), now, put.attributes, why))
             co_return failure<bool>(diag, ec, why);
@@ -290,7 +299,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
             put_item_request put;
             put.table = options.table_name;
             if (error_code ec = layout::build_item(options, full, cache_codec::encode_integer(next),
-                                                   options.default_timeout.count(), layout::wall_clock::now(),
+                                                   options.default_timeout.count(), dynamodb.now(),
                                                    put.attributes, why))
                 co_return failure<std::int64_t>(diag, ec, why);
             if (current) {
@@ -449,7 +458,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         std::unordered_map<std::string, std::size_t> slot_of;
         std::vector<write_request> writes;
         keys stored;
-        const auto now = layout::wall_clock::now();
+        const auto now = dynamodb.now();
         std::string why;
         for (auto& [key, v] : pairs) {
             const std::string full = full_key(key);
