@@ -33,7 +33,7 @@ auto on(const asio::strand<asio::any_io_executor>& strand) { return asio::bind_e
 // line with its extensions, nor the trailer: it keeps reading until their line ends. Bounding
 // the bytes read ahead of the parser bounds every part: the header must fit (8 KiB), and body
 // bytes are handed on as they arrive, so a healthy answer never needs more.
-constexpr std::size_t max_unparsed_bytes = 64 * 1024;
+constexpr std::size_t max_unparsed_bytes = std::size_t{64} * 1024;
 constexpr std::uint32_t max_header_bytes = 8 * 1024;
 
 // Why a read failed, for the errors that mean "the answer is malformed or too large".
