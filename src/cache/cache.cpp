@@ -201,20 +201,46 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         co_return outcome<bool>{ec, !ec && !found.empty()};
     }
 
-    // set, or add when `only_if_absent`: then an unexpired item makes it false.
-    // `v` by reference (it may be 400 KB): run() keeps the operation's arguments alive meanwhile.
+    // set or add, dated by DynamoDB's clock. A write dated before any answer told that clock, whose
+    // call then learned it (refused as a clock-skew error and re-signed with the same body), is
+    // written again with the right dates: its own item only (still the one it wrote), or, for an
+    // add refused by a wrongly dated condition, the add again.
+    asio::awaitable<outcome<bool>> put_dated(std::string key, const std::string& v, timeout_option timeout,
+                                             bool only_if_absent, diagnostics* diag) {
+        const auto skew = dynamodb.clock_skew();
+        const auto now = dynamodb.now();
+        outcome<bool> r = co_await put(key, v, timeout, only_if_absent, now, {}, diag);
+        if (r.ec || dynamodb.clock_skew() == skew) co_return r;
+        if (only_if_absent && !r.value) co_return co_await put(std::move(key), v, timeout, true, dynamodb.now(), {}, diag);
+        outcome<bool> again = co_await put(std::move(key), v, timeout, false, dynamodb.now(), layout::iso8601(now), diag);
+        co_return again.ec ? again : r;
+    }
+
+    // set, or add when `only_if_absent`: then an unexpired item makes it false. A set with
+    // `replacing` overwrites only the item created at that time (and is true when another write
+    // replaced it since). `v` by reference (it may be 400 KB): run() keeps the operation's
+    // arguments alive meanwhile.
     asio::awaitable<outcome<bool>> put(std::string key, const std::string& v, timeout_option timeout,
-                                       bool only_if_absent, diagnostics* diag) {
+                                       bool only_if_absent, layout::wall_clock::time_point now,
+                                       std::optional<std::string> replacing, diagnostics* diag) {
         const std::string full = full_key(key);
         std::string why;
         put_item_request put;
         put.table = options.table_name;
-        const auto now = dynamodb.now();
         if (error_code ec = check_key(key, full, why)) co_return failure<bool>(diag, ec, why);
         if (error_code ec = layout::build_item(options, full, encode(v), timeout_seconds(timeout), now, put.attributes, why))
             co_return failure<bool>(diag, ec, why);
         if (!only_if_absent) {
+            if (replacing) {
+                put.write.condition = "#c = :c";
+                put.write.names = {{"#c", layout::created_at_field}};
+                put.write.values.set(":c", attribute_value::S(std::move(*replacing)));
+            }
             auto [ec, r] = co_await dynamodb::call_operation(dynamodb, std::move(put), diag);
+            if (replacing && ec == service_errc::conditional_check_failed) {
+                if (diag) diag->aws_type.clear(), diag->message.clear();
+                co_return outcome<bool>{{}, true};
+            }
             co_return outcome<bool>{ec, !ec};
         }
         put.write.condition = "attribute_not_exists(#k) OR #e <= :now";
@@ -560,8 +586,8 @@ asio::awaitable<outcome<T>> cache::impl::run(std::shared_ptr<impl> self, cache::
             co_return co_await c.get(o.key, diag);
         } else if constexpr (std::is_same_v<T, bool>) {
             switch (o.kind) {
-            case kind::set: co_return co_await c.put(o.key, o.value, o.timeout, false, diag);
-            case kind::add: co_return co_await c.put(o.key, o.value, o.timeout, true, diag);
+            case kind::set: co_return co_await c.put_dated(o.key, o.value, o.timeout, false, diag);
+            case kind::add: co_return co_await c.put_dated(o.key, o.value, o.timeout, true, diag);
             case kind::erase: co_return co_await c.erase(o.key, diag);
             case kind::has: co_return co_await c.has(o.key, diag);
             default: co_return co_await c.clear(diag);

@@ -580,6 +580,47 @@ TEST(CacheClockSkew, AnEntryIsDatedByDynamoDbsClockOnceAnAnswerToldIt) {
     EXPECT_NEAR(static_cast<double>(timegm(&utc)), static_cast<double>(expected - 300), 60.0) << created_at;
 }
 
+// This host 20 minutes behind, and no answer yet: the first PutItem, dated by this host's clock,
+// is refused as DynamoDB refuses it, then re-signed; its item is then written again, dated right.
+TEST(CacheClockSkew, AFirstWriteDatedBeforeDynamoDbsTimeWasKnownIsWrittenAgainDatedRight) {
+    const auto skew = std::chrono::minutes(20);
+    asio::io_context io;
+    std::vector<std::chrono::system_clock::time_point> server_times;
+    scripted_http_server server(io, [&](const seen_request& r) {
+        const auto server_now = std::chrono::system_clock::now() + skew;
+        server_times.push_back(server_now);
+        const std::vector<std::pair<std::string, std::string>> date{{"Date", http_date(server_now)}};
+        if (amz_date_time(r.header("x-amz-date")) < server_now - 5min)
+            return scripted_reply{400, R"({"__type":"com.amazon.coral.service#InvalidSignatureException",)"
+                                       R"("message":"Signature expired: )" + r.header("x-amz-date") + R"( is now earlier than ..."})",
+                                  0ms, date};
+        return scripted_reply{200, "{}", 0ms, date};
+    });
+    cache c(io.get_executor(), scripted_cache_options(server));
+    error_code ec;
+    bool stored = false;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        std::tie(ec, stored) = co_await c.async_set("k", "v", std::chrono::seconds(300), tuple_awaitable);
+        io.stop();
+    }, asio::detached);
+    io.run_for(60s);
+
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_TRUE(stored);
+    ASSERT_EQ(server.requests().size(), 3u); // refused, re-signed, written again
+    simdjson::dom::parser parser;
+    const simdjson::dom::element resent = parser.parse(server.requests()[1].body).value();
+    const std::string first_created_at(resent["Item"]["created_at"]["S"].get_string().value());
+    simdjson::dom::parser again_parser;
+    const simdjson::dom::element again = again_parser.parse(server.requests()[2].body).value();
+    const std::string_view expiration = again["Item"]["expiration_time"]["N"].get_string().value();
+    EXPECT_NEAR(static_cast<double>(std::stoll(std::string(expiration))),
+                static_cast<double>(epoch_seconds(server_times[2]) + 300), 60.0);
+    // Only over its own first item: another writer's since stays.
+    EXPECT_EQ(again["ConditionExpression"].get_string().value(), "#c = :c");
+    EXPECT_EQ(again["ExpressionAttributeValues"][":c"]["S"].get_string().value(), first_created_at);
+}
+
 // This host 30 minutes ahead: an entry with 10 minutes left by DynamoDB's clock is still there,
 // though this host's clock is past its expiration time.
 TEST(CacheClockSkew, AnEntryIsExpiredByDynamoDbsClockNotThisHosts) {
