@@ -157,7 +157,7 @@ public:
     // is wrong neither fails its calls nor shortens or lengthens cache lifetimes.
     std::chrono::system_clock::time_point now() const noexcept;
     // DynamoDB's clock minus this host's, learned from the Date header of its answers: zero until
-    // one differs by more than 2 s. When an attempt fails with a clock-skew error
+    // one is more than a second off (beyond what its travel time explains). When an attempt fails with a clock-skew error
     // (InvalidSignatureException "Signature expired: ...", RequestTimeTooSkewed, ...) and its Date
     // moves the skew, the call is re-signed and sent again at once (one more attempt, no backoff).
     // Kept for later calls. Thread safety: read and written atomically; any thread may call it.

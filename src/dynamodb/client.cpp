@@ -90,10 +90,11 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const creden
     const std::size_t header_count = auth.x_amz_security_token.empty() ? 4 : 5;
     const http::request req{"POST", std::span(headers.data(), header_count), body, {}};
 
+    const auto sent = std::chrono::system_clock::now();
     const http::exchange_result r = co_await pool.exchange(req, res, call_deadline, options.attempt_timeout);
     const unsigned sends = std::max(1u, r.sends);
     if (r.ec) co_return attempt_result{r.ec, r.stage, 0, {}, r.detail ? r.ec.message() + ": " + r.detail : "", sends};
-    const bool skew_moved = skew.learn(res.header("date"), std::chrono::system_clock::now());
+    const bool skew_moved = skew.learn(res.header("date"), sent, std::chrono::system_clock::now());
     if (!dynamodb::crc32_matches(res.header("x-amz-crc32"), res.body))
         co_return attempt_result{client_errc::checksum_mismatch, http::failure_stage::none, res.status, {},
                                  "response body does not match its x-amz-crc32 header", sends};

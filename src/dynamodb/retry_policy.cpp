@@ -67,15 +67,17 @@ void retry_quota::on_success(int spent_by_this_call) noexcept {
     }
 }
 
-bool clock_skew::learn(std::string_view date_header, std::chrono::system_clock::time_point received) noexcept {
+bool clock_skew::learn(std::string_view date_header, std::chrono::system_clock::time_point sent,
+                       std::chrono::system_clock::time_point received) noexcept {
     using namespace std::chrono;
     const auto date = http::parse_http_date(date_header);
     if (!date) return false;
-    // The Date is truncated to the second: half a second later is the likeliest time it names.
-    const auto measured = duration_cast<milliseconds>(*date + milliseconds(500) - received);
+    // The server's time was in [date, date + 1 s) at some moment in [sent, received].
+    const auto lowest = duration_cast<milliseconds>(*date - received);
+    const auto highest = duration_cast<milliseconds>(*date + seconds(1) - sent);
     const auto previous = current();
-    if (measured - previous <= tolerance && previous - measured <= tolerance) return false;
-    milliseconds_.store(measured.count(), std::memory_order_relaxed);
+    if (previous >= lowest - tolerance && previous <= highest + tolerance) return false;
+    milliseconds_.store((lowest + (highest - lowest) / 2).count(), std::memory_order_relaxed);
     return true;
 }
 

@@ -45,18 +45,20 @@ private:
 // Shared by every call of one client.
 class clock_skew {
 public:
-    // A measurement moves the skew only beyond this: the Date has a resolution of one second, and
-    // the answer's travel time adds to that.
-    static constexpr std::chrono::milliseconds tolerance{2000};
+    // Margin around what an answer allows before the skew moves (clocks tick between the reads).
+    static constexpr std::chrono::milliseconds tolerance{1000};
 
     std::chrono::milliseconds current() const noexcept {
         return std::chrono::milliseconds(milliseconds_.load(std::memory_order_relaxed));
     }
     std::chrono::system_clock::time_point now() const noexcept { return std::chrono::system_clock::now() + current(); }
 
-    // Compares an answer's Date header with `received` (this host's clock when it arrived). True
-    // when that moved the skew; false for a Date that does not parse (and leaves it as it was).
-    bool learn(std::string_view date_header, std::chrono::system_clock::time_point received) noexcept;
+    // Compares an answer's Date header with this host's clock when the request was `sent` and the
+    // answer `received`: the server's clock read that Date (to the second) in between, so a slow
+    // answer allows a wide range of skews, and moves the skew only when it is outside them all.
+    // True when it moved; false for a Date that does not parse (and leaves it as it was).
+    bool learn(std::string_view date_header, std::chrono::system_clock::time_point sent,
+               std::chrono::system_clock::time_point received) noexcept;
 
 private:
     std::atomic<std::int64_t> milliseconds_{0};

@@ -159,30 +159,39 @@ TEST(HttpDate, RefusesAnythingElse) {
 TEST(ClockSkew, IsLearnedFromADateFarFromThisHostsClock) {
     using namespace std::chrono;
     dynamodb::clock_skew skew;
-    const auto received = sys_days{2026y / November / 30} + 16h + 30min;
-    EXPECT_TRUE(skew.learn("Mon, 30 Nov 2026 16:50:00 GMT", received));
+    const auto at = sys_days{2026y / November / 30} + 16h + 30min;
+    EXPECT_TRUE(skew.learn("Mon, 30 Nov 2026 16:50:00 GMT", at, at));
     EXPECT_EQ(skew.current(), 20min + 500ms); // the middle of the Date's second
 }
 
-TEST(ClockSkew, MovesOnlyBeyondTheDatesResolutionAndTravelTime) {
+TEST(ClockSkew, MovesOnlyBeyondTheDatesResolution) {
     using namespace std::chrono;
     dynamodb::clock_skew skew;
-    const auto received = sys_days{2026y / November / 30} + 16h + 50min;
-    EXPECT_FALSE(skew.learn("Mon, 30 Nov 2026 16:50:00 GMT", received + 1500ms));
-    EXPECT_FALSE(skew.learn("Mon, 30 Nov 2026 16:50:01 GMT", received));
+    const auto at = sys_days{2026y / November / 30} + 16h + 50min;
+    EXPECT_FALSE(skew.learn("Mon, 30 Nov 2026 16:50:00 GMT", at + 1500ms, at + 1500ms));
+    EXPECT_FALSE(skew.learn("Mon, 30 Nov 2026 16:50:01 GMT", at, at));
     EXPECT_EQ(skew.current(), 0ms);
-    EXPECT_TRUE(skew.learn("Mon, 30 Nov 2026 16:50:03 GMT", received));
-    EXPECT_FALSE(skew.learn("Mon, 30 Nov 2026 16:50:04 GMT", received));
+    EXPECT_TRUE(skew.learn("Mon, 30 Nov 2026 16:50:03 GMT", at, at));
+    EXPECT_FALSE(skew.learn("Mon, 30 Nov 2026 16:50:04 GMT", at, at));
     EXPECT_EQ(skew.current(), 3500ms);
+}
+
+// Dated at once, delivered 5 s later: any skew from -5 s to +1 s fits, 0 included.
+TEST(ClockSkew, ASlowAnswerDoesNotMoveIt) {
+    using namespace std::chrono;
+    dynamodb::clock_skew skew;
+    const auto sent = sys_days{2026y / November / 30} + 16h + 50min;
+    EXPECT_FALSE(skew.learn("Mon, 30 Nov 2026 16:50:00 GMT", sent, sent + 5s));
+    EXPECT_EQ(skew.current(), 0ms);
 }
 
 TEST(ClockSkew, AnUnreadableDateLeavesTheSkewAsItWas) {
     using namespace std::chrono;
     dynamodb::clock_skew skew;
-    const auto received = sys_days{2026y / November / 30} + 16h + 30min;
-    ASSERT_TRUE(skew.learn("Mon, 30 Nov 2026 16:50:00 GMT", received));
-    EXPECT_FALSE(skew.learn("Mon, 30 Nov 2026 17:50:00 UTC", received));
-    EXPECT_FALSE(skew.learn("", received));
+    const auto at = sys_days{2026y / November / 30} + 16h + 30min;
+    ASSERT_TRUE(skew.learn("Mon, 30 Nov 2026 16:50:00 GMT", at, at));
+    EXPECT_FALSE(skew.learn("Mon, 30 Nov 2026 17:50:00 UTC", at, at));
+    EXPECT_FALSE(skew.learn("", at, at));
     EXPECT_EQ(skew.current(), 20min + 500ms);
 }
 
