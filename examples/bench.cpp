@@ -141,17 +141,20 @@ thread_local tools::latency_histogram* thread_latency = nullptr;
 // What every worker counts; merged at the end (no sharing while running).
 struct worker_stats {
     std::map<std::string, std::uint64_t> errors; // by type: the AWS type, else the error's message
+    std::map<std::string, std::string> first_message; // of each type: what DynamoDB or the library said
     std::uint64_t ops = 0, retries = 0, wrong_values = 0, misses = 0;
 
     void merge(const worker_stats& o) {
         for (const auto& [type, n] : o.errors) errors[type] += n;
+        first_message.insert(o.first_message.begin(), o.first_message.end());
         ops += o.ops;
         retries += o.retries;
         wrong_values += o.wrong_values;
         misses += o.misses;
     }
     void failed(const ddbcache::error_code& ec, const ddbcache::diagnostics& diag) {
-        ++errors[diag.aws_type.empty() ? ec.message() : diag.aws_type];
+        const std::string type = diag.aws_type.empty() ? ec.message() : diag.aws_type;
+        if (errors[type]++ == 0) first_message[type] = diag.message;
     }
 };
 
@@ -329,6 +332,16 @@ std::string to_json(const run_report& r) {
     return out.str();
 }
 
+// One line per error type, with the first message of that type (the AWS type and message).
+void print_errors(std::FILE* to, const char* lead, const worker_stats& s) {
+    for (const auto& [type, n] : s.errors) {
+        const auto message = s.first_message.find(type);
+        std::fprintf(to, "%s%llu x %s%s%s\n", lead, static_cast<unsigned long long>(n), type.c_str(),
+                     message != s.first_message.end() ? ", the first: " : "",
+                     message != s.first_message.end() ? message->second.c_str() : "");
+    }
+}
+
 void print_text(std::string_view title, const run_report& r) {
     const auto& h = r.latency;
     std::printf("%s: %llu ops in %.2f s = %.0f ops/s\n", std::string(title).c_str(),
@@ -340,8 +353,7 @@ void print_text(std::string_view title, const run_report& r) {
                 r.peak_rss_kb, r.rss_before_kb);
     std::printf("  retries %llu; wrong values %llu; misses %llu\n", static_cast<unsigned long long>(r.stats.retries),
                 static_cast<unsigned long long>(r.stats.wrong_values), static_cast<unsigned long long>(r.stats.misses));
-    for (const auto& [type, n] : r.stats.errors)
-        std::printf("  errors: %llu x %s\n", static_cast<unsigned long long>(n), type.c_str());
+    print_errors(stdout, "  errors: ", r.stats);
 }
 
 ddbcache::cache_options cache_options_for(const bench_options& o) {
@@ -359,14 +371,15 @@ ddbcache::cache_options cache_options_for(const bench_options& o) {
 void preload(asio::io_context& io, ddbcache::cache& c, const workload& w) {
     ddbcache::cache::mapping pairs;
     for (std::size_t i = 0; i < w.keys.size(); ++i) pairs.emplace_back(w.keys[i], w.values[i]);
-    std::exception_ptr failure;
-    asio::co_spawn(io, c.async_set_many(std::move(pairs), asio::use_awaitable), [&](std::exception_ptr e, auto&&) {
-        failure = e;
+    ddbcache::diagnostics diag;
+    ddbcache::error_code failure;
+    c.async_set_many(std::move(pairs), diag, [&](ddbcache::error_code ec, auto&&) {
+        failure = ec;
         io.stop();
     });
     io.run();
     io.restart();
-    if (failure) std::rethrow_exception(failure);
+    if (failure) ddbcache::tools::throw_failure("storing the keys before the run", failure, diag);
 }
 
 replay_request signed_get_item(const ddbcache::cache& c, const bench_options& o, const ddbcache::http::endpoint& ep) {
@@ -382,7 +395,7 @@ replay_request signed_get_item(const ddbcache::cache& c, const bench_options& o,
     sigv4::signer signer;
     const auto& client = const_cast<ddbcache::cache&>(c).dynamodb();
     const sigv4::signed_headers auth = signer.sign({"POST", ep.target, "", to_sign, r.body, ""}, creds,
-                                                   {client.region(), "dynamodb", std::chrono::system_clock::now()});
+                                                   {client.region(), "dynamodb", client.now()});
     r.header_storage = {{"Content-Type", "application/x-amz-json-1.0"},
                         {"X-Amz-Target", "DynamoDB_20120810.GetItem"},
                         {"X-Amz-Date", auth.x_amz_date},
@@ -414,6 +427,7 @@ int run(const bench_options& o) {
     auto emit = [&](std::string_view title, const run_report& r) {
         if (o.json) std::cout << to_json(r) << std::endl;
         else print_text(title, r);
+        if (o.json) print_errors(stderr, "ddbcache-bench: errors: ", r.stats);
     };
     std::optional<run_report> real, replay;
     if (!o.replay) {
@@ -441,7 +455,7 @@ int main(int argc, char** argv) {
         }
         return run(o);
     } catch (const std::exception& e) {
-        std::cerr << "ddbcache-bench: " << e.what() << "\n";
+        std::cerr << "ddbcache-bench: " << ddbcache::tools::failure_line(e) << "\n";
         return 2;
     }
 }

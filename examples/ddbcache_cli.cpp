@@ -270,17 +270,8 @@ int run(const invocation& inv, const command& cmd) {
     return status;
 }
 
-// Boost's system_error::what() is "<explanation>: <message> [<category>:<value>]"; the
-// explanation alone reads better on a terminal.
-std::string without_error_code(const boost::system::system_error& e) {
-    const std::string what = e.what();
-    const std::string suffix = std::string(": ") + e.code().what();
-    return what.ends_with(suffix) ? what.substr(0, what.size() - suffix.size()) : what;
-}
-
-int report_exception(std::string line) {
-    for (char& c : line)
-        if (c == '\n') c = ' ';
+int report_exception(const std::exception& e) {
+    const std::string line = ddbcache::tools::failure_line(e);
     std::cerr << (line.starts_with("ddbcache: ") ? "" : "ddbcache: ") << line << '\n';
     return 2;
 }
@@ -296,9 +287,7 @@ int main(int argc, char** argv) {
         }
         const command& cmd = find_command(inv);
         return run(inv, cmd);
-    } catch (const boost::system::system_error& e) {
-        return report_exception(without_error_code(e));
     } catch (const std::exception& e) {
-        return report_exception(e.what());
+        return report_exception(e);
     }
 }

@@ -103,7 +103,9 @@ asio::awaitable<http::response<http::string_body>> answer(server_state& s, const
 // One connection: requests answered in turn until the client closes or stops keeping alive.
 asio::awaitable<void> serve(server_state& s, tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
-    beast::flat_buffer buffer;
+    // Beast's limits bound a request's header and body, not a chunk extension or the trailer:
+    // bounding the unparsed bytes bounds those too (a request's header fits in 8 KiB).
+    beast::flat_buffer buffer(64 * 1024);
     for (;;) {
         http::request<http::string_body> request;
         stream.expires_after(30s);

@@ -34,6 +34,7 @@ public:
         case client_errc::invalid_argument: return "an argument is outside its allowed range";
         case client_errc::outcome_unknown: return "the write's answer was lost; whether it landed is unknown";
         case client_errc::nesting_too_deep: return "the answer nests attribute values deeper than 32 levels";
+        case client_errc::invalid_name: return "a table or key attribute name breaks DynamoDB's naming rules";
         }
         return "unknown ddbcache client error";
     }

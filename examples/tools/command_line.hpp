@@ -1,6 +1,10 @@
-// What the command-line tools (ddbcache, ddbcache-bench) share: usage errors and their options'
-// parsing, so that a mistake is reported the same way by both.
+// What the command-line tools (ddbcache, ddbcache-bench, ddbcache-soak) share: usage errors, their
+// options' parsing and their failure lines, so that a mistake is reported the same way by all.
 #pragma once
+
+#include <ddbcache/error.hpp>
+
+#include <boost/system/system_error.hpp>
 
 #include <charconv>
 #include <cstdint>
@@ -43,6 +47,25 @@ void walk_arguments(std::span<char*> args, std::string_view tool, ApplyOption&& 
             positional(arg);
         }
     }
+}
+
+// A failed operation as an exception that names the cause: the diagnostics' message (with the AWS
+// type and message when DynamoDB refused it), else the error's own.
+[[noreturn]] inline void throw_failure(std::string_view operation, const error_code& ec, const diagnostics& diag) {
+    throw boost::system::system_error(ec, std::string(operation) + ": " + (diag.message.empty() ? ec.message() : diag.message));
+}
+
+// An exception as the one line a tool prints: a system_error without Boost's "[category:value]"
+// suffix (its explanation already names the cause), anything else as it is.
+inline std::string failure_line(const std::exception& e) {
+    std::string line = e.what();
+    if (const auto* system = dynamic_cast<const boost::system::system_error*>(&e)) {
+        const std::string suffix = std::string(": ") + system->code().what();
+        if (line.ends_with(suffix)) line.resize(line.size() - suffix.size());
+    }
+    for (char& c : line)
+        if (c == '\n' || c == '\r') c = ' ';
+    return line;
 }
 
 } // namespace ddbcache::tools

@@ -56,6 +56,9 @@ inline constexpr bool is_diagnostics = std::is_same_v<std::decay_t<T>, diagnosti
 class cache {
 public:
     // Resolves endpoint, region and credentials (throws as client's constructor does). No I/O.
+    // Throws boost::system::system_error (client_errc::invalid_name) naming the option, the value
+    // and the rule when table_name is not 3 to 255 of [A-Za-z0-9_.-], or key_field or
+    // expiration_time_field is not 1 to 255 bytes.
     cache(boost::asio::any_io_executor executor, cache_options options = {});
     ~cache();
     cache(cache&&) noexcept;

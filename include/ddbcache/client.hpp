@@ -98,8 +98,10 @@ public:
     }
 
 
-    // Typed operations. Each writes its request (refusing invalid UTF-8 with
-    // client_errc::invalid_utf8 before sending anything), calls as async_call does, and parses the
+    // Typed operations. Each writes its request (refusing, before sending anything, a table name
+    // that is not 3 to 255 of [A-Za-z0-9_.-] or a key or TTL attribute name that is not 1 to 255
+    // bytes with client_errc::invalid_name, and invalid UTF-8 with client_errc::invalid_utf8; the
+    // diagnostics message names the value and the rule), calls as async_call does, and parses the
     // answer. Results are default-constructed on error, except write_item_result (see operations.hpp).
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_get_item(get_item_request r, diagnostics* diag = nullptr, CompletionToken&& token = {}) {
@@ -149,6 +151,17 @@ public:
     const std::string& endpoint() const noexcept;
 
     connection_stats stats() const;
+
+    // DynamoDB's time: this host's system_clock plus clock_skew(). Requests are signed with it,
+    // and the cache dates its entries and checks their expiry with it, so that a host whose clock
+    // is wrong neither fails its calls nor shortens or lengthens cache lifetimes.
+    std::chrono::system_clock::time_point now() const noexcept;
+    // DynamoDB's clock minus this host's, learned from the Date header of its answers: zero until
+    // one is more than a second off (beyond what its travel time explains). When an attempt fails with a clock-skew error
+    // (InvalidSignatureException "Signature expired: ...", RequestTimeTooSkewed, ...) and its Date
+    // moves the skew, the call is re-signed and sent again at once (one more attempt, no backoff).
+    // Kept for later calls. Thread safety: read and written atomically; any thread may call it.
+    std::chrono::milliseconds clock_skew() const noexcept;
 
     // Closes idle connections; calls waiting for a connection fail with client_errc::client_closed.
     void close();

@@ -35,6 +35,7 @@ enum class client_errc {
     invalid_argument,      // an argument outside its documented range (a negative or too long timeout, a delta)
     outcome_unknown,       // a write was retried after its answer was lost, and what the table holds now cannot tell whether it landed
     nesting_too_deep,      // an answer nests attribute values deeper than DynamoDB's 32 levels
+    invalid_name,          // a table or key attribute name DynamoDB would refuse
 };
 
 // The DynamoDB error types (`__type` after '#'), and HTTP statuses that come without one.

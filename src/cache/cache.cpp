@@ -15,6 +15,7 @@
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <charconv>
 #include <iostream>
@@ -43,6 +44,13 @@ outcome<T> failure(diagnostics* diag, error_code ec, std::string why) {
 const retry_options batch_backoff{0, std::chrono::milliseconds(25), std::chrono::milliseconds(1000), 0};
 const retry_options contention_backoff{0, std::chrono::milliseconds(1), std::chrono::milliseconds(64), 0};
 
+// Refuses names DynamoDB would refuse, before the client is built and long before a request.
+cache_options with_checked_names(cache_options o) {
+    std::string why;
+    if (error_code ec = layout::check_names(o, why)) throw boost::system::system_error(ec, "ddbcache: " + why);
+    return o;
+}
+
 asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
     asio::steady_timer timer(co_await asio::this_coro::executor, d);
     co_await timer.async_wait(tuple_awaitable);
@@ -52,7 +60,7 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
 
 struct cache::impl : std::enable_shared_from_this<cache::impl> {
     impl(asio::any_io_executor ex, cache_options o)
-        : options(std::move(o)), dynamodb(ex, options.client),
+        : options(with_checked_names(std::move(o))), dynamodb(ex, options.client),
           gate(std::make_shared<detail::admission_gate>(
               ex, options.max_operations_in_flight ? options.max_operations_in_flight : 2 * options.client.max_connections,
               options.client.max_waiters)) {
@@ -133,7 +141,8 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         return {};
     }
 
-    layout::wall_clock::time_point now() const { return layout::wall_clock::now(); }
+    // DynamoDB's time, not this host's (see client::now): entries last as long on any host.
+    layout::wall_clock::time_point now() const { return dynamodb.now(); }
 
     // The key of an item from the table, or null: a misbehaving server may leave it out.
     const std::string* key_of(const item& it) const {
@@ -217,20 +226,46 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         co_return outcome<bool>{ec, !ec && !found.empty()};
     }
 
-    // set, or add when `only_if_absent`: then an unexpired item makes it false.
-    // `v` by reference (it may be 400 KB): run() keeps the operation's arguments alive meanwhile.
+    // set or add, dated by DynamoDB's clock. A write dated before any answer told that clock, whose
+    // call then learned it (refused as a clock-skew error and re-signed with the same body), is
+    // written again with the right dates: its own item only (still the one it wrote), or, for an
+    // add refused by a wrongly dated condition, the add again.
+    asio::awaitable<outcome<bool>> put_dated(std::string key, const std::string& v, timeout_option timeout,
+                                             bool only_if_absent, diagnostics* diag) {
+        const auto skew = dynamodb.clock_skew();
+        const auto now = dynamodb.now();
+        outcome<bool> r = co_await put(key, v, timeout, only_if_absent, now, {}, diag);
+        if (r.ec || dynamodb.clock_skew() == skew) co_return r;
+        if (only_if_absent && !r.value) co_return co_await put(std::move(key), v, timeout, true, dynamodb.now(), {}, diag);
+        outcome<bool> again = co_await put(std::move(key), v, timeout, false, dynamodb.now(), layout::iso8601(now), diag);
+        co_return again.ec ? again : r;
+    }
+
+    // set, or add when `only_if_absent`: then an unexpired item makes it false. A set with
+    // `replacing` overwrites only the item created at that time (and is true when another write
+    // replaced it since). `v` by reference (it may be 400 KB): run() keeps the operation's
+    // arguments alive meanwhile.
     asio::awaitable<outcome<bool>> put(std::string key, const std::string& v, timeout_option timeout,
-                                       bool only_if_absent, diagnostics* diag) {
+                                       bool only_if_absent, layout::wall_clock::time_point now,
+                                       std::optional<std::string> replacing, diagnostics* diag) {
         const std::string full = full_key(key);
         std::string why;
         put_item_request put;
         put.table = options.table_name;
-        const auto now = this->now();
         if (error_code ec = check_key(key, full, why)) co_return failure<bool>(diag, ec, why);
         if (error_code ec = layout::build_item(options, full, encode(v), timeout_seconds(timeout), now, put.attributes, why))
             co_return failure<bool>(diag, ec, why);
         if (!only_if_absent) {
+            if (replacing) {
+                put.write.condition = "#c = :c";
+                put.write.names = {{"#c", layout::created_at_field}};
+                put.write.values.set(":c", attribute_value::S(std::move(*replacing)));
+            }
             auto [ec, r] = co_await dynamodb::call_operation(dynamodb, std::move(put), diag);
+            if (replacing && ec == service_errc::conditional_check_failed) {
+                if (diag) diag->aws_type.clear(), diag->message.clear();
+                co_return outcome<bool>{{}, true};
+            }
             co_return outcome<bool>{ec, !ec};
         }
         put.write.condition = "attribute_not_exists(#k) OR #e <= :now";
@@ -627,8 +662,8 @@ asio::awaitable<outcome<T>> cache::impl::run(std::shared_ptr<impl> self, cache::
             co_return co_await c.get(o.key, diag);
         } else if constexpr (std::is_same_v<T, bool>) {
             switch (o.kind) {
-            case kind::set: co_return co_await c.put(o.key, o.value, o.timeout, false, diag);
-            case kind::add: co_return co_await c.put(o.key, o.value, o.timeout, true, diag);
+            case kind::set: co_return co_await c.put_dated(o.key, o.value, o.timeout, false, diag);
+            case kind::add: co_return co_await c.put_dated(o.key, o.value, o.timeout, true, diag);
             case kind::erase: co_return co_await c.erase(o.key, diag);
             case kind::has: co_return co_await c.has(o.key, diag);
             default: co_return co_await c.clear(diag);

@@ -2,6 +2,7 @@
 
 #include "../codec/printable.hpp"
 #include "../dynamodb/number.hpp"
+#include "../dynamodb/naming_rules.hpp"
 
 #include <simdjson.h>
 
@@ -25,6 +26,15 @@ std::string iso8601(wall_clock::time_point t) {
 
 std::int64_t epoch_seconds(wall_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+error_code check_names(const cache_options& o, std::string& why) {
+    if (error_code ec = dynamodb::check_table_name(o.table_name, why)) {
+        why = "cache_options::table_name: " + why;
+        return ec;
+    }
+    if (error_code ec = dynamodb::check_key_attribute_name(o.key_field, "cache_options::key_field", why)) return ec;
+    return dynamodb::check_key_attribute_name(o.expiration_time_field, "cache_options::expiration_time_field", why);
 }
 
 error_code check_key(const std::string& full_key, std::string& why) {

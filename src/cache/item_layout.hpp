@@ -26,6 +26,10 @@ std::string iso8601(wall_clock::time_point t);
 // Epoch seconds, truncated as cachelib's int(datetime.timestamp()).
 std::int64_t epoch_seconds(wall_clock::time_point t);
 
+// Checks the options' table name, key_field and expiration_time_field against DynamoDB's naming
+// rules. Sets `why` (naming the option, the value and the rule).
+error_code check_names(const cache_options& o, std::string& why);
+
 // Checks a full (prefixed) key: non-empty, valid UTF-8, at most 2048 bytes. Sets `why`.
 error_code check_key(const std::string& full_key, std::string& why);
 

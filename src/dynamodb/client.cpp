@@ -81,8 +81,7 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const creden
                                                 {"Content-Type", "application/x-amz-json-1.0"},
                                                 {"X-Amz-Target", target}}};
     sigv4::signed_headers auth;
-    signer.sign({"POST", ep.target, "", to_sign, body, ""}, signing, {region, "dynamodb", std::chrono::system_clock::now()},
-                auth);
+    signer.sign({"POST", ep.target, "", to_sign, body, ""}, signing, {region, "dynamodb", skew.now()}, auth);
 
     std::array<http::header_field, 5> headers{{{"Content-Type", "application/x-amz-json-1.0"},
                                                {"X-Amz-Target", target},
@@ -92,16 +91,18 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const creden
     const std::size_t header_count = auth.x_amz_security_token.empty() ? 4 : 5;
     const http::request req{"POST", std::span(headers.data(), header_count), body, {}};
 
+    const auto sent = std::chrono::system_clock::now();
     const http::exchange_result r = co_await pool.exchange(req, res, call_deadline, options.attempt_timeout);
     const unsigned sends = std::max(1u, r.sends);
     if (r.ec) co_return attempt_result{r.ec, r.stage, 0, {}, r.detail ? r.ec.message() + ": " + r.detail : "", sends};
+    const bool skew_moved = skew.learn(res.header("date"), sent, std::chrono::system_clock::now());
     if (!dynamodb::crc32_matches(res.header("x-amz-crc32"), res.body))
         co_return attempt_result{client_errc::checksum_mismatch, http::failure_stage::none, res.status, {},
                                  "response body does not match its x-amz-crc32 header", sends};
     if (res.status / 100 == 2) co_return attempt_result{{}, http::failure_stage::none, res.status, {}, {}, sends};
     auto err = dynamodb::parse_error_response(res.status, res.body);
     co_return attempt_result{err.code, http::failure_stage::none, res.status, std::move(err.aws_type),
-                             std::move(err.message), sends};
+                             std::move(err.message), sends, skew_moved};
 }
 
 asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::string operation, std::string body,
@@ -144,7 +145,11 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
             else res.body.reserve(res.body.size() + json_padding);
             return detail::outcome<response>{ec, response{std::move(res.body), sent}};
         };
-        if (kind == dynamodb::retry_kind::never || attempts >= options.retry.max_attempts) co_return fail(r.ec, cause);
+        if (attempts >= options.retry.max_attempts) co_return fail(r.ec, cause);
+        // Dated by a wrong clock, and the answer told the right time: re-signed at once (no backoff,
+        // no quota: the cause is known and gone).
+        if (r.skew_moved && dynamodb::may_be_clock_skew(r.aws_type)) continue;
+        if (kind == dynamodb::retry_kind::never) co_return fail(r.ec, cause);
         const int cost = kind == dynamodb::retry_kind::timeout ? dynamodb::retry_quota::timeout_retry_cost
                                                                : dynamodb::retry_quota::retry_cost;
         if (!quota.try_spend(cost)) co_return fail(r.ec, cause + " (retry quota exhausted)");
@@ -167,6 +172,8 @@ client& client::operator=(client&&) noexcept = default;
 
 asio::any_io_executor client::get_executor() const noexcept { return impl_->executor; }
 const std::string& client::region() const noexcept { return impl_->region; }
+std::chrono::system_clock::time_point client::now() const noexcept { return impl_->skew.now(); }
+std::chrono::milliseconds client::clock_skew() const noexcept { return impl_->skew.current(); }
 const std::string& client::endpoint() const noexcept { return impl_->endpoint_url; }
 void client::close() { impl_->pool.close(); }
 

@@ -25,6 +25,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     sigv4::signer signer;
     std::shared_ptr<credentials_sources::refreshing_credentials> creds;
     dynamodb::retry_quota quota;
+    dynamodb::clock_skew skew;
 
     // One attempt's outcome: a transport error, or a response judged by status, checksum and type.
     struct attempt_result {
@@ -33,6 +34,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         unsigned status = 0;
         std::string aws_type, message;
         unsigned sends = 1; // 2 when the pool resent it on a fresh connection
+        bool skew_moved = false; // the answer's Date moved the clock skew
     };
 
     boost::asio::awaitable<attempt_result> attempt(const credentials& signing, const std::string& target,

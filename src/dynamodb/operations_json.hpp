@@ -8,7 +8,8 @@
 
 namespace ddbcache::dynamodb {
 
-// Each writes the request body into `body`. On error (invalid UTF-8), `why` names the attribute.
+// Each writes the request body into `body`. On error (a table or key attribute name DynamoDB
+// would refuse, invalid UTF-8), `why` names the value and the rule, or the attribute.
 error_code write_json(const get_item_request&, std::string& body, std::string& why);
 error_code write_json(const put_item_request&, std::string& body, std::string& why);
 error_code write_json(const delete_item_request&, std::string& body, std::string& why);

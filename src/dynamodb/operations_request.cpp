@@ -1,6 +1,7 @@
 // Request bodies of the typed operations.
 #include "../codec/printable.hpp"
 #include "json_writer.hpp"
+#include "naming_rules.hpp"
 #include "operations_json.hpp"
 
 namespace ddbcache::dynamodb {
@@ -73,6 +74,7 @@ error_code write_body(std::string& body, std::string& why, F&& write) {
 } // namespace
 
 error_code write_json(const get_item_request& r, std::string& body, std::string& why) {
+    if (error_code ec = check_table_name(r.table, why)) return ec;
     return write_body(body, why, [&](json_writer& w) {
         w.member("TableName", r.table);
         w.key("Key");
@@ -87,6 +89,7 @@ error_code write_json(const get_item_request& r, std::string& body, std::string&
 }
 
 error_code write_json(const put_item_request& r, std::string& body, std::string& why) {
+    if (error_code ec = check_table_name(r.table, why)) return ec;
     return write_body(body, why, [&](json_writer& w) {
         w.member("TableName", r.table);
         w.key("Item");
@@ -96,6 +99,7 @@ error_code write_json(const put_item_request& r, std::string& body, std::string&
 }
 
 error_code write_json(const delete_item_request& r, std::string& body, std::string& why) {
+    if (error_code ec = check_table_name(r.table, why)) return ec;
     return write_body(body, why, [&](json_writer& w) {
         w.member("TableName", r.table);
         w.key("Key");
@@ -105,6 +109,7 @@ error_code write_json(const delete_item_request& r, std::string& body, std::stri
 }
 
 error_code write_json(const update_item_request& r, std::string& body, std::string& why) {
+    if (error_code ec = check_table_name(r.table, why)) return ec;
     return write_body(body, why, [&](json_writer& w) {
         w.member("TableName", r.table);
         w.key("Key");
@@ -115,6 +120,8 @@ error_code write_json(const update_item_request& r, std::string& body, std::stri
 }
 
 error_code write_json(const batch_get_item_request& r, std::string& body, std::string& why) {
+    for (const table_keys& t : r.tables)
+        if (error_code ec = check_table_name(t.table, why)) return ec;
     return write_body(body, why, [&](json_writer& w) {
         w.key("RequestItems");
         w.begin_object();
@@ -127,6 +134,8 @@ error_code write_json(const batch_get_item_request& r, std::string& body, std::s
 }
 
 error_code write_json(const batch_write_item_request& r, std::string& body, std::string& why) {
+    for (const table_writes& t : r.tables)
+        if (error_code ec = check_table_name(t.table, why)) return ec;
     return write_body(body, why, [&](json_writer& w) {
         w.key("RequestItems");
         w.begin_object();
@@ -150,6 +159,7 @@ error_code write_json(const batch_write_item_request& r, std::string& body, std:
 }
 
 error_code write_json(const scan_request& r, std::string& body, std::string& why) {
+    if (error_code ec = check_table_name(r.table, why)) return ec;
     return write_body(body, why, [&](json_writer& w) {
         w.member("TableName", r.table);
         w.member_if("FilterExpression", r.filter);
@@ -180,6 +190,10 @@ error_code write_json(const scan_request& r, std::string& body, std::string& why
 }
 
 error_code write_json(const create_table_request& r, std::string& body, std::string& why) {
+    if (error_code ec = check_table_name(r.table, why)) return ec;
+    if (error_code ec = check_key_attribute_name(r.hash_key.name, "hash key", why)) return ec;
+    if (r.range_key)
+        if (error_code ec = check_key_attribute_name(r.range_key->name, "range key", why)) return ec;
     return write_body(body, why, [&](json_writer& w) {
         w.member("TableName", r.table);
         auto for_each_key = [&](auto&& f) {
@@ -220,10 +234,13 @@ error_code write_json(const create_table_request& r, std::string& body, std::str
 }
 
 error_code write_json(const describe_table_request& r, std::string& body, std::string& why) {
+    if (error_code ec = check_table_name(r.table, why)) return ec;
     return write_body(body, why, [&](json_writer& w) { w.member("TableName", r.table); });
 }
 
 error_code write_json(const update_time_to_live_request& r, std::string& body, std::string& why) {
+    if (error_code ec = check_table_name(r.table, why)) return ec;
+    if (error_code ec = check_key_attribute_name(r.attribute, "TTL attribute", why)) return ec;
     return write_body(body, why, [&](json_writer& w) {
         w.member("TableName", r.table);
         w.key("TimeToLiveSpecification");

@@ -4,6 +4,7 @@
 #include <boost/beast/http/error.hpp>
 
 #include <algorithm>
+#include <array>
 #include <random>
 
 namespace ddbcache::dynamodb {
@@ -64,6 +65,28 @@ void retry_quota::on_success(int spent_by_this_call) noexcept {
         const int next = std::min(capacity_, current + refund);
         if (tokens_.compare_exchange_weak(current, next, std::memory_order_relaxed)) return;
     }
+}
+
+bool clock_skew::learn(std::string_view date_header, std::chrono::system_clock::time_point sent,
+                       std::chrono::system_clock::time_point received) noexcept {
+    using namespace std::chrono;
+    const auto date = http::parse_http_date(date_header);
+    if (!date) return false;
+    // The server's time was in [date, date + 1 s) at some moment in [sent, received].
+    const auto lowest = duration_cast<milliseconds>(*date - received);
+    const auto highest = duration_cast<milliseconds>(*date + seconds(1) - sent);
+    const auto previous = current();
+    if (previous >= lowest - tolerance && previous <= highest + tolerance) return false;
+    milliseconds_.store((lowest + (highest - lowest) / 2).count(), std::memory_order_relaxed);
+    return true;
+}
+
+bool may_be_clock_skew(std::string_view aws_type) noexcept {
+    // The types the AWS SDKs treat as clock skew (their "clock skew error codes").
+    constexpr std::array<std::string_view, 6> types{"InvalidSignatureException", "SignatureDoesNotMatch",
+                                                    "RequestTimeTooSkewed",      "RequestExpired",
+                                                    "RequestInTheFuture",        "AuthFailure"};
+    return std::find(types.begin(), types.end(), aws_type) != types.end();
 }
 
 } // namespace ddbcache::dynamodb

@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <string_view>
 
 namespace ddbcache::dynamodb {
 
@@ -36,5 +38,35 @@ private:
     const int capacity_;
     std::atomic<int> tokens_;
 };
+
+// DynamoDB's clock minus this host's, learned from the Date header of its answers: after a
+// clock-skew error, as the AWS SDKs do, and from every other answer too, so that what is dated by
+// it (signatures, cache entries, expiry checks) follows DynamoDB's clock from the first answer on.
+// Shared by every call of one client.
+class clock_skew {
+public:
+    // Margin around what an answer allows before the skew moves (clocks tick between the reads).
+    static constexpr std::chrono::milliseconds tolerance{1000};
+
+    std::chrono::milliseconds current() const noexcept {
+        return std::chrono::milliseconds(milliseconds_.load(std::memory_order_relaxed));
+    }
+    std::chrono::system_clock::time_point now() const noexcept { return std::chrono::system_clock::now() + current(); }
+
+    // Compares an answer's Date header with this host's clock when the request was `sent` and the
+    // answer `received`: the server's clock read that Date (to the second) in between, so a slow
+    // answer allows a wide range of skews, and moves the skew only when it is outside them all.
+    // True when it moved; false for a Date that does not parse (and leaves it as it was).
+    bool learn(std::string_view date_header, std::chrono::system_clock::time_point sent,
+               std::chrono::system_clock::time_point received) noexcept;
+
+private:
+    std::atomic<std::int64_t> milliseconds_{0};
+};
+
+// The error types a wrong clock causes (a request dated too far from DynamoDB's time, such as
+// InvalidSignatureException "Signature expired: ..."). Worth re-signing at once when the answer's
+// Date moved the skew; not otherwise (the signature is wrong for another reason).
+bool may_be_clock_skew(std::string_view aws_type) noexcept;
 
 } // namespace ddbcache::dynamodb

@@ -29,6 +29,22 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 auto on(const asio::strand<asio::any_io_executor>& strand) { return asio::bind_executor(strand, use_tuple); }
 
+// Beast bounds a response's header (header_limit) and body (body_limit), but not a chunk-size
+// line with its extensions, nor the trailer: it keeps reading until their line ends. Bounding
+// the bytes read ahead of the parser bounds every part: the header must fit (8 KiB), and body
+// bytes are handed on as they arrive, so a healthy answer never needs more.
+constexpr std::size_t max_unparsed_bytes = std::size_t{64} * 1024;
+constexpr std::uint32_t max_header_bytes = 8 * 1024;
+
+// Why a read failed, for the errors that mean "the answer is malformed or too large".
+const char* read_failure_detail(error_code ec) {
+    if (ec == beast::http::error::buffer_overflow)
+        return "a line of the response (a chunk size with its extensions, or the trailer) is longer than 64 KiB";
+    if (ec == beast::http::error::header_limit) return "the response's status line and headers exceed 8 KiB";
+    if (ec == beast::http::error::body_limit) return "the response's body exceeds its limit";
+    return nullptr;
+}
+
 error_code classify_tls_error(error_code ec) {
     if (ec == beast::error::timeout || ec == asio::error::operation_aborted) return ec;
     return client_errc::tls_failure;
@@ -55,7 +71,8 @@ struct connection::streams {
 };
 
 connection::connection(asio::any_io_executor executor, tls_context* tls)
-    : streams_(std::make_unique<streams>(streams{asio::make_strand(executor), tls, {}, {}, {}})) {
+    : streams_(std::make_unique<streams>(
+          streams{asio::make_strand(executor), tls, {}, {}, beast::flat_buffer(max_unparsed_bytes)})) {
     if (tls) streams_->secure.emplace(streams_->strand, tls->native());
     else streams_->plain.emplace(streams_->strand);
 }
@@ -112,6 +129,7 @@ asio::awaitable<exchange_result> connection::exchange(std::string_view head, std
     if (write_ec) co_return exchange_result{write_ec, failure_stage::send};
 
     response_reader reader(out);
+    reader.header_limit(max_header_bytes);
     reader.body_limit(body_limit);
     s.tcp().expires_at(deadline);
     auto [read_ec, read] = co_await s.visit([&](auto& stream) {
@@ -120,7 +138,7 @@ asio::awaitable<exchange_result> connection::exchange(std::string_view head, std
     if (read_ec) {
         const auto stage = reader.got_some() ? failure_stage::receive_after_response
                                              : failure_stage::receive_before_response;
-        co_return exchange_result{read_ec, stage};
+        co_return exchange_result{read_ec, stage, read_failure_detail(read_ec)};
     }
     // Leftover bytes would belong to no request of ours: such a connection is not reused.
     reusable_ = reader.keep_alive() && s.buffer.size() == 0;

@@ -2,6 +2,8 @@
 // are kept in one string so that reading one costs no allocation per header.
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,6 +33,11 @@ struct response {
     // The first value of a header, by lower-case name; empty when absent.
     std::string_view header(std::string_view lower_case_name) const;
 };
+
+// An RFC 7231 IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), the form of the Date header; nullopt
+// for anything else, the obsolete RFC 850 and asctime forms and a weekday that does not match the
+// date included.
+std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text);
 
 // How far an exchange got before it failed: retrying is safe only when the request may not have
 // reached the server, or when the operation is idempotent.

@@ -97,6 +97,42 @@ def check_bench(endpoint, env, bench):
             check(result["errors"] == 0 and result["wrong_values"] == 0 and result["misses"] == 0,
                   f"--op {op}: {result}")
     print("bench: every --op ran with no errors, wrong values or misses, and --compare-replay")
+    check_bench_failures(endpoint, env, bench)
+
+
+def create_table_keyed_by(endpoint, table, key):
+    """CreateTable with another hash key than the bench's (neither local server checks signatures)."""
+    body = json.dumps({"TableName": table, "BillingMode": "PAY_PER_REQUEST",
+                       "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"}],
+                       "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}]}).encode()
+    request = urllib.request.Request(endpoint, data=body, method="POST", headers={
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": "DynamoDB_20120810.CreateTable",
+        "X-Amz-Date": "20260101T000000Z",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDLOCALTEST/20260101/us-east-1/dynamodb/aws4_request, "
+                         "SignedHeaders=host;x-amz-date, Signature=0",
+    })
+    with urllib.request.urlopen(request, timeout=30) as response:
+        check(response.status == 200, f"CreateTable {table}: status {response.status}")
+
+
+def check_bench_failures(endpoint, env, bench):
+    """A failure names its cause: a bad table name before any request, DynamoDB's refusal by its
+    AWS type and message (issue 14: it was "ValidationException [ddbcache.dynamodb:3]" alone)."""
+    common = ["--endpoint", endpoint, "--ops", "10", "--keys", "10", "--concurrency", "2", "--connections", "2"]
+    out = subprocess.run([bench, *common, "--table", "t1"], env=env, capture_output=True, text=True, timeout=120)
+    check(out.returncode == 2, f"--table t1: exit status {out.returncode}: {out.stderr}")
+    check(out.stderr == "ddbcache-bench: ddbcache: cache_options::table_name: table name 't1' is 2 characters long; "
+                       "DynamoDB table names are 3 to 255 characters of A-Z, a-z, 0-9, '_', '.' and '-'\n",
+          f"--table t1: {out.stderr!r}")
+    table = f"ddbcache-bench-other-key-{os.getpid()}"
+    create_table_keyed_by(endpoint, table, "other_key")
+    out = subprocess.run([bench, *common, "--table", table], env=env, capture_output=True, text=True, timeout=120)
+    check(out.returncode == 2, f"a table keyed by another attribute: exit status {out.returncode}: {out.stderr}")
+    refusal = "ValidationException: "
+    check(refusal in out.stderr and out.stderr.split(refusal, 1)[1].strip() and "[ddbcache" not in out.stderr,
+          f"a table keyed by another attribute: the AWS message is missing: {out.stderr!r}")
+    print("bench: a bad table name and DynamoDB's refusal are named, with the AWS type and message")
 
 
 def check_soak(endpoint, env, soak):

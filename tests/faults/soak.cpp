@@ -339,7 +339,9 @@ int main(int argc, char** argv) try {
     std::atomic<bool> startup_failed{false};
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
         shared.emplace(co_await asio::this_coro::executor, o);
-        co_await shared->async_set("soak-warmup", "x", asio::use_awaitable); // creates the table unfaulted
+        ddbcache::diagnostics warmup;
+        auto [warmup_ec, stored] = co_await shared->async_set("soak-warmup", "x", warmup, tuple_awaitable); // creates the table unfaulted
+        if (warmup_ec) ddbcache::tools::throw_failure("the warm-up write", warmup_ec, warmup);
         proxy.set_plan(random_faults(s.fault_rate, s.faults));
         for (long w = 0; w < s.workers; ++w) {
             auto owner = std::make_shared<worker>(*shared, t, w, s.ops / s.workers);
@@ -416,6 +418,6 @@ int main(int argc, char** argv) try {
     std::fprintf(stderr, "ddbcache-soak: %s\n", e.what());
     return 2;
 } catch (const std::exception& e) {
-    std::fprintf(stderr, "ddbcache-soak: %s\n", e.what());
+    std::fprintf(stderr, "ddbcache-soak: %s\n", ddbcache::tools::failure_line(e).c_str());
     return 1;
 }

@@ -1,6 +1,7 @@
 // ddbcache::cache against both local servers: cachelib's semantics, batches, counters, clear,
 // bad input, and table creation.
 #include "local_servers.hpp"
+#include "scripted_http_server.hpp"
 
 #include <ddbcache/cache.hpp>
 
@@ -17,6 +18,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <simdjson.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <functional>
 #include <set>
 
 namespace ddbcache::test {
@@ -572,6 +579,130 @@ TEST(CacheCounters, IncrementsFromTwoProcessesAllCount) {
         co_return co_await c.async_get("counter", asio::use_awaitable);
     }());
     EXPECT_EQ(final_value, "10000");
+}
+
+// ---- a host whose clock is wrong: entries dated and expired by DynamoDB's clock ----
+
+// A DynamoDB whose clock is `skew` from this host's, dating every answer; GetItem finds `stored`
+// (a JSON item, or nothing when empty), every other operation succeeds.
+scripted_http_server::script skewed_table(std::chrono::system_clock::duration skew, std::function<std::string()> stored) {
+    return [skew, stored](const seen_request& r) {
+        const std::vector<std::pair<std::string, std::string>> date{
+            {"Date", http_date(std::chrono::system_clock::now() + skew)}};
+        if (r.header("x-amz-target") == "DynamoDB_20120810.GetItem") {
+            const std::string item = stored();
+            return scripted_reply{200, item.empty() ? "{}" : R"({"Item":)" + item + "}", 0ms, date};
+        }
+        return scripted_reply{200, "{}", 0ms, date};
+    };
+}
+
+cache_options scripted_cache_options(const scripted_http_server& server) {
+    cache_options o;
+    o.table_name = "skewed";
+    o.create_table = false;
+    o.codec = value_codec::raw;
+    o.client.endpoint = server.url();
+    o.client.region = "us-east-1";
+    o.client.credentials.explicit_credentials = credentials{"AKIDLOCALTEST", "local-test-secret", ""};
+    return o;
+}
+
+std::int64_t epoch_seconds(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+// This host 20 minutes behind: an entry stored for 5 minutes would already have expired by
+// DynamoDB's clock (and its TTL deletion) when dated by this host's.
+TEST(CacheClockSkew, AnEntryIsDatedByDynamoDbsClockOnceAnAnswerToldIt) {
+    const auto skew = std::chrono::minutes(20);
+    asio::io_context io;
+    scripted_http_server server(io, skewed_table(skew, [] { return std::string(); }));
+    cache c(io.get_executor(), scripted_cache_options(server));
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        co_await c.async_get("first", tuple_awaitable); // any answer tells DynamoDB's time
+        co_await c.async_set("k", "v", std::chrono::seconds(300), tuple_awaitable);
+        io.stop();
+    }, asio::detached);
+    io.run_for(60s);
+
+    ASSERT_EQ(server.requests().size(), 2u);
+    simdjson::dom::parser parser;
+    const simdjson::dom::element put = parser.parse(server.requests()[1].body).value();
+    const std::string_view expiration = put["Item"]["expiration_time"]["N"].get_string().value();
+    const std::int64_t expected = epoch_seconds(std::chrono::system_clock::now() + skew) + 300;
+    EXPECT_NEAR(static_cast<double>(std::stoll(std::string(expiration))), static_cast<double>(expected), 60.0);
+    const std::string created_at(put["Item"]["created_at"]["S"].get_string().value());
+    std::tm utc{};
+    ASSERT_EQ(std::sscanf(created_at.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &utc.tm_year, &utc.tm_mon, &utc.tm_mday,
+                          &utc.tm_hour, &utc.tm_min, &utc.tm_sec), 6) << created_at;
+    utc.tm_year -= 1900;
+    utc.tm_mon -= 1;
+    EXPECT_NEAR(static_cast<double>(timegm(&utc)), static_cast<double>(expected - 300), 60.0) << created_at;
+}
+
+// This host 20 minutes behind, and no answer yet: the first PutItem, dated by this host's clock,
+// is refused as DynamoDB refuses it, then re-signed; its item is then written again, dated right.
+TEST(CacheClockSkew, AFirstWriteDatedBeforeDynamoDbsTimeWasKnownIsWrittenAgainDatedRight) {
+    const auto skew = std::chrono::minutes(20);
+    asio::io_context io;
+    std::vector<std::chrono::system_clock::time_point> server_times;
+    scripted_http_server server(io, [&](const seen_request& r) {
+        const auto server_now = std::chrono::system_clock::now() + skew;
+        server_times.push_back(server_now);
+        const std::vector<std::pair<std::string, std::string>> date{{"Date", http_date(server_now)}};
+        if (amz_date_time(r.header("x-amz-date")) < server_now - 5min)
+            return scripted_reply{400, R"({"__type":"com.amazon.coral.service#InvalidSignatureException",)"
+                                       R"("message":"Signature expired: )" + r.header("x-amz-date") + R"( is now earlier than ..."})",
+                                  0ms, date};
+        return scripted_reply{200, "{}", 0ms, date};
+    });
+    cache c(io.get_executor(), scripted_cache_options(server));
+    error_code ec;
+    bool stored = false;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        std::tie(ec, stored) = co_await c.async_set("k", "v", std::chrono::seconds(300), tuple_awaitable);
+        io.stop();
+    }, asio::detached);
+    io.run_for(60s);
+
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_TRUE(stored);
+    ASSERT_EQ(server.requests().size(), 3u); // refused, re-signed, written again
+    simdjson::dom::parser parser;
+    const simdjson::dom::element resent = parser.parse(server.requests()[1].body).value();
+    const std::string first_created_at(resent["Item"]["created_at"]["S"].get_string().value());
+    simdjson::dom::parser again_parser;
+    const simdjson::dom::element again = again_parser.parse(server.requests()[2].body).value();
+    const std::string_view expiration = again["Item"]["expiration_time"]["N"].get_string().value();
+    EXPECT_NEAR(static_cast<double>(std::stoll(std::string(expiration))),
+                static_cast<double>(epoch_seconds(server_times[2]) + 300), 60.0);
+    // Only over its own first item: another writer's since stays.
+    EXPECT_EQ(again["ConditionExpression"].get_string().value(), "#c = :c");
+    EXPECT_EQ(again["ExpressionAttributeValues"][":c"]["S"].get_string().value(), first_created_at);
+}
+
+// This host 30 minutes ahead: an entry with 10 minutes left by DynamoDB's clock is still there,
+// though this host's clock is past its expiration time.
+TEST(CacheClockSkew, AnEntryIsExpiredByDynamoDbsClockNotThisHosts) {
+    const auto skew = -std::chrono::minutes(30);
+    asio::io_context io;
+    scripted_http_server server(io, skewed_table(skew, [skew] {
+        const auto expires = epoch_seconds(std::chrono::system_clock::now() + skew) + 600;
+        return R"({"cache_key":{"S":"k"},"response":{"B":"dg=="},"expiration_time":{"N":")" + std::to_string(expires) +
+               R"("}})";
+    }));
+    cache c(io.get_executor(), scripted_cache_options(server));
+    cache::value found;
+    error_code ec;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        std::tie(ec, found) = co_await c.async_get("k", tuple_awaitable);
+        io.stop();
+    }, asio::detached);
+    io.run_for(60s);
+
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(found, std::optional<std::string>("v"));
 }
 
 } // namespace

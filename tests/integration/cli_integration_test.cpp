@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -31,12 +32,15 @@ std::string read_file(const std::filesystem::path& path) {
 }
 
 // Runs the tool with `args`, feeding `input` on stdin; stdout and stderr go through files, so a
-// large output cannot block the child.
-cli_run run_cli(const std::vector<std::string>& args, const std::string& input = "") {
+// large output cannot block the child. `wrapper`, when given, runs the tool (faketime ...).
+cli_run run_cli(const std::vector<std::string>& args, const std::string& input = "",
+                const std::vector<std::string>& wrapper = {}) {
     const auto dir = std::filesystem::temp_directory_path() / ("ddbcache-cli-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     std::ofstream(dir / "in", std::ios::binary) << input;
-    std::vector<char*> argv{const_cast<char*>(DDBCACHE_CLI)};
+    std::vector<char*> argv;
+    for (const std::string& w : wrapper) argv.push_back(const_cast<char*>(w.c_str()));
+    argv.push_back(const_cast<char*>(DDBCACHE_CLI));
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     const pid_t pid = ::fork();
@@ -67,6 +71,18 @@ protected:
         std::vector<std::string> all{"--endpoint", endpoint_of(GetParam()), "--table", table_};
         all.insert(all.end(), args.begin(), args.end());
         return run_cli(all, input);
+    }
+    // The tool under Debian's faketime, its wall clock `offset` ("-20m") from the real one (its
+    // steady clock left alone, as the client's timeouts need).
+    cli_run cli_with_clock(const std::string& offset, std::vector<std::string> args) {
+        EXPECT_TRUE(std::filesystem::exists(DDBCACHE_FAKETIME))
+            << "faketime is missing (" << DDBCACHE_FAKETIME << "): scripts/setup.sh installs it";
+        ::setenv("FAKETIME_DONT_FAKE_MONOTONIC", "1", 1);
+        std::vector<std::string> all{"--endpoint", endpoint_of(GetParam()), "--table", table_};
+        all.insert(all.end(), args.begin(), args.end());
+        cli_run r = run_cli(all, "", {DDBCACHE_FAKETIME, "-f", offset});
+        ::unsetenv("FAKETIME_DONT_FAKE_MONOTONIC");
+        return r;
     }
     // The library's view of the same table.
     template <class Body>
@@ -191,6 +207,40 @@ TEST_P(Cli, ErrorsExitTwoWithOneLineNamingTheCause) {
     EXPECT_NE(not_a_counter.err.find("not an integer"), std::string::npos) << not_a_counter.err;
 }
 
+// Neither local server checks a signature's date (DynamoDB refuses one more than 5 minutes off,
+// and the client re-signs: see client_integration_test's ClockSkew), but both date their answers,
+// and the client learns DynamoDB's time from that.
+std::int64_t seconds_from_now(std::chrono::seconds later) {
+    return std::chrono::duration_cast<std::chrono::seconds>((std::chrono::system_clock::now() + later).time_since_epoch())
+        .count();
+}
+
+TEST_P(Cli, WithItsClock20MinutesBehindANewTablesFirstEntryIsDatedByDynamoDbsClock) {
+    const cli_run set = cli_with_clock("-20m", {"set", "k", "v", "--timeout", "600"});
+    ASSERT_EQ(set.exit_status, 0) << set.err;
+    run_on_io([&]() -> asio::awaitable<void> {
+        client c(co_await asio::this_coro::executor, local_client_options(GetParam()));
+        get_item_request get{table_, {}};
+        get.key.set("cache_key", attribute_value::S("k"));
+        get_item_result r = co_await c.async_get_item(get, nullptr, asio::use_awaitable);
+        CO_ASSERT(r.found.has_value())
+        const attribute_value* expiration = r.found->find("expiration_time");
+        CO_ASSERT(expiration && expiration->if_N())
+        // Wide bounds for a slow machine; dated by the tool's own clock it would be 1200 s early.
+        EXPECT_NEAR(static_cast<double>(std::stoll(*expiration->if_N())),
+                    static_cast<double>(seconds_from_now(std::chrono::seconds(600))), 120.0);
+    }());
+}
+
+TEST_P(Cli, WithItsClock30MinutesAheadAnEntryIsFoundUntilDynamoDbsClockExpiresIt) {
+    with_cache([](cache& c) -> asio::awaitable<void> {
+        EXPECT_TRUE(co_await c.async_set("k", "still here", std::chrono::seconds(600), asio::use_awaitable));
+    });
+    const cli_run get = cli_with_clock("+30m", {"get", "k"});
+    EXPECT_EQ(get.exit_status, 0) << get.err; // a miss (1) when its own clock says expired
+    EXPECT_EQ(get.out, "still here");
+}
+
 INSTANTIATE_TEST_SUITE_P(LocalServers, Cli, testing::ValuesIn(server_names), server_param_name);
 
 // Usage errors need no server.
@@ -210,6 +260,32 @@ TEST(CliUsage, BadArgumentsExitTwoBeforeAnyRequest) {
         EXPECT_EQ(r.exit_status, 2) << testing::PrintToString(args);
         EXPECT_EQ(r.err, message) << testing::PrintToString(args);
         EXPECT_EQ(r.out, "");
+    }
+}
+
+// The endpoint is unreachable: only a check made before any request can name the rule.
+TEST(CliUsage, NamesDynamoDbWouldRefuseExitTwoNamingTheValueAndTheRuleBeforeAnyRequest) {
+    ::setenv("AWS_ACCESS_KEY_ID", "AKIDLOCALTEST", 1);
+    ::setenv("AWS_SECRET_ACCESS_KEY", "local-test-secret", 1);
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"--table", "t1"}, "ddbcache: cache_options::table_name: table name 't1' is 2 characters long; DynamoDB "
+                            "table names are 3 to 255 characters of A-Z, a-z, 0-9, '_', '.' and '-'\n"},
+        {{"--table", "cache/items"}, "ddbcache: cache_options::table_name: table name 'cache/items' has '/' at offset "
+                                     "5; DynamoDB table names are 3 to 255 characters of A-Z, a-z, 0-9, '_', '.' and "
+                                     "'-'\n"},
+        {{"--key-field", ""}, "ddbcache: cache_options::key_field '' is 0 bytes long; DynamoDB key and TTL attribute "
+                              "names are 1 to 255 bytes\n"},
+        {{"--expiration-field", std::string(256, 'e')}, "ddbcache: cache_options::expiration_time_field '" +
+                                                            std::string(100, 'e') + "...' is 256 bytes long; DynamoDB "
+                                                            "key and TTL attribute names are 1 to 255 bytes\n"},
+    };
+    for (const auto& [names, message] : cases) {
+        std::vector<std::string> args{"--endpoint", "http://127.0.0.1:1", "--region", "us-east-1"};
+        args.insert(args.end(), names.begin(), names.end());
+        args.insert(args.end(), {"get", "k"});
+        const cli_run r = run_cli(args);
+        EXPECT_EQ(r.exit_status, 2) << testing::PrintToString(names);
+        EXPECT_EQ(r.err, message);
     }
 }
 

@@ -1,17 +1,22 @@
 // The DynamoDB client against real local servers (AWS DynamoDB Local and dynalite).
 #include "local_servers.hpp"
+#include "scripted_http_server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 
 #include <simdjson.h>
 
+#include <array>
 #include <atomic>
+#include <optional>
 
 namespace ddbcache::test {
 namespace {
@@ -222,6 +227,211 @@ TEST(ClientIntegrationStale, ConnectionClosedByTheServerWhileIdleIsReplacedTrans
     // Replaced inside the pool without a client retry (no backoff, no retry quota), but both
     // sends are counted: the server may have acted on the first (the cache relies on it).
     EXPECT_EQ(diag.attempts, 2u);
+}
+
+// A loopback server that answers every request with `head` followed by filler bytes without
+// end, so that one part of the answer (the status line, a header, a chunk size's extension, the
+// trailer) never ends. It writes until the client hangs up.
+class endless_responder {
+public:
+    endless_responder(asio::io_context& io, std::string head)
+        : head_(std::move(head)), acceptor_(io, {asio::ip::make_address("127.0.0.1"), 0}) {
+        asio::co_spawn(io, accept_loop(), asio::detached);
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
+    void close() { acceptor_.close(); }
+
+private:
+    asio::awaitable<void> accept_loop() {
+        for (;;) {
+            auto [ec, socket] = co_await acceptor_.async_accept(tuple_awaitable);
+            if (ec) co_return;
+            asio::co_spawn(acceptor_.get_executor(), answer(std::move(socket)), asio::detached);
+        }
+    }
+    asio::awaitable<void> answer(asio::ip::tcp::socket socket) {
+        std::array<char, 4096> request{};
+        co_await socket.async_read_some(asio::buffer(request), tuple_awaitable);
+        auto [head_ec, head_n] = co_await asio::async_write(socket, asio::buffer(head_), tuple_awaitable);
+        const std::string filler(16 * 1024, 'a');
+        for (error_code ec = head_ec; !ec;)
+            std::tie(ec, std::ignore) = co_await asio::async_write(socket, asio::buffer(filler), tuple_awaitable);
+    }
+
+    std::string head_;
+    asio::ip::tcp::acceptor acceptor_;
+};
+
+struct endless_part {
+    std::string name;
+    std::string head;     // what comes before the part that never ends
+    std::string named_as; // what the failure's message must say
+};
+
+class EndlessResponsePart : public testing::TestWithParam<endless_part> {};
+
+// The attempt timeout is a minute away: only a bound on the bytes read can end the call with
+// anything but a timeout.
+TEST_P(EndlessResponsePart, EndsTheCallWithAClearErrorLongBeforeTheAttemptTimeout) {
+    asio::io_context io;
+    endless_responder server(io, GetParam().head);
+    client_options o;
+    o.endpoint = server.url();
+    o.region = "us-east-1";
+    o.credentials.explicit_credentials = credentials{"AKIDLOCALTEST", "local-test-secret", ""};
+    o.attempt_timeout = o.call_timeout = std::chrono::milliseconds(60'000);
+    o.retry.max_attempts = 1;
+    client c(io.get_executor(), o);
+    diagnostics diag;
+    std::optional<error_code> result;
+    c.async_call("ListTables", "{}", &diag, [&](error_code ec, response) {
+        result = ec;
+        server.close();
+        c.close();
+    });
+    io.run_for(std::chrono::seconds(120));
+
+    ASSERT_TRUE(result.has_value());
+    EXPECT_NE(*result, client_errc::timeout) << diag.message;
+    EXPECT_TRUE(*result) << diag.message;
+    EXPECT_NE(diag.message.find(GetParam().named_as), std::string::npos) << diag.message;
+}
+
+void PrintTo(const endless_part& p, std::ostream* os) { *os << p.name; }
+
+INSTANTIATE_TEST_SUITE_P(
+    HttpBounds, EndlessResponsePart,
+    testing::Values(endless_part{"StatusLine", "HTTP/1.1 200 ", "status line and headers exceed 8 KiB"},
+                    endless_part{"HeaderLine", "HTTP/1.1 200 OK\r\nX-Long: ", "status line and headers exceed 8 KiB"},
+                    endless_part{"ChunkExtension", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;",
+                                 "chunk size with its extensions, or the trailer) is longer than 64 KiB"},
+                    endless_part{"Trailer", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Trailer: ",
+                                 "chunk size with its extensions, or the trailer) is longer than 64 KiB"}),
+    [](const testing::TestParamInfo<endless_part>& p) { return p.param.name; });
+
+// ---- clock skew ----
+
+using std::chrono::system_clock;
+using namespace std::chrono_literals;
+
+// A DynamoDB whose clock is `skew` away from this host's: it refuses a request dated more than
+// 5 minutes from its own time as DynamoDB does, and dates every answer. `answered_at` receives
+// its time at each request.
+scripted_http_server::script skewed_dynamodb(system_clock::duration skew, std::vector<system_clock::time_point>& answered_at) {
+    return [skew, &answered_at](const seen_request& r) {
+        const auto server_now = system_clock::now() + skew;
+        answered_at.push_back(server_now);
+        const std::vector<std::pair<std::string, std::string>> date{{"Date", http_date(server_now)}};
+        const auto dated = amz_date_time(r.header("x-amz-date"));
+        if (dated < server_now - 5min)
+            return scripted_reply{400, R"({"__type":"com.amazon.coral.service#InvalidSignatureException",)"
+                                       R"("message":"Signature expired: )" + r.header("x-amz-date") +
+                                           R"( is now earlier than the time 5 minutes ago."})", 0ms, date};
+        if (dated > server_now + 5min)
+            return scripted_reply{400, R"({"__type":"com.amazon.coral.service#InvalidSignatureException",)"
+                                       R"("message":"Signature not yet current: )" + r.header("x-amz-date") +
+                                           R"( is still later than the time 5 minutes from now."})", 0ms, date};
+        return scripted_reply{200, R"({"TableNames":[]})", 0ms, date};
+    };
+}
+
+client_options scripted_client_options(const scripted_http_server& server) {
+    client_options o;
+    o.endpoint = server.url();
+    o.region = "us-east-1";
+    o.credentials.explicit_credentials = credentials{"AKIDLOCALTEST", "local-test-secret", ""};
+    o.retry.quota = 0; // an ordinary retry is refused: only the re-signing may send again
+    return o;
+}
+
+// How far a signature's X-Amz-Date is from the server's time when it arrived.
+system_clock::duration signed_off_by(const seen_request& r, system_clock::time_point server_time) {
+    const auto off = amz_date_time(r.header("x-amz-date")) - server_time;
+    return off < system_clock::duration::zero() ? -off : off;
+}
+
+class ClockSkew : public testing::TestWithParam<std::chrono::minutes> {};
+
+TEST_P(ClockSkew, ARefusedSignatureIsResignedAtOnceByTheAnswersDateAndTheSkewIsKept) {
+    const auto skew = GetParam();
+    asio::io_context io;
+    std::vector<system_clock::time_point> server_times;
+    scripted_http_server server(io, skewed_dynamodb(skew, server_times));
+    client c(io.get_executor(), scripted_client_options(server));
+    diagnostics first, second;
+    error_code first_ec, second_ec;
+    system_clock::time_point server_time_at_end;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        std::tie(first_ec, std::ignore) = co_await c.async_call("ListTables", "{}", &first, tuple_awaitable);
+        std::tie(second_ec, std::ignore) = co_await c.async_call("ListTables", "{}", &second, tuple_awaitable);
+        server_time_at_end = system_clock::now() + skew;
+        io.stop();
+    }, asio::detached);
+    io.run_for(60s);
+
+    EXPECT_FALSE(first_ec) << first.message;
+    EXPECT_EQ(first.attempts, 2u); // refused, then re-signed
+    EXPECT_FALSE(second_ec) << second.message;
+    EXPECT_EQ(second.attempts, 1u); // the skew was kept
+    ASSERT_EQ(server.requests().size(), 3u);
+    ASSERT_EQ(server_times.size(), 3u);
+    // Bounds wide enough for any machine, narrow beside the skews tested.
+    EXPECT_LT(signed_off_by(server.requests()[1], server_times[1]), 1min) << server.requests()[1].header("x-amz-date");
+    EXPECT_LT(signed_off_by(server.requests()[2], server_times[2]), 1min) << server.requests()[2].header("x-amz-date");
+    const auto learned = c.clock_skew() - skew;
+    EXPECT_LT(learned < 0ms ? -learned : learned, 1min) << c.clock_skew().count() << " ms";
+    const auto now_off = c.now() - server_time_at_end;
+    EXPECT_LT(now_off < system_clock::duration::zero() ? -now_off : now_off, 1min);
+}
+
+INSTANTIATE_TEST_SUITE_P(HostClock, ClockSkew, testing::Values(std::chrono::minutes(20), std::chrono::minutes(-30)),
+                         [](const testing::TestParamInfo<std::chrono::minutes>& p) {
+                             return p.param.count() > 0 ? std::string("TwentyMinutesBehind") : "ThirtyMinutesAhead";
+                         });
+
+// Without a Date that parses, nothing tells the right time: the refusal is reported as it came.
+TEST(ClockSkewUnknown, ARefusedSignatureWithAnUnreadableDateFailsAfterOneAttemptNamingTheAwsMessage) {
+    for (const std::string date : {"", "garbage", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
+                                   "Mon, 06 Nov 1994 08:49:37 GMT" /* a Sunday */, "Sun, 31 Nov 1994 08:49:37 GMT",
+                                   "Sun, 06 Nov 1994 24:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 UTC"}) {
+        asio::io_context io;
+        scripted_http_server server(io, [&](const seen_request&) {
+            scripted_reply reply{400, R"({"__type":"com.amazon.coral.service#InvalidSignatureException",)"
+                                      R"("message":"Signature expired: 20000101T000000Z is now earlier than ..."})"};
+            if (!date.empty()) reply.headers = {{"Date", date}};
+            return reply;
+        });
+        client c(io.get_executor(), scripted_client_options(server));
+        diagnostics diag;
+        error_code ec;
+        c.async_call("ListTables", "{}", &diag, [&](error_code e, response) {
+            ec = e;
+            io.stop();
+        });
+        io.run_for(60s);
+        EXPECT_EQ(ec, service_errc::invalid_signature) << date;
+        EXPECT_EQ(diag.attempts, 1u) << date;
+        EXPECT_EQ(diag.aws_type, "InvalidSignatureException") << date;
+        EXPECT_NE(diag.message.find("Signature expired: 20000101T000000Z"), std::string::npos) << diag.message;
+        EXPECT_EQ(c.clock_skew(), 0ms) << date;
+    }
+}
+
+// A signature refused while the clocks agree is wrong for another reason: re-signing cannot help.
+TEST(ClockSkewUnknown, ARefusedSignatureWhileTheClocksAgreeIsNotResigned) {
+    asio::io_context io;
+    scripted_http_server server(io, [](const seen_request&) {
+        return scripted_reply{400, R"({"__type":"com.amazon.coral.service#InvalidSignatureException",)"
+                                   R"("message":"The request signature we calculated does not match"})",
+                              0ms, {{"Date", http_date(system_clock::now())}}};
+    });
+    client c(io.get_executor(), scripted_client_options(server));
+    diagnostics diag;
+    c.async_call("ListTables", "{}", &diag, [&](error_code, response) { io.stop(); });
+    io.run_for(60s);
+    EXPECT_EQ(diag.attempts, 1u);
+    EXPECT_EQ(diag.aws_type, "InvalidSignatureException");
+    EXPECT_EQ(c.clock_skew(), 0ms);
 }
 
 INSTANTIATE_TEST_SUITE_P(LocalServers, ClientIntegration, testing::ValuesIn(server_names), server_param_name);

@@ -12,12 +12,40 @@
 #include <boost/beast/http.hpp>
 
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ddbcache::test {
+
+// A Date header's value for `t` (RFC 7231 IMF-fixdate), as a server writes it.
+inline std::string http_date(std::chrono::system_clock::time_point t) {
+    static constexpr const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[40];
+    std::snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[utc.tm_wday], utc.tm_mday,
+                  months[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min, utc.tm_sec);
+    return text;
+}
+
+// The time an X-Amz-Date header names ("20261130T165000Z"); the epoch when it does not parse.
+inline std::chrono::system_clock::time_point amz_date_time(const std::string& amz_date) {
+    std::tm utc{};
+    if (std::sscanf(amz_date.c_str(), "%4d%2d%2dT%2d%2d%2dZ", &utc.tm_year, &utc.tm_mon, &utc.tm_mday, &utc.tm_hour,
+                    &utc.tm_min, &utc.tm_sec) != 6)
+        return {};
+    utc.tm_year -= 1900;
+    utc.tm_mon -= 1;
+    return std::chrono::system_clock::from_time_t(timegm(&utc));
+}
 
 struct seen_request {
     std::string method, target, body;
@@ -32,6 +60,7 @@ struct scripted_reply {
     unsigned status = 200;
     std::string body;
     std::chrono::milliseconds delay{0};
+    std::vector<std::pair<std::string, std::string>> headers = {}; // sent as they are (a Date, ...)
 };
 
 class scripted_http_server {
@@ -80,6 +109,7 @@ private:
                 co_await pause.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
             }
             http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
+            for (const auto& [name, value] : reply.headers) res.set(name, value);
             res.body() = reply.body;
             res.keep_alive(req.keep_alive());
             res.prepare_payload();

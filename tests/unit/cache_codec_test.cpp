@@ -3,6 +3,9 @@
 #include "cache/cachelib_codec.hpp"
 #include "cache/item_layout.hpp"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/system/system_error.hpp>
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -196,6 +199,42 @@ TEST(ItemLayout, BadKeysAndOversizedItemsAreRefusedWithTheCause) {
     EXPECT_EQ(cache_layout::build_item(o, "k", std::string(409600, 'v'), 300, {}, it, why), client_errc::item_too_large);
     EXPECT_NE(why.find(" over DynamoDB's limit of 409600"), std::string::npos) << why;
     EXPECT_FALSE(cache_layout::build_item(o, "k", std::string(409000, 'v'), 300, {}, it, why)) << why;
+}
+
+TEST(ItemLayout, OptionNamesDynamoDbWouldRefuseAreNamedWithTheOptionAndTheRule) {
+    std::string why;
+    cache_options o;
+    EXPECT_FALSE(cache_layout::check_names(o, why)) << why;
+    o.table_name = "t1";
+    EXPECT_EQ(cache_layout::check_names(o, why), client_errc::invalid_name);
+    EXPECT_EQ(why, "cache_options::table_name: table name 't1' is 2 characters long; DynamoDB table names are 3 to "
+                   "255 characters of A-Z, a-z, 0-9, '_', '.' and '-'");
+    o = cache_options{};
+    o.key_field = "";
+    EXPECT_EQ(cache_layout::check_names(o, why), client_errc::invalid_name);
+    EXPECT_NE(why.find("cache_options::key_field '' is 0 bytes long"), std::string::npos) << why;
+    o = cache_options{};
+    o.expiration_time_field = std::string(256, 'e');
+    EXPECT_EQ(cache_layout::check_names(o, why), client_errc::invalid_name);
+    EXPECT_NE(why.find("cache_options::expiration_time_field 'eee"), std::string::npos) << why;
+    EXPECT_NE(why.find("is 256 bytes long; DynamoDB key and TTL attribute names are 1 to 255 bytes"), std::string::npos)
+        << why;
+}
+
+// Before the client is built: no region, credentials or endpoint are even looked at.
+TEST(CacheOptions, ABadTableNameFailsTheCacheConstructionNamingIt) {
+    boost::asio::io_context io;
+    cache_options o;
+    o.table_name = "my table";
+    try {
+        cache c(io.get_executor(), o);
+        ADD_FAILURE() << "a cache was built on table 'my table'";
+    } catch (const boost::system::system_error& e) {
+        EXPECT_EQ(e.code(), client_errc::invalid_name);
+        EXPECT_NE(std::string(e.what()).find("cache_options::table_name: table name 'my table' has ' ' at offset 2"),
+                  std::string::npos)
+            << e.what();
+    }
 }
 
 } // namespace

@@ -55,17 +55,17 @@ TEST(JsonWriter, RefusesInvalidUtf8) {
 }
 
 TEST(JsonWriter, NamesTheAttributeThatHoldsInvalidUtf8) {
-    put_item_request r{"t", item{{"k", attribute_value::S("fine")}, {"bad", attribute_value::S("x\xff")}}, {}};
+    put_item_request r{"tbl", item{{"k", attribute_value::S("fine")}, {"bad", attribute_value::S("x\xff")}}, {}};
     std::string body, why;
     EXPECT_EQ(dynamodb::write_json(r, body, why), client_errc::invalid_utf8);
     EXPECT_EQ(why, "a string in attribute 'bad' is not valid UTF-8");
 }
 
 TEST(JsonWriter, BinaryValuesAreNotUtf8Checked) {
-    put_item_request r{"t", item{{"b", attribute_value::B(std::string("\xff\x00\x80", 3))}}, {}};
+    put_item_request r{"tbl", item{{"b", attribute_value::B(std::string("\xff\x00\x80", 3))}}, {}};
     std::string body, why;
     EXPECT_FALSE(dynamodb::write_json(r, body, why));
-    EXPECT_EQ(body, R"({"TableName":"t","Item":{"b":{"B":"/wCA"}}})");
+    EXPECT_EQ(body, R"({"TableName":"tbl","Item":{"b":{"B":"/wCA"}}})");
 }
 
 TEST(Base64, EncodesTheRfc4648Vectors) {
@@ -140,7 +140,7 @@ TEST(RequestJson, ValuesNestedToDynamoDBsLimitAreWrittenAndDeeperOnesRefused) {
 
 TEST(RequestJson, ScanWithSegmentsAndStartKey) {
     scan_request r;
-    r.table = "t";
+    r.table = "tbl";
     r.projection = "#k";
     r.names = {{"#k", "key"}};
     r.segment = 1;
@@ -149,21 +149,21 @@ TEST(RequestJson, ScanWithSegmentsAndStartKey) {
     r.limit = 10;
     std::string body, why;
     ASSERT_FALSE(dynamodb::write_json(r, body, why));
-    EXPECT_EQ(body, R"({"TableName":"t","ProjectionExpression":"#k","ExpressionAttributeNames":{"#k":"key"},)"
+    EXPECT_EQ(body, R"({"TableName":"tbl","ProjectionExpression":"#k","ExpressionAttributeNames":{"#k":"key"},)"
                     R"("Segment":1,"TotalSegments":4,"ExclusiveStartKey":{"key":{"S":"a"}},"Limit":10})");
 }
 
 TEST(RequestJson, BatchWriteAndCreateTable) {
-    batch_write_item_request w{{{"t",
+    batch_write_item_request w{{{"tbl",
                                  {{write_request::kind::put, item{{"k", attribute_value::S("a")}}},
                                   {write_request::kind::erase, item{{"k", attribute_value::S("b")}}}}}}};
     std::string body, why;
     ASSERT_FALSE(dynamodb::write_json(w, body, why));
-    EXPECT_EQ(body, R"({"RequestItems":{"t":[{"PutRequest":{"Item":{"k":{"S":"a"}}}},)"
+    EXPECT_EQ(body, R"({"RequestItems":{"tbl":[{"PutRequest":{"Item":{"k":{"S":"a"}}}},)"
                     R"({"DeleteRequest":{"Key":{"k":{"S":"b"}}}}]}})");
-    create_table_request c{"t", {"cache_key", 'S'}, std::nullopt, std::nullopt};
+    create_table_request c{"tbl", {"cache_key", 'S'}, std::nullopt, std::nullopt};
     ASSERT_FALSE(dynamodb::write_json(c, body, why));
-    EXPECT_EQ(body, R"({"TableName":"t","AttributeDefinitions":[{"AttributeName":"cache_key","AttributeType":"S"}],)"
+    EXPECT_EQ(body, R"({"TableName":"tbl","AttributeDefinitions":[{"AttributeName":"cache_key","AttributeType":"S"}],)"
                     R"("KeySchema":[{"AttributeName":"cache_key","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"})");
 }
 

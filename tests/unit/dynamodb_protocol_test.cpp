@@ -1,16 +1,22 @@
-// Pure parts of the DynamoDB client: CRC32, error bodies, retry decisions, endpoints.
+// Pure parts of the DynamoDB client: CRC32, error bodies, retry decisions, clock skew, names,
+// endpoints.
 #include "dynamodb/client_config.hpp"
 #include "dynamodb/crc32.hpp"
 #include "dynamodb/error_response.hpp"
+#include "dynamodb/naming_rules.hpp"
 #include "dynamodb/retry_policy.hpp"
 #include "http/endpoint.hpp"
+#include "http/message.hpp"
 
 #include <boost/asio/error.hpp>
 #include <boost/beast/http/error.hpp>
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 namespace ddbcache {
 namespace {
@@ -128,6 +134,107 @@ TEST(RetryQuota, SpendsUntilEmptyAndRefundsOnSuccess) {
     EXPECT_EQ(quota.available(), 12);
     quota.on_success(0);
     EXPECT_EQ(quota.available(), 12); // never above capacity
+}
+
+TEST(HttpDate, ReadsAnImfFixdate) {
+    using namespace std::chrono;
+    const auto t = http::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(*t, sys_days{1994y / November / 6} + 8h + 49min + 37s);
+    EXPECT_EQ(http::parse_http_date("Mon, 30 Nov 2026 16:50:00 GMT"), sys_days{2026y / November / 30} + 16h + 50min);
+    EXPECT_EQ(http::parse_http_date("Thu, 29 Feb 2024 23:59:60 GMT"), sys_days{2024y / February / 29} + 24h);
+}
+
+TEST(HttpDate, RefusesAnythingElse) {
+    for (const char* text : {"", "garbage", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
+                             "Mon, 06 Nov 1994 08:49:37 GMT", // 6 Nov 1994 was a Sunday
+                             "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06 Nov 1994 08:49:37 GMT ", " Sun, 06 Nov 1994 08:49:37 GMT",
+                             "Sun, 6 Nov 1994 08:49:37 GMT", "Sun, 06 nov 1994 08:49:37 GMT", "Tue, 31 Nov 1994 08:49:37 GMT",
+                             "Thu, 29 Feb 2023 08:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 06 Nov 1994 08:60:00 GMT",
+                             "Sun, 06 Nov 1994 08:49:61 GMT", "Sun, 06 Nov 1994 08:4a:37 GMT", "Sun, 06 Nov +994 08:49:37 GMT",
+                             "Sun; 06 Nov 1994 08:49:37 GMT"})
+        EXPECT_FALSE(http::parse_http_date(text)) << text;
+}
+
+TEST(ClockSkew, IsLearnedFromADateFarFromThisHostsClock) {
+    using namespace std::chrono;
+    dynamodb::clock_skew skew;
+    const auto at = sys_days{2026y / November / 30} + 16h + 30min;
+    EXPECT_TRUE(skew.learn("Mon, 30 Nov 2026 16:50:00 GMT", at, at));
+    EXPECT_EQ(skew.current(), 20min + 500ms); // the middle of the Date's second
+}
+
+TEST(ClockSkew, MovesOnlyBeyondTheDatesResolution) {
+    using namespace std::chrono;
+    dynamodb::clock_skew skew;
+    const auto at = sys_days{2026y / November / 30} + 16h + 50min;
+    EXPECT_FALSE(skew.learn("Mon, 30 Nov 2026 16:50:00 GMT", at + 1500ms, at + 1500ms));
+    EXPECT_FALSE(skew.learn("Mon, 30 Nov 2026 16:50:01 GMT", at, at));
+    EXPECT_EQ(skew.current(), 0ms);
+    EXPECT_TRUE(skew.learn("Mon, 30 Nov 2026 16:50:03 GMT", at, at));
+    EXPECT_FALSE(skew.learn("Mon, 30 Nov 2026 16:50:04 GMT", at, at));
+    EXPECT_EQ(skew.current(), 3500ms);
+}
+
+// Dated at once, delivered 5 s later: any skew from -5 s to +1 s fits, 0 included.
+TEST(ClockSkew, ASlowAnswerDoesNotMoveIt) {
+    using namespace std::chrono;
+    dynamodb::clock_skew skew;
+    const auto sent = sys_days{2026y / November / 30} + 16h + 50min;
+    EXPECT_FALSE(skew.learn("Mon, 30 Nov 2026 16:50:00 GMT", sent, sent + 5s));
+    EXPECT_EQ(skew.current(), 0ms);
+}
+
+TEST(ClockSkew, AnUnreadableDateLeavesTheSkewAsItWas) {
+    using namespace std::chrono;
+    dynamodb::clock_skew skew;
+    const auto at = sys_days{2026y / November / 30} + 16h + 30min;
+    ASSERT_TRUE(skew.learn("Mon, 30 Nov 2026 16:50:00 GMT", at, at));
+    EXPECT_FALSE(skew.learn("Mon, 30 Nov 2026 17:50:00 UTC", at, at));
+    EXPECT_FALSE(skew.learn("", at, at));
+    EXPECT_EQ(skew.current(), 20min + 500ms);
+}
+
+TEST(ClockSkew, TheSdksClockSkewErrorTypesMayBeSkewAndOthersNot) {
+    for (const char* type : {"InvalidSignatureException", "SignatureDoesNotMatch", "RequestTimeTooSkewed",
+                             "RequestExpired", "RequestInTheFuture", "AuthFailure"})
+        EXPECT_TRUE(dynamodb::may_be_clock_skew(type)) << type;
+    for (const char* type : {"", "ValidationException", "UnrecognizedClientException", "ExpiredTokenException",
+                             "ThrottlingException"})
+        EXPECT_FALSE(dynamodb::may_be_clock_skew(type)) << type;
+}
+
+TEST(NamingRules, TableNamesAreThreeTo255OfLettersDigitsUnderscoreDotAndDash) {
+    std::string why;
+    for (const std::string& name : std::vector<std::string>{"abc", "A_b.c-9", std::string(255, 'x')})
+        EXPECT_FALSE(dynamodb::check_table_name(name, why)) << name;
+}
+
+TEST(NamingRules, ATableNameOfTheWrongLengthIsRefusedNamingItAndTheRule) {
+    std::string why;
+    EXPECT_EQ(dynamodb::check_table_name("t1", why), client_errc::invalid_name);
+    EXPECT_EQ(why, "table name 't1' is 2 characters long; DynamoDB table names are 3 to 255 characters of "
+                   "A-Z, a-z, 0-9, '_', '.' and '-'");
+    EXPECT_EQ(dynamodb::check_table_name("", why), client_errc::invalid_name);
+    EXPECT_EQ(dynamodb::check_table_name(std::string(256, 'x'), why), client_errc::invalid_name);
+    EXPECT_NE(why.find("is 256 characters long"), std::string::npos) << why;
+}
+
+TEST(NamingRules, ATableNameWithAForbiddenCharacterIsRefusedNamingTheCharacter) {
+    std::string why;
+    EXPECT_EQ(dynamodb::check_table_name("my table", why), client_errc::invalid_name);
+    EXPECT_EQ(why.substr(0, why.find(';')), "table name 'my table' has ' ' at offset 2");
+    EXPECT_EQ(dynamodb::check_table_name("caf\xc3\xa9", why), client_errc::invalid_name);
+    EXPECT_EQ(why.substr(0, why.find(';')), "table name 'caf\\xc3\\xa9' has '\\xc3' at offset 3");
+}
+
+TEST(NamingRules, KeyAttributeNamesAreOneTo255Bytes) {
+    std::string why;
+    EXPECT_FALSE(dynamodb::check_key_attribute_name("k", "key_field", why));
+    EXPECT_FALSE(dynamodb::check_key_attribute_name(std::string(255, 'k'), "key_field", why));
+    EXPECT_EQ(dynamodb::check_key_attribute_name("", "key_field", why), client_errc::invalid_name);
+    EXPECT_EQ(why, "key_field '' is 0 bytes long; DynamoDB key and TTL attribute names are 1 to 255 bytes");
+    EXPECT_EQ(dynamodb::check_key_attribute_name(std::string(256, 'k'), "key_field", why), client_errc::invalid_name);
 }
 
 TEST(Endpoint, ParsesSchemeHostPortAndPath) {
