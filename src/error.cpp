@@ -31,6 +31,9 @@ public:
         case client_errc::unsupported_value: return "the stored value has a type the codec does not support";
         case client_errc::retry_quota_exceeded: return "the client's retry quota is exhausted";
         case client_errc::client_closed: return "the client was closed";
+        case client_errc::invalid_region: return "the AWS region is not a valid region name";
+        case client_errc::invalid_header_value:
+            return "a request line or header would hold a control character (CR, LF or another)";
         }
         return "unknown ddbcache client error";
     }

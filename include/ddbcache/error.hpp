@@ -32,6 +32,8 @@ enum class client_errc {
     unsupported_value,     // a stored value the codec cannot represent
     retry_quota_exceeded,  // retries refused because the client-wide retry budget is spent
     client_closed,         // the client was closed while the call was under way
+    invalid_region,        // a region that is not one DNS label (lowercase letters, digits, hyphens)
+    invalid_header_value,  // text bound for a request line or header holds a control character
 };
 
 // The DynamoDB error types (`__type` after '#'), and HTTP statuses that come without one.
