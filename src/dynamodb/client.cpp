@@ -53,7 +53,8 @@ std::string checked_region(const client_options& o) {
     if (region.empty())
         throw_config_error(client_errc::no_region,
                            "ddbcache: no AWS region (set client_options::region, AWS_REGION or AWS_DEFAULT_REGION)");
-    if (!http::is_valid_region(region)) throw_config_error(client_errc::invalid_region, "ddbcache: " + http::region_refusal(region));
+    if (!http::is_valid_region(region))
+        throw_config_error(client_errc::invalid_region, "ddbcache: " + http::region_refusal(region));
     return region;
 }
 
@@ -115,8 +116,9 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const creden
 
 asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::string operation, std::string body,
                                                                            diagnostics* diag) {
-    // The name goes into the X-Amz-Target header: DynamoDB's are letters only.
-    if (operation.empty() || !std::all_of(operation.begin(), operation.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); })) {
+    // The name goes into the X-Amz-Target header; DynamoDB's are plain words (GetItem).
+    const auto letter_or_digit = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+    if (operation.empty() || !std::all_of(operation.begin(), operation.end(), letter_or_digit)) {
         record(diag, {}, "invalid operation name '" + codec::printable(operation) + "': letters and digits only", 0, 0);
         co_return detail::outcome<response>{client_errc::invalid_header_value, {}};
     }

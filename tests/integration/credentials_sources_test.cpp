@@ -29,7 +29,6 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 namespace ddbcache::test {
 namespace {
