@@ -28,14 +28,18 @@ std::optional<std::string> read_whole_file(const std::string& path, std::size_t 
     if (fd < 0) return std::nullopt;
     std::string text;
     struct stat info {};
-    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-        refusal = "is not a regular file";
+    // Opened without blocking, and no FIFO or socket, whose reads wait on another program: a read
+    // ends at once. (/dev/null stays usable: some set AWS_CONFIG_FILE to it.)
+    if (::fstat(fd, &info) != 0) {
+        refusal = "cannot be read";
+    } else if (S_ISFIFO(info.st_mode) || S_ISSOCK(info.st_mode)) {
+        refusal = "is a pipe or socket, whose reads could wait without end";
     } else {
         char buffer[4096];
         for (;;) {
             const ssize_t n = ::read(fd, buffer, sizeof buffer);
             if (n < 0 && errno == EINTR) continue;
-            if (n < 0) refusal = "cannot be read";
+            if (n < 0) refusal = "cannot be read"; // EAGAIN too: a terminal, say
             if (n <= 0) break;
             text.append(buffer, static_cast<std::size_t>(n));
             if (text.size() > limit) {

@@ -18,9 +18,9 @@ std::string env_or(const char* name, const std::string& fallback = {});
 constexpr std::size_t max_shared_file = std::size_t{1} << 20;
 constexpr std::size_t max_token_file = std::size_t{64} << 10;
 
-// The whole file, when it is a regular file of at most `limit` bytes (a FIFO or a device could
-// block a read without end, or never end). nullopt when it cannot be opened (`refusal` empty), or
-// is refused (`refusal` says why, naming the limit; never the content).
+// The whole file, when it has at most `limit` bytes and reading it cannot wait (not a FIFO or a
+// socket; a device that would block, or one without end, is refused). nullopt when it cannot be
+// opened (`refusal` empty), or is refused (`refusal` says why, naming the limit; never the content).
 std::optional<std::string> read_whole_file(const std::string& path, std::size_t limit, std::string& refusal);
 
 std::string credentials_file_path();
