@@ -29,6 +29,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace ddbcache::test {
 namespace {
@@ -679,6 +680,41 @@ TEST_F(Refresh, CallsThatFindNothingValidAllWaitForOneFetch) {
     while (done < 20 && io.run_one_for(5s) > 0) {
     }
     EXPECT_EQ(keys, std::vector<std::string>(20, "KEY1"));
+    EXPECT_EQ(issued.load(), 1);
+}
+
+TEST_F(CredentialSources, WaitersOnSeveralThreadsEndEachByTheRefreshOrByTheirOwnDeadline) {
+    std::atomic<int> issued{0};
+    scripted_http_server agent(io, [&](const seen_request&) {
+        return scripted_reply{200, json_credentials("KEY" + std::to_string(++issued), wall_clock::now() + 1h), 300ms};
+    });
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", (agent.url() + "/creds").c_str(), 1);
+    error_code ec;
+    std::string why;
+    credentials_sources::source_settings s = settings();
+    s.metadata_timeout = 30s;
+    auto container = credentials_sources::container_source_from_env(s, ec, why);
+    ASSERT_TRUE(container) << why;
+    auto source = std::make_shared<refreshing_credentials>(io.get_executor(), container->name, container->fetch, 300s);
+    constexpr int callers = 20;
+    std::atomic<int> done{0};
+    std::vector<std::string> outcomes(callers);
+    for (int i = 0; i < callers; ++i)
+        asio::co_spawn(io, [&, i]() -> asio::awaitable<void> {
+            // Odd callers wait as long as it takes; even ones give up long before the agent answers.
+            const auto give_up_at = i % 2 ? refreshing_credentials::steady_time::max()
+                                          : std::chrono::steady_clock::now() + 50ms;
+            auto got = co_await source->current(give_up_at);
+            outcomes[i] = got.ec ? got.ec.message() : got.value->access_key_id;
+            if (++done == callers) io.stop();
+        }, asio::detached);
+    io.restart();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) threads.emplace_back([&] { io.run_for(30s); });
+    for (auto& t : threads) t.join();
+    ASSERT_EQ(done.load(), callers);
+    for (int i = 0; i < callers; ++i)
+        EXPECT_EQ(outcomes[i], i % 2 ? "KEY1" : make_error_code(client_errc::timeout).message()) << i;
     EXPECT_EQ(issued.load(), 1);
 }
 
