@@ -109,7 +109,7 @@ asio::awaitable<fetched> run(std::string command, std::string name, std::chrono:
     }
     output.close();
 
-    // Its output closed; it may still run (a child of its own holding nothing), within the deadline.
+    // Its output is closed, but it may still run (it can close its output early): same deadline.
     int status = 0;
     asio::steady_timer pause(executor);
     for (auto wait = 1ms;; wait = std::min<std::chrono::milliseconds>(wait * 2, 50ms)) {
