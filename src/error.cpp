@@ -35,6 +35,9 @@ public:
         case client_errc::outcome_unknown: return "the write's answer was lost; whether it landed is unknown";
         case client_errc::nesting_too_deep: return "the answer nests attribute values deeper than 32 levels";
         case client_errc::invalid_name: return "a table or key attribute name breaks DynamoDB's naming rules";
+        case client_errc::invalid_region: return "the AWS region is not a valid region name";
+        case client_errc::invalid_header_value:
+            return "a request line or header would hold a control character (CR, LF or another)";
         }
         return "unknown ddbcache client error";
     }

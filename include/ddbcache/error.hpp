@@ -36,6 +36,8 @@ enum class client_errc {
     outcome_unknown,       // a write was retried after its answer was lost, and what the table holds now cannot tell whether it landed
     nesting_too_deep,      // an answer nests attribute values deeper than DynamoDB's 32 levels
     invalid_name,          // a table or key attribute name DynamoDB would refuse
+    invalid_region,        // a region that is not one DNS label (lowercase letters, digits, hyphens)
+    invalid_header_value,  // text bound for a request line or header holds a control character
 };
 
 // The DynamoDB error types (`__type` after '#'), and HTTP statuses that come without one.

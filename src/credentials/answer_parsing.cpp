@@ -101,7 +101,7 @@ std::optional<wall_clock::time_point> parse_iso8601(std::string_view text) {
            std::chrono::seconds(second) - offset;
 }
 
-fetched parse_json_credentials(std::string_view source, std::string_view body) {
+fetched parse_json_credentials(std::string_view source, std::string_view body, bool needs_version) {
     const std::string name(source);
     simdjson::dom::parser parser;
     simdjson::dom::object root;
@@ -113,8 +113,11 @@ fetched parse_json_credentials(std::string_view source, std::string_view body) {
     };
     if (const std::string code = text("Code"); !code.empty() && code != "Success")
         return fetch_failure(name, "the answer's Code is " + codec::printable(code) + ": " + codec::printable(text("Message")));
-    if (int64_t version = 0; !root["Version"].get_int64().get(version) && version != 1)
-        return fetch_failure(name, "unsupported Version " + std::to_string(version) + " (only 1 is known)");
+    if (int64_t version = 0; !root["Version"].get_int64().get(version)) {
+        if (version != 1) return fetch_failure(name, "unsupported Version " + std::to_string(version) + " (only 1 is known)");
+    } else if (needs_version) {
+        return fetch_failure(name, "the answer has no \"Version\": 1 (the only version of the format)");
+    }
     std::string token = text("Token");
     if (token.empty()) token = text("SessionToken");
     const std::string expiration = text("Expiration");

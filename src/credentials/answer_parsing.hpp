@@ -13,9 +13,10 @@ namespace ddbcache::credentials_sources {
 std::optional<wall_clock::time_point> parse_iso8601(std::string_view text);
 
 // {"AccessKeyId", "SecretAccessKey", "Token" or "SessionToken", "Expiration"}. IMDS adds
-// "Code" (anything but "Success" is a failure); credential_process adds "Version" (must be 1).
-// On failure `ec` is set and `message` says what is wrong (never a value).
-fetched parse_json_credentials(std::string_view source, std::string_view body);
+// "Code" (anything but "Success" is a failure); credential_process adds "Version", the number 1,
+// which its documented format requires (`needs_version`). On failure `ec` is set and `message`
+// says what is wrong (never a value).
+fetched parse_json_credentials(std::string_view source, std::string_view body, bool needs_version = false);
 
 // AssumeRoleWithWebIdentityResponse/AssumeRoleWithWebIdentityResult/Credentials, or an
 // ErrorResponse/Error whose Code and Message end up in the failure's message.

@@ -32,16 +32,18 @@ bool allowed_over_http(const http::endpoint& ep) {
 std::optional<std::string> authorization(const std::string& token_file, const std::string& token, std::string& why) {
     std::string value = token;
     if (!token_file.empty()) {
-        auto text = credentials_files::read_whole_file(token_file);
+        std::string refusal;
+        auto text = credentials_files::read_whole_file(token_file, credentials_files::max_token_file, refusal);
         if (!text) {
-            why = "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + token_file;
+            why = "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + token_file +
+                  (refusal.empty() ? "" : ": it " + refusal);
             return std::nullopt;
         }
         value = std::move(*text);
         while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
     }
-    if (value.find_first_of("\r\n") != std::string::npos) {
-        why = "the authorization token contains a line break";
+    if (!http::fits_header_value(value)) {
+        why = "the authorization token holds a control character";
         return std::nullopt;
     }
     return value;

@@ -1,6 +1,8 @@
 // What a credentials source gives back: the credentials and when they expire, or why it failed.
 #pragma once
 
+#include "../http/message.hpp"
+
 #include <ddbcache/credentials.hpp>
 
 #include <boost/asio/awaitable.hpp>
@@ -23,6 +25,14 @@ struct fetched {
 
 inline fetched fetch_failure(const std::string& source, const std::string& cause) {
     return {client_errc::credentials_unavailable, source + ": " + cause, {}, std::nullopt};
+}
+
+// The field that could not go into a header as it is (it holds a control character), or null. The
+// access key goes into Authorization and the session token into X-Amz-Security-Token.
+inline const char* unsafe_credentials_field(const credentials& c) {
+    if (!http::fits_header_value(c.access_key_id)) return "AccessKeyId";
+    if (!http::fits_header_value(c.session_token)) return "SessionToken";
+    return nullptr;
 }
 
 // Asks the source once. Called again for every refresh.

@@ -8,6 +8,7 @@
 #include "../codec/printable.hpp"
 
 #include <array>
+#include <cctype>
 #include <mutex>
 
 namespace ddbcache::credentials_sources {
@@ -34,6 +35,15 @@ struct imds_token {
     }
 };
 
+// IAM role names: 1 to 64 of letters, digits and +=,.@_- (no '/', no '..' path).
+bool is_role_name(std::string_view role) {
+    if (role.empty() || role.size() > 64 || role == "." || role == "..") return false;
+    for (char c : role)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view("+=,.@_-").find(c) == std::string_view::npos)
+            return false;
+    return true;
+}
+
 struct imds_fetch {
     source_settings settings;
     http::endpoint ep;
@@ -51,6 +61,10 @@ struct imds_fetch {
                 if (t.ec || t.status != 200) {
                     why = t.ec ? "token request: " + t.cause : "token request: HTTP " + std::to_string(t.status);
                     co_return t.ec ? t : http_answer{client_errc::credentials_unavailable, why, t.status, {}};
+                }
+                if (t.body.empty() || !http::fits_header_value(t.body)) {
+                    why = "token request: the token is empty or holds a control character";
+                    co_return http_answer{client_errc::credentials_unavailable, why, t.status, {}};
                 }
                 value = t.body;
                 token->set(std::move(t.body));
@@ -70,6 +84,9 @@ struct imds_fetch {
         if (auto failed = judge(role, why, "role name")) co_return *failed;
         const std::string role_name = role.body.substr(0, role.body.find_first_of("\r\n"));
         if (role_name.empty()) co_return fetch_failure(name, "no instance role attached (empty role list)");
+        // The name goes into the path: IAM's grammar only, so that it cannot climb out of it.
+        if (!is_role_name(role_name))
+            co_return fetch_failure(name, "the role name " + codec::printable(role_name) + " is not an IAM role name");
         const http_answer creds = co_await get(session, credentials_path + role_name, why);
         if (auto failed = judge(creds, why, "credentials of role " + codec::printable(role_name))) co_return *failed;
         co_return parse_json_credentials(name, creds.body);

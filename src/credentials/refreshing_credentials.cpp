@@ -2,6 +2,8 @@
 
 #include "../async/completion.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -21,13 +23,13 @@ wall_clock::duration backoff_after(unsigned failures) {
 } // namespace
 
 refreshing_credentials::refreshing_credentials(credentials fixed, std::string source_name)
-    : source_name_(std::move(source_name)), refresh_before_(0), must_wait_within_(0),
+    : source_name_(std::move(source_name)), refresh_before_(0), must_wait_within_(0), now_(wall_clock::now),
       current_(std::make_shared<const credentials>(std::move(fixed))) {}
 
 refreshing_credentials::refreshing_credentials(asio::any_io_executor executor, std::string source_name, fetcher fetch,
-                                               wall_clock::duration refresh_before_expiry)
+                                               wall_clock::duration refresh_before_expiry, wall_now now)
     : executor_(std::move(executor)), source_name_(std::move(source_name)), fetch_(std::move(fetch)),
-      refresh_before_(refresh_before_expiry), must_wait_within_(refresh_before_expiry / 5) {}
+      refresh_before_(refresh_before_expiry), must_wait_within_(refresh_before_expiry / 5), now_(std::move(now)) {}
 
 bool refreshing_credentials::usable(wall_clock::time_point now) const {
     return current_ && (!expiration_ || now < *expiration_ - must_wait_within_);
@@ -51,7 +53,7 @@ bool refreshing_credentials::start_refresh_if_allowed(wall_clock::time_point now
 
 std::shared_ptr<const credentials> refreshing_credentials::try_current() {
     std::lock_guard guard(mutex_);
-    const auto now = wall_clock::now();
+    const auto now = now_();
     if (!usable(now)) return nullptr;
     if (due(now)) start_refresh_if_allowed(now);
     return current_;
@@ -64,11 +66,12 @@ asio::awaitable<void> refreshing_credentials::refresh() {
     } catch (const std::exception& e) {
         f = fetch_failure(source_name_, e.what());
     }
-    std::vector<waiter> waiting;
+    if (const char* field = f.ec ? nullptr : unsafe_credentials_field(f.value))
+        f = fetch_failure(source_name_, std::string("the ") + field + " it gave holds a control character");
     {
         std::lock_guard guard(mutex_);
         refreshing_ = false;
-        const auto now = wall_clock::now();
+        const auto now = now_();
         if (!f.ec) {
             current_ = std::make_shared<const credentials>(std::move(f.value));
             expiration_ = f.expiration;
@@ -80,20 +83,47 @@ asio::awaitable<void> refreshing_credentials::refresh() {
             last_error_ = std::move(f.message);
             next_attempt_ = now + backoff_after(failures_);
         }
-        waiting.swap(waiters_);
+        for (const auto& weak : waiters_)
+            if (auto w = weak.lock()) finish_waiter(*w, {});
+        waiters_.clear();
     }
-    for (waiter& w : waiting) detail::post_completion(executor_, std::move(w));
 }
 
+// Completes with nothing when the refresh under way ends, client_errc::timeout at `give_up_at`,
+// operation_aborted when the caller cancels (as the pool's waiters do).
 template <class Token>
-auto refreshing_credentials::wait_for_refresh(Token&& token) {
-    return asio::async_initiate<Token, void()>(
-        [this](auto handler) {
+auto refreshing_credentials::wait_for_refresh(steady_time give_up_at, Token&& token) {
+    return asio::async_initiate<Token, void(error_code)>(
+        [this, give_up_at](auto handler) {
             std::lock_guard guard(mutex_);
-            if (refreshing_) waiters_.emplace_back(std::move(handler));
-            else detail::post_completion(executor_, waiter(std::move(handler)));
+            if (!refreshing_) return detail::post_completion(executor_, waiter(std::move(handler)), error_code());
+            auto w = std::make_shared<refresh_waiter>(executor_, waiter(std::move(handler)));
+            auto slot = asio::get_associated_cancellation_slot(w->handler);
+            if (slot.is_connected()) {
+                // Posted: finishing the waiter clears this very slot, which must not happen inside it.
+                slot.assign([self = shared_from_this(), weak = std::weak_ptr(w)](asio::cancellation_type) {
+                    asio::post(self->executor_, [self, weak] {
+                        std::lock_guard held(self->mutex_);
+                        if (auto target = weak.lock()) self->finish_waiter(*target, asio::error::operation_aborted);
+                    });
+                });
+            }
+            w->timer.expires_at(give_up_at);
+            w->timer.async_wait([self = shared_from_this(), w](error_code ec) {
+                std::lock_guard held(self->mutex_);
+                if (!ec) self->finish_waiter(*w, client_errc::timeout);
+            });
+            waiters_.push_back(w);
         },
         token);
+}
+
+void refreshing_credentials::finish_waiter(refresh_waiter& w, error_code ec) {
+    if (w.done) return;
+    w.done = true;
+    w.timer.cancel();
+    asio::get_associated_cancellation_slot(w.handler).clear();
+    detail::post_completion(executor_, std::move(w.handler), ec);
 }
 
 credentials_result refreshing_credentials::failure_now(wall_clock::time_point now) const {
@@ -106,11 +136,11 @@ credentials_result refreshing_credentials::failure_now(wall_clock::time_point no
     return {nullptr, client_errc::credentials_unavailable, "no valid credentials: " + cause};
 }
 
-asio::awaitable<credentials_result> refreshing_credentials::current() {
+asio::awaitable<credentials_result> refreshing_credentials::current(steady_time give_up_at) {
     for (int round = 0;; ++round) {
         {
             std::lock_guard guard(mutex_);
-            const auto now = wall_clock::now();
+            const auto now = now_();
             if (usable(now)) {
                 if (due(now)) start_refresh_if_allowed(now);
                 co_return credentials_result{current_, {}, {}};
@@ -118,8 +148,28 @@ asio::awaitable<credentials_result> refreshing_credentials::current() {
             // Nothing valid: wait for a refresh (once), unless the source is in its backoff.
             if (round > 0 || !start_refresh_if_allowed(now)) co_return failure_now(now);
         }
-        co_await wait_for_refresh(asio::use_awaitable);
+        auto [ec] = co_await wait_for_refresh(give_up_at, asio::as_tuple(asio::use_awaitable));
+        if (ec == client_errc::timeout)
+            co_return credentials_result{nullptr, ec, "no valid credentials within the call's time: " + source_name_ +
+                                                          " had not answered yet"};
+        if (ec) co_return credentials_result{nullptr, ec, "cancelled while waiting for credentials from " + source_name_};
     }
+}
+
+bool refreshing_credentials::expire(const std::shared_ptr<const credentials>& used) {
+    std::lock_guard guard(mutex_);
+    if (!fetch_) return false;
+    if (current_ == used) {
+        current_.reset();
+        expiration_.reset();
+        next_attempt_ = {}; // the answer is news: no backoff
+    }
+    return true;
+}
+
+bool refreshing_credentials::refreshing() const {
+    std::lock_guard guard(mutex_);
+    return refreshing_;
 }
 
 std::size_t refreshing_credentials::fetches() const {

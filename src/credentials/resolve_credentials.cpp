@@ -85,14 +85,18 @@ std::shared_ptr<refreshing_credentials> fetching(const credentials_options& opti
                                                     options.refresh_before_expiry);
 }
 
-std::shared_ptr<refreshing_credentials> fixed(credentials c, std::string name) {
-    return std::make_shared<refreshing_credentials>(std::move(c), std::move(name));
-}
-
 // No source, with `why` the setting that cannot be used (the caller has set the error code).
 std::shared_ptr<refreshing_credentials> unusable(const std::string& why, diagnostics& diag) {
     diag.message = "cannot use the configured credentials source: " + why;
     return nullptr;
+}
+
+std::shared_ptr<refreshing_credentials> fixed(credentials c, std::string name, error_code& ec, diagnostics& diag) {
+    if (const char* field = unsafe_credentials_field(c)) {
+        ec = client_errc::invalid_header_value;
+        return unusable(name + ": the " + field + " holds a control character", diag);
+    }
+    return std::make_shared<refreshing_credentials>(std::move(c), std::move(name));
 }
 
 } // namespace
@@ -102,8 +106,8 @@ std::shared_ptr<refreshing_credentials> choose_credentials(const credentials_opt
                                                            diagnostics& diag) {
     ec = {};
     std::string why;
-    if (options.explicit_credentials) return fixed(*options.explicit_credentials, "explicit credentials");
-    if (auto c = keys_from_env()) return fixed(*c, "environment variables");
+    if (options.explicit_credentials) return fixed(*options.explicit_credentials, "explicit credentials", ec, diag);
+    if (auto c = keys_from_env()) return fixed(*c, "environment variables", ec, diag);
     if (const std::string file = env_or("AWS_WEB_IDENTITY_TOKEN_FILE"), role = env_or("AWS_ROLE_ARN");
         !file.empty() && !role.empty()) {
         source src = web_identity_source(s, {file, role, env_or("AWS_ROLE_SESSION_NAME")}, ec, why);
@@ -112,7 +116,7 @@ std::shared_ptr<refreshing_credentials> choose_credentials(const credentials_opt
     const profiles_in_files p = load_profiles(options, ec, diag);
     if (ec) return nullptr;
     const std::string in_profile = "profile '" + p.name + "'";
-    if (auto c = keys_of(p.in_credentials)) return fixed(*c, in_profile + " in " + p.credentials_path);
+    if (auto c = keys_of(p.in_credentials)) return fixed(*c, in_profile + " in " + p.credentials_path, ec, diag);
     if (const std::string file = profile_setting(p, "web_identity_token_file"); !file.empty()) {
         const std::string role = profile_setting(p, "role_arn");
         if (role.empty()) {
@@ -124,7 +128,7 @@ std::shared_ptr<refreshing_credentials> choose_credentials(const credentials_opt
     }
     if (const std::string command = profile_setting(p, "credential_process"); !command.empty())
         return fetching(options, s, process_source(s, command));
-    if (auto c = keys_of(p.in_config)) return fixed(*c, in_profile + " in " + p.config_path);
+    if (auto c = keys_of(p.in_config)) return fixed(*c, in_profile + " in " + p.config_path, ec, diag);
     if (!profile_setting(p, "role_arn").empty()) {
         ec = client_errc::no_credentials;
         return unusable(in_profile + " assumes a role with source_profile or credential_source (AssumeRole), which ddbcache does not support", diag);

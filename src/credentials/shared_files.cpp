@@ -1,8 +1,11 @@
 #include "shared_files.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 namespace ddbcache::credentials_files {
 namespace {
@@ -19,12 +22,35 @@ std::string env_or(const char* name, const std::string& fallback) {
     return value && *value ? value : fallback;
 }
 
-std::optional<std::string> read_whole_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream text;
-    text << in.rdbuf();
-    return std::move(text).str();
+std::optional<std::string> read_whole_file(const std::string& path, std::size_t limit, std::string& refusal) {
+    refusal.clear();
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return std::nullopt;
+    std::string text;
+    struct stat info {};
+    // Opened without blocking, and no FIFO or socket, whose reads wait on another program: a read
+    // ends at once. (/dev/null stays usable: some set AWS_CONFIG_FILE to it.)
+    if (::fstat(fd, &info) != 0) {
+        refusal = "cannot be read";
+    } else if (S_ISFIFO(info.st_mode) || S_ISSOCK(info.st_mode)) {
+        refusal = "is a pipe or socket, whose reads could wait without end";
+    } else {
+        char buffer[4096];
+        for (;;) {
+            const ssize_t n = ::read(fd, buffer, sizeof buffer);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) refusal = "cannot be read"; // EAGAIN too: a terminal, say
+            if (n <= 0) break;
+            text.append(buffer, static_cast<std::size_t>(n));
+            if (text.size() > limit) {
+                refusal = "is larger than " + std::to_string(limit) + " bytes";
+                break;
+            }
+        }
+    }
+    ::close(fd);
+    if (!refusal.empty()) return std::nullopt;
+    return text;
 }
 
 std::string credentials_file_path() { return env_or("AWS_SHARED_CREDENTIALS_FILE", home_file(".aws/credentials")); }
@@ -38,7 +64,13 @@ std::optional<profile> load_profile(const std::string& path, file_kind kind, con
                                     error_code& ec, diagnostics& diag) {
     ec = {};
     if (path.empty()) return std::nullopt;
-    const std::optional<std::string> text = read_whole_file(path);
+    std::string refusal;
+    const std::optional<std::string> text = read_whole_file(path, max_shared_file, refusal);
+    if (!refusal.empty()) {
+        ec = client_errc::invalid_credentials_file;
+        diag.message = path + " " + refusal;
+        return std::nullopt;
+    }
     if (!text) return std::nullopt;
     parse_error error;
     auto parsed = parse(*text, kind, error);

@@ -14,8 +14,14 @@ namespace ddbcache::credentials_files {
 // The variable's value; `fallback` when it is unset or empty.
 std::string env_or(const char* name, const std::string& fallback = {});
 
-// The whole file; nullopt when it cannot be opened.
-std::optional<std::string> read_whole_file(const std::string& path);
+// Every file read for credentials is bounded: shared files and tokens are a few KB.
+constexpr std::size_t max_shared_file = std::size_t{1} << 20;
+constexpr std::size_t max_token_file = std::size_t{64} << 10;
+
+// The whole file, when it has at most `limit` bytes and reading it cannot wait (not a FIFO or a
+// socket; a device that would block, or one without end, is refused). nullopt when it cannot be
+// opened (`refusal` empty), or is refused (`refusal` says why, naming the limit; never the content).
+std::optional<std::string> read_whole_file(const std::string& path, std::size_t limit, std::string& refusal);
 
 std::string credentials_file_path();
 std::string config_file_path();

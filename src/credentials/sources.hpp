@@ -17,6 +17,7 @@ struct source_settings {
     http::tls_options tls;                      // trust for HTTPS endpoints
     std::chrono::milliseconds metadata_timeout; // per request, IMDS and the container agent
     std::chrono::milliseconds sts_timeout;      // per AssumeRoleWithWebIdentity request
+    std::chrono::milliseconds process_timeout{60'000}; // a credential_process run, start to exit
 };
 
 struct source {
@@ -42,7 +43,8 @@ std::optional<source> container_source_from_env(const source_settings& s, error_
 // AWS_EC2_METADATA_DISABLED is "true".
 std::optional<source> imds_source_from_env(const source_settings& s, error_code& ec, std::string& why);
 
-// Runs `command` with /bin/sh -c and reads its JSON from standard output.
+// Runs `command` with /bin/sh -c and reads its JSON from standard output, within
+// `s.process_timeout`; the command is killed (with its process group) when it runs over.
 source process_source(const source_settings& s, const std::string& command);
 
 } // namespace ddbcache::credentials_sources

@@ -24,8 +24,10 @@ std::string default_session_name() {
 }
 
 asio::awaitable<fetched> assume_role(source_settings s, http::endpoint ep, web_identity_settings w, std::string name) {
-    const std::optional<std::string> token = credentials_files::read_whole_file(w.token_file);
-    if (!token || token->empty()) co_return fetch_failure(name, "cannot read the token file " + w.token_file);
+    std::string refusal;
+    const auto token = credentials_files::read_whole_file(w.token_file, credentials_files::max_token_file, refusal);
+    if (!token || token->empty())
+        co_return fetch_failure(name, "cannot read the token file " + w.token_file + (refusal.empty() ? "" : ": it " + refusal));
     std::string_view trimmed(*token);
     while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == '\r' || trimmed.back() == ' '))
         trimmed.remove_suffix(1);
@@ -46,7 +48,13 @@ asio::awaitable<fetched> assume_role(source_settings s, http::endpoint ep, web_i
 } // namespace
 
 source web_identity_source(const source_settings& s, web_identity_settings w, error_code& ec, std::string& why) {
-    const std::string url = credentials_files::env_or("AWS_ENDPOINT_URL_STS", "https://sts." + s.region + ".amazonaws.com");
+    const std::string configured = credentials_files::env_or("AWS_ENDPOINT_URL_STS");
+    if (configured.empty() && !http::is_valid_region(s.region)) {
+        ec = client_errc::invalid_region;
+        why = "the STS endpoint cannot be made from an " + http::region_refusal(s.region);
+        return {};
+    }
+    const std::string url = configured.empty() ? "https://sts." + s.region + ".amazonaws.com" : configured;
     http::endpoint ep = http::parse_endpoint(url, ec);
     if (ec) {
         why = "the STS endpoint " + codec::printable(url) + " is not a valid URL";

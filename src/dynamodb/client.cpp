@@ -1,6 +1,7 @@
 #include "client_impl.hpp"
 
 #include "client_config.hpp"
+#include "../codec/printable.hpp"
 #include "../credentials/credentials_chain.hpp"
 #include "crc32.hpp"
 #include "error_response.hpp"
@@ -9,7 +10,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 
 namespace ddbcache {
 namespace asio = boost::asio;
@@ -44,6 +47,17 @@ http::endpoint checked_endpoint(const std::string& url, bool allow_plain_http) {
     return ep;
 }
 
+// Checked before anything uses it: the region goes into host names and the signature's scope.
+std::string checked_region(const client_options& o) {
+    std::string region = dynamodb::resolve_region(o);
+    if (region.empty())
+        throw_config_error(client_errc::no_region,
+                           "ddbcache: no AWS region (set client_options::region, AWS_REGION or AWS_DEFAULT_REGION)");
+    if (!http::is_valid_region(region))
+        throw_config_error(client_errc::invalid_region, "ddbcache: " + http::region_refusal(region));
+    return region;
+}
+
 } // namespace
 
 void record(diagnostics* diag, std::string aws_type, std::string message, unsigned status, unsigned attempts) {
@@ -56,14 +70,11 @@ void record(diagnostics* diag, std::string aws_type, std::string message, unsign
 
 
 client::impl::impl(asio::any_io_executor ex, client_options o)
-    : executor(ex), options(std::move(o)), region(dynamodb::resolve_region(options)),
+    : executor(ex), options(std::move(o)), region(checked_region(options)),
       endpoint_url(dynamodb::resolve_endpoint_url(options, region)),
       pool(ex, checked_endpoint(endpoint_url, options.allow_plain_http_to_remote_hosts), make_pool_options(options)),
       quota(options.retry.quota) {
     if (std::string why; error_code ec = dynamodb::check_limits(options, why)) throw_config_error(ec, "ddbcache: " + why);
-    if (region.empty())
-        throw_config_error(client_errc::no_region,
-                           "ddbcache: no AWS region (set client_options::region, AWS_REGION or AWS_DEFAULT_REGION)");
     error_code ec;
     diagnostics diag;
     const credentials_sources::source_settings sources{executor, region, {options.ca_file, options.ca_dir},
@@ -107,17 +118,24 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const creden
 
 asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::string operation, std::string body,
                                                                            diagnostics* diag) {
+    // The name goes into the X-Amz-Target header; DynamoDB's are plain words (GetItem).
+    const auto letter_or_digit = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+    if (operation.empty() || !std::all_of(operation.begin(), operation.end(), letter_or_digit)) {
+        record(diag, {}, "invalid operation name '" + codec::printable(operation) + "': letters and digits only", 0, 0);
+        co_return detail::outcome<response>{client_errc::invalid_header_value, {}};
+    }
     const auto call_deadline = clock::now() + options.call_timeout;
     const std::string target = "DynamoDB_20120810." + operation;
     asio::steady_timer backoff_timer(executor);
     int quota_spent = 0;
     unsigned sent = 0; // attempts as the server may have seen them (the pool may resend once)
+    bool refreshed_stale = false;
     for (unsigned attempts = 1;; ++attempts) {
         http::response res;
         res.spare_capacity = json_padding; // so that the reserve below costs nothing
         std::shared_ptr<const credentials> signing = creds->try_current();
         if (!signing) {
-            credentials_sources::credentials_result fresh = co_await creds->current();
+            credentials_sources::credentials_result fresh = co_await creds->current(call_deadline);
             if (fresh.ec) {
                 record(diag, {}, operation + " failed: " + fresh.message, 0, sent);
                 co_return detail::outcome<response>{fresh.ec, {}};
@@ -131,6 +149,12 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
             record(diag, {}, {}, r.status, sent);
             res.body.reserve(res.body.size() + json_padding);
             co_return detail::outcome<response>{{}, response{std::move(res.body), sent}};
+        }
+        // Credentials the service calls stale: one refresh and one resend, outside the retry budget.
+        if (!refreshed_stale && dynamodb::says_credentials_stale(r.aws_type) && creds->expire(signing)) {
+            refreshed_stale = true;
+            --attempts;
+            continue;
         }
         const auto kind = dynamodb::classify_failure(r.ec, r.stage, r.status);
         const std::string cause = r.aws_type.empty() ? (r.message.empty() ? r.ec.message() : r.message)

@@ -41,6 +41,10 @@ retry_kind classify_failure(error_code ec, http::failure_stage stage, unsigned h
     }
 }
 
+bool says_credentials_stale(std::string_view aws_type) noexcept {
+    return aws_type == "ExpiredTokenException" || aws_type == "ExpiredToken";
+}
+
 std::chrono::milliseconds backoff_delay(const retry_options& options, unsigned attempt) {
     thread_local std::minstd_rand random{std::random_device{}()};
     const unsigned shift = std::min(attempt > 0 ? attempt - 1 : 0u, 20u);

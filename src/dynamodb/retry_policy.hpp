@@ -18,6 +18,11 @@ enum class retry_kind { never, throttling, transient, timeout };
 // `stage` is how far the HTTP exchange got (none when a response arrived).
 retry_kind classify_failure(error_code ec, http::failure_stage stage, unsigned http_status) noexcept;
 
+// Whether an error type says the credentials are stale (expired or revoked early): the SDKs then
+// fetch new ones and resend once. aws-sdk-go's list; its "RequestExpired" (EC2's) means clock
+// skew for DynamoDB, and is left to that handling.
+bool says_credentials_stale(std::string_view aws_type) noexcept;
+
 // A random delay in [0, min(max_delay, base_delay * 2^(attempt-1))].
 std::chrono::milliseconds backoff_delay(const retry_options& options, unsigned attempt);
 

@@ -36,6 +36,22 @@ void append_head(std::string& head, const endpoint& ep, const request& req) {
     head.append("Content-Length: ").append(std::to_string(req.body.size())).append("\r\n\r\n");
 }
 
+// What in the request head would break its framing (a CR or LF starts a header of the text's
+// choosing), or null. Checked at the last step before sending, whatever the text came from.
+const char* unsafe_head_part(const endpoint& ep, const request& req) {
+    const std::string_view target = req.target.empty() ? std::string_view(ep.target) : req.target;
+    const auto has_space = [](std::string_view t) { return t.find_first_of(" \t") != std::string_view::npos; };
+    if (!fits_header_value(req.method) || has_space(req.method)) return "in the method";
+    if (!fits_header_value(target) || has_space(target)) return "in the request target";
+    for (const header_field& h : req.headers) {
+        if (h.name.empty() || !fits_header_value(h.name) || has_space(h.name) ||
+            h.name.find(':') != std::string_view::npos)
+            return "in a header name";
+        if (!fits_header_value(h.value)) return "in a header value";
+    }
+    return nullptr;
+}
+
 bool is_stale_connection_failure(const exchange_result& r) {
     if (r.ec == asio::error::operation_aborted || r.ec == client_errc::timeout) return false;
     return r.stage == failure_stage::send || r.stage == failure_stage::receive_before_response;
@@ -286,6 +302,8 @@ asio::awaitable<exchange_result> connection_pool::exchange(const request& req, r
                                                            clock::time_point give_up_at,
                                                            clock::duration exchange_timeout) {
     auto s = state_;
+    if (const char* unsafe = unsafe_head_part(s->ep, req))
+        co_return exchange_result{client_errc::invalid_header_value, failure_stage::none, unsafe};
     std::string head;
     append_head(head, s->ep, req);
     for (int attempt = 0;; ++attempt) {

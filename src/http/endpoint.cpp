@@ -1,5 +1,7 @@
 #include "endpoint.hpp"
 
+#include "../codec/printable.hpp"
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
 
@@ -10,6 +12,18 @@ bool endpoint::is_loopback() const {
     boost::system::error_code ec;
     const auto address = boost::asio::ip::make_address(host, ec);
     return !ec && address.is_loopback();
+}
+
+bool is_valid_region(std::string_view region) {
+    if (region.empty() || region.size() > 63 || region.front() == '-' || region.back() == '-') return false;
+    for (char c : region)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+    return true;
+}
+
+std::string region_refusal(std::string_view region) {
+    return "invalid AWS region '" + codec::printable(region) +
+           "': a region is lowercase letters, digits and hyphens (like us-east-1), at most 63 of them";
 }
 
 endpoint parse_endpoint(std::string_view url, error_code& ec) {

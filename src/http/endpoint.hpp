@@ -19,6 +19,15 @@ struct endpoint {
     bool is_loopback() const;
 };
 
+// An AWS region as it goes into host names (dynamodb.<region>.amazonaws.com): one DNS label of
+// lowercase letters, digits and hyphens, 1 to 63 long, not starting or ending with a hyphen. Every
+// partition's regions fit (us-east-1, cn-north-1, us-gov-west-1), and so do the custom names
+// local servers take ("local", "eu-test-1").
+bool is_valid_region(std::string_view region);
+
+// Why `region` is refused, naming it (made printable); for errors raised before any request.
+std::string region_refusal(std::string_view region);
+
 // Parses "https://host[:port][/path]" or "http://...". Fails with client_errc::invalid_endpoint for
 // anything else (other schemes, user info, a query or fragment, a missing host).
 endpoint parse_endpoint(std::string_view url, error_code& ec);

@@ -29,6 +29,12 @@ int fixed_digits(std::string_view text) {
 
 } // namespace
 
+bool fits_header_value(std::string_view text) noexcept {
+    for (unsigned char c : text)
+        if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+    return true;
+}
+
 std::string_view response::header(std::string_view name) const {
     std::string_view rest = header_block;
     while (!rest.empty()) {

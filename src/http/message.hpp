@@ -15,6 +15,10 @@ struct header_field {
     std::string_view value;
 };
 
+// Whether text may go into a header value as it is: no control character (CR, LF, NUL, DEL, ...)
+// other than horizontal tab. A request whose head fails it is refused before it is sent.
+bool fits_header_value(std::string_view text) noexcept;
+
 // Host and Content-Length come from the pool's endpoint, and so does the target unless given.
 struct request {
     std::string_view method = "POST";

@@ -308,6 +308,14 @@ TEST(CliUsage, AMissingRegionIsNamedWithoutErrorCodeNoise) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
+TEST(CliUsage, ARegionThatIsNotARegionNameIsRefusedNamingIt) {
+    ::setenv("AWS_ACCESS_KEY_ID", "AKIDLOCALTEST", 1);
+    ::setenv("AWS_SECRET_ACCESS_KEY", "local-test-secret", 1);
+    const cli_run r = run_cli({"--endpoint", "http://127.0.0.1:1", "--region", "evil.example/x", "get", "k"});
+    EXPECT_EQ(r.exit_status, 2);
+    EXPECT_TRUE(r.err.starts_with("ddbcache: invalid AWS region 'evil.example/x'")) << r.err;
+}
+
 TEST(CliUsage, HelpDocumentsEveryCommandAndOption) {
     const cli_run r = run_cli({"--help"});
     EXPECT_EQ(r.exit_status, 0);

@@ -4,17 +4,27 @@
 #include "local_servers.hpp"
 #include "scripted_http_server.hpp"
 
+#include "codec/printable.hpp"
 #include "credentials/answer_parsing.hpp"
 #include "credentials/credentials_chain.hpp"
+#include "http/connection_pool.hpp"
 
 #include <ddbcache/client.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
 
 #include <atomic>
 #include <filesystem>
@@ -108,7 +118,49 @@ protected:
         io.restart();
         io.run_for(d);
     }
+
+    struct call_outcome {
+        error_code ec;
+        diagnostics diag;
+    };
+    // One async_call by a client made from `o` (cancelled through `cancel` when given); nullopt
+    // when it did not complete, the io_context having nothing to do for 10 s.
+    std::optional<call_outcome> call(const client_options& o, const std::string& operation = "ListTables",
+                                     asio::cancellation_signal* cancel = nullptr) {
+        std::optional<call_outcome> outcome;
+        asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+            client c(co_await asio::this_coro::executor, o);
+            diagnostics diag;
+            asio::cancellation_signal unused;
+            auto [ec, res] = co_await c.async_call(operation, "{}", &diag,
+                                                   asio::bind_cancellation_slot((cancel ? cancel : &unused)->slot(),
+                                                                                asio::as_tuple(asio::use_awaitable)));
+            outcome = call_outcome{ec, diag};
+            c.close();
+        }, asio::detached);
+        io.restart();
+        while (!outcome && io.run_one_for(10s) > 0) {
+        }
+        return outcome;
+    }
+    // Loopback DynamoDB stand-in, region and nothing else: credentials come from the chain.
+    static client_options options_for(const std::string& endpoint) {
+        client_options o;
+        o.endpoint = endpoint;
+        o.region = "us-east-1";
+        return o;
+    }
 };
+
+std::string read_pid(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    pid_t pid = 0;
+    in >> pid;
+    return std::to_string(pid);
+}
+
+// Whether a process is gone (killed and reaped), not merely a zombie.
+bool process_gone(const std::string& pid) { return ::kill(std::stoi(pid), 0) == -1 && errno == ESRCH; }
 
 // ---- web identity ----
 
@@ -188,6 +240,39 @@ TEST_F(CredentialSources, WebIdentityWithAMissingTokenFileSaysWhichFile) {
     EXPECT_TRUE(sts.requests().empty());
 }
 
+TEST_F(CredentialSources, WebIdentityRefusesARegionThatIsNotADnsLabelNamingItBeforeAnyRequest) {
+    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", write("token", "jwt").c_str(), 1);
+    setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/cache", 1);
+    credentials_sources::source_settings s = settings();
+    s.region = "evil.example/x";
+    error_code ec;
+    diagnostics diag;
+    EXPECT_FALSE(credentials_sources::choose_credentials({}, s, ec, diag));
+    EXPECT_EQ(ec, client_errc::invalid_region);
+    EXPECT_NE(diag.message.find("invalid AWS region 'evil.example/x'"), std::string::npos) << diag.message;
+}
+
+TEST_F(CredentialSources, AWebIdentityTokenFileOverItsLimitIsRefusedNamingTheLimitBeforeAskingSts) {
+    scripted_http_server sts(io, [](const seen_request&) { return scripted_reply{200, sts_credentials("ASIAWEB1", wall_clock::now() + 1h)}; });
+    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", write("token", std::string((64 << 10) + 1, 'j')).c_str(), 1);
+    setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/cache", 1);
+    setenv("AWS_ENDPOINT_URL_STS", sts.url().c_str(), 1);
+    auto got = fetch(choose());
+    EXPECT_EQ(got.ec, client_errc::credentials_unavailable);
+    EXPECT_NE(got.message.find("is larger than 65536 bytes"), std::string::npos) << got.message;
+    EXPECT_TRUE(sts.requests().empty());
+}
+
+TEST_F(CredentialSources, ASharedConfigFileOverItsLimitIsAnErrorNamingTheFileAndTheLimit) {
+    write("config", "[default]\nregion = us-east-1\n" + std::string(1 << 20, '#') + "\n");
+    error_code ec;
+    diagnostics diag;
+    EXPECT_FALSE(credentials_sources::choose_credentials({}, settings(), ec, diag));
+    EXPECT_EQ(ec, client_errc::invalid_credentials_file);
+    EXPECT_NE(diag.message.find((dir / "config").string() + " is larger than 1048576 bytes"), std::string::npos)
+        << diag.message;
+}
+
 // ---- container agent ----
 
 TEST_F(CredentialSources, ContainerFullUriSendsTheTokenFromItsFileAndReadsTheJson) {
@@ -248,6 +333,17 @@ TEST_F(CredentialSources, MalformedAgentAnswersAreNamedNeverQuoted) {
         EXPECT_NE(f.message.find(cause), std::string::npos) << f.message;
         EXPECT_EQ(f.message.find("hidden-secret"), std::string::npos) << f.message;
     }
+}
+
+TEST_F(CredentialSources, AContainerTokenFileThatIsAFifoIsRefusedWithoutWaitingForAWriter) {
+    scripted_http_server agent(io, [](const seen_request&) { return scripted_reply{200, json_credentials("ASIAECS", wall_clock::now() + 1h)}; });
+    ASSERT_EQ(::mkfifo((dir / "token").c_str(), 0600), 0);
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", (agent.url() + "/creds").c_str(), 1);
+    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", (dir / "token").c_str(), 1);
+    auto got = fetch(choose());
+    EXPECT_EQ(got.ec, client_errc::credentials_unavailable);
+    EXPECT_NE(got.message.find("is a pipe or socket"), std::string::npos) << got.message;
+    EXPECT_TRUE(agent.requests().empty());
 }
 
 // ---- IMDSv2 ----
@@ -341,6 +437,32 @@ TEST_F(CredentialSources, ImdsDisabledAndNothingElseIsNoCredentialsNamingEverySo
         EXPECT_NE(diag.message.find(named), std::string::npos) << named << " in " << diag.message;
 }
 
+TEST_F(CredentialSources, AnImdsTokenHoldingALineBreakIsNeverSentAsAHeader) {
+    scripted_http_server imds(io, [](const seen_request& r) {
+        return r.method == "PUT" ? scripted_reply{200, "token\r\nX-Injected: 1"} : scripted_reply{200, "cache-role"};
+    });
+    unsetenv("AWS_EC2_METADATA_DISABLED");
+    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url().c_str(), 1);
+    auto got = fetch(choose());
+    EXPECT_EQ(got.ec, client_errc::credentials_unavailable);
+    EXPECT_NE(got.message.find("control character"), std::string::npos) << got.message;
+    ASSERT_EQ(imds.requests().size(), 1u) << "the token request only";
+}
+
+TEST_F(CredentialSources, AnImdsRoleNameOutsideIamsGrammarIsNotPutInThePath) {
+    scripted_http_server imds(io, [](const seen_request& r) {
+        if (r.method == "PUT") return scripted_reply{200, "imds-token"};
+        if (r.target == "/latest/meta-data/iam/security-credentials/") return scripted_reply{200, "../../user-data"};
+        return scripted_reply{200, json_credentials("ASIAIMDS", wall_clock::now() + 1h)};
+    });
+    unsetenv("AWS_EC2_METADATA_DISABLED");
+    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url().c_str(), 1);
+    auto got = fetch(choose());
+    EXPECT_EQ(got.ec, client_errc::credentials_unavailable);
+    EXPECT_NE(got.message.find("the role name ../../user-data is not an IAM role name"), std::string::npos) << got.message;
+    EXPECT_EQ(imds.requests().size(), 2u) << "the token and the role list only";
+}
+
 // ---- credential_process ----
 
 TEST_F(CredentialSources, CredentialProcessOutputIsReadAndItsFailuresAreNamed) {
@@ -364,6 +486,71 @@ TEST_F(CredentialSources, CredentialProcessOutputIsReadAndItsFailuresAreNamed) {
         EXPECT_EQ(f.message.rfind("credential_process: ", 0), 0u) << f.message;
         EXPECT_NE(f.message.find(cause), std::string::npos) << f.message;
     }
+}
+
+TEST_F(CredentialSources, CredentialProcessOutputWithoutTheNumberVersion1IsRefused) {
+    for (const char* output : {R"({"AccessKeyId": "A", "SecretAccessKey": "s"})",
+                               R"({"Version": "1", "AccessKeyId": "A", "SecretAccessKey": "s"})"}) {
+        auto source = credentials_sources::process_source(settings(), std::string("echo '") + output + "'");
+        credentials_sources::fetched f = run(source.fetch());
+        EXPECT_EQ(f.ec, client_errc::credentials_unavailable) << output;
+        EXPECT_NE(f.message.find("no \"Version\": 1"), std::string::npos) << f.message;
+    }
+}
+
+TEST_F(CredentialSources, CredentialProcessInheritsNoDescriptorButItsPipe) {
+    const int listener = ::socket(AF_INET, SOCK_STREAM, 0); // without SOCK_CLOEXEC, as many applications open them
+    ASSERT_GE(listener, 3);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    ASSERT_EQ(::listen(listener, 1), 0);
+    const std::string fd = std::to_string(listener);
+    auto source = credentials_sources::process_source(
+        settings(), "if [ -e /proc/$$/fd/" + fd + " ]; then echo 'descriptor " + fd + " inherited' >&2; exit 9; fi; "
+                    R"(echo '{"Version": 1, "AccessKeyId": "A", "SecretAccessKey": "s"}')");
+    credentials_sources::fetched f = run(source.fetch());
+    ::close(listener);
+    EXPECT_FALSE(f.ec) << f.message;
+}
+
+TEST_F(CredentialSources, CredentialProcessDeadlineCoversTheWaitAfterItClosesItsOutput) {
+    credentials_sources::source_settings s = settings();
+    s.process_timeout = 500ms;
+    auto source = credentials_sources::process_source(s, "echo $$ > " + (dir / "pid").string() + "; exec sleep 60 >&-");
+    credentials_sources::fetched f = run(source.fetch());
+    EXPECT_EQ(f.ec, client_errc::credentials_unavailable);
+    EXPECT_NE(f.message.find("the command did not finish within 500 ms"), std::string::npos) << f.message;
+    EXPECT_TRUE(process_gone(read_pid(dir / "pid"))) << "the command was killed and reaped";
+}
+
+TEST_F(CredentialSources, CredentialProcessLeavesNothingRunningWhenItsIoContextIsDestroyedMidRun) {
+    const auto pid_file = dir / "pid";
+    std::string pid;
+    {
+        asio::io_context own;
+        auto source = credentials_sources::process_source({own.get_executor(), "us-east-1", {}, 300ms, 2000ms},
+                                                          "echo $$ > " + pid_file.string() + ".new; mv " +
+                                                              pid_file.string() + ".new " + pid_file.string() +
+                                                              "; exec sleep 60");
+        asio::co_spawn(own, source.fetch(), asio::detached);
+        for (int i = 0; i < 1000 && !std::filesystem::exists(pid_file); ++i) own.run_for(10ms);
+        ASSERT_TRUE(std::filesystem::exists(pid_file)) << "the command did not start within 10 s";
+        pid = read_pid(pid_file);
+        own.stop();
+    } // destroyed with the fetch under way
+    EXPECT_TRUE(process_gone(pid)) << "the command outlived the io_context";
+}
+
+TEST_F(CredentialSources, FetchedCredentialsHoldingAControlCharacterAreRefusedNamingTheFieldNotTheValue) {
+    auto process = credentials_sources::process_source(
+        settings(), R"(printf '%s' '{"Version": 1, "AccessKeyId": "A", "SecretAccessKey": "s", "SessionToken": "t\r\nX-Injected: 1"}')");
+    auto source = std::make_shared<refreshing_credentials>(io.get_executor(), process.name, process.fetch, 300s);
+    auto got = fetch(source);
+    EXPECT_EQ(got.ec, client_errc::credentials_unavailable);
+    EXPECT_NE(got.message.find("the SessionToken it gave holds a control character"), std::string::npos) << got.message;
+    EXPECT_EQ(got.message.find("X-Injected"), std::string::npos) << got.message;
 }
 
 // ---- the chain's order ----
@@ -397,74 +584,91 @@ TEST_F(CredentialSources, TheChainTakesTheFirstConfiguredSourceInTheSdksOrder) {
 
 // ---- refresh ----
 
-// Credentials that expire 6 s after they are issued (at a whole second, so after 5 to 6 s),
-// refreshed 4 s ahead: due after 1 to 2 s, and calls wait only in the last 0.8 s. Steps sleep to
-// the middle of those windows, so that a slow machine has about 2 s of margin.
+// Credentials that expire 6 s after they are issued, refreshed 4 s ahead: due after 2 s, and calls
+// wait only in the last 0.8 s. Time is a clock the test moves (the agent reads it too), so no
+// step depends on how fast the machine is.
 class Refresh : public CredentialSources {
 protected:
+    wall_clock::time_point now = std::chrono::floor<std::chrono::seconds>(wall_clock::now());
     std::atomic<int> issued{0};
     bool failing = false;
     scripted_http_server agent{io, [this](const seen_request&) {
                                    if (failing) return scripted_reply{500, "agent down"};
-                                   return scripted_reply{200, json_credentials("KEY" + std::to_string(++issued),
-                                                                               wall_clock::now() + 6s)};
+                                   return scripted_reply{200, json_credentials("KEY" + std::to_string(++issued), now + 6s)};
                                }};
     void SetUp() override {
         CredentialSources::SetUp();
         setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", (agent.url() + "/creds").c_str(), 1);
     }
+    std::shared_ptr<refreshing_credentials> refreshing(std::chrono::seconds refresh_before = 4s) {
+        error_code ec;
+        std::string why;
+        auto source = credentials_sources::container_source_from_env(settings(), ec, why);
+        EXPECT_TRUE(source) << why;
+        return std::make_shared<refreshing_credentials>(io.get_executor(), source->name, source->fetch, refresh_before,
+                                                        [this] { return now; });
+    }
+    // Runs the io_context until the background refresh has ended.
+    void finish_refresh(const std::shared_ptr<refreshing_credentials>& source) {
+        io.restart();
+        while (source->refreshing() && io.run_one_for(10s) > 0) {
+        }
+        EXPECT_FALSE(source->refreshing()) << "the refresh did not end";
+    }
 };
 
 TEST_F(Refresh, ManyCallsInTheRefreshWindowTriggerOneRefreshAndKeepTheOldCredentialsMeanwhile) {
-    auto source = choose(4s);
+    auto source = refreshing();
     ASSERT_EQ(fetch(source).value->access_key_id, "KEY1");
     EXPECT_EQ(fetch(source).value->access_key_id, "KEY1");
     EXPECT_EQ(source->fetches(), 1u) << "valid credentials are not fetched again";
 
-    std::this_thread::sleep_for(2100ms); // due, still usable
+    now += 3s; // due, still usable
     std::vector<std::string> seen;
     for (int i = 0; i < 50; ++i) {
-        auto now = source->try_current();
-        ASSERT_TRUE(now) << "still valid: calls do not wait";
-        seen.push_back(now->access_key_id);
+        auto current = source->try_current();
+        ASSERT_TRUE(current) << "still valid: calls do not wait";
+        seen.push_back(current->access_key_id);
     }
     EXPECT_EQ(seen, std::vector<std::string>(50, "KEY1"));
-    run_for(300ms); // the background refresh
+    finish_refresh(source);
     EXPECT_EQ(source->fetches(), 2u) << "50 calls, one refresh";
     EXPECT_EQ(issued.load(), 2);
     EXPECT_EQ(source->try_current()->access_key_id, "KEY2");
 }
 
 TEST_F(Refresh, AFailedRefreshKeepsTheOldCredentialsUntilTheyExpireThenNamesTheCause) {
-    auto source = choose(4s);
+    auto source = refreshing();
     ASSERT_EQ(fetch(source).value->access_key_id, "KEY1");
     failing = true;
-    std::this_thread::sleep_for(2100ms);
+    now += 3s;
     ASSERT_TRUE(source->try_current()) << "due, still valid";
-    run_for(200ms); // the refresh fails
+    finish_refresh(source); // it fails
     ASSERT_TRUE(source->try_current()) << "the old credentials stay while valid";
     EXPECT_EQ(source->try_current()->access_key_id, "KEY1");
-    const std::size_t after_failure = source->fetches();
-    EXPECT_EQ(after_failure, 2u);
+    EXPECT_EQ(source->fetches(), 2u);
     for (int i = 0; i < 20; ++i) source->try_current();
-    run_for(100ms);
-    EXPECT_EQ(source->fetches(), after_failure) << "a failed refresh is retried after a backoff, not at every call";
+    EXPECT_EQ(source->fetches(), 2u) << "a failed refresh is retried after a backoff, not at every call";
 
-    std::this_thread::sleep_for(4s); // past the expiration (and the 1 s backoff)
+    now += 3s; // at the expiration, past the 1 s backoff
     auto expired = fetch(source);
+    EXPECT_EQ(source->fetches(), 3u);
     EXPECT_EQ(expired.ec, client_errc::credentials_unavailable);
     EXPECT_NE(expired.message.find("container credentials"), std::string::npos) << expired.message;
     EXPECT_NE(expired.message.find("HTTP 500: agent down"), std::string::npos) << expired.message;
 
     failing = false;
-    std::this_thread::sleep_for(2100ms); // the backoff after two failures
+    now += 1900ms; // within the backoff after two failures (2 s): no fetch
+    EXPECT_EQ(fetch(source).ec, client_errc::credentials_unavailable);
+    EXPECT_EQ(source->fetches(), 3u);
+    now += 100ms;
     auto recovered = fetch(source);
     ASSERT_FALSE(recovered.ec) << recovered.message;
     EXPECT_EQ(recovered.value->access_key_id, "KEY2");
 }
 
 TEST_F(Refresh, CallsThatFindNothingValidAllWaitForOneFetch) {
-    auto source = choose(4s);
+    auto source = refreshing();
     std::atomic<int> done{0};
     std::vector<std::string> keys(20);
     for (int i = 0; i < 20; ++i)
@@ -476,6 +680,41 @@ TEST_F(Refresh, CallsThatFindNothingValidAllWaitForOneFetch) {
     while (done < 20 && io.run_one_for(5s) > 0) {
     }
     EXPECT_EQ(keys, std::vector<std::string>(20, "KEY1"));
+    EXPECT_EQ(issued.load(), 1);
+}
+
+TEST_F(CredentialSources, WaitersOnSeveralThreadsEndEachByTheRefreshOrByTheirOwnDeadline) {
+    std::atomic<int> issued{0};
+    scripted_http_server agent(io, [&](const seen_request&) {
+        return scripted_reply{200, json_credentials("KEY" + std::to_string(++issued), wall_clock::now() + 1h), 300ms};
+    });
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", (agent.url() + "/creds").c_str(), 1);
+    error_code ec;
+    std::string why;
+    credentials_sources::source_settings s = settings();
+    s.metadata_timeout = 30s;
+    auto container = credentials_sources::container_source_from_env(s, ec, why);
+    ASSERT_TRUE(container) << why;
+    auto source = std::make_shared<refreshing_credentials>(io.get_executor(), container->name, container->fetch, 300s);
+    constexpr int callers = 20;
+    std::atomic<int> done{0};
+    std::vector<std::string> outcomes(callers);
+    for (int i = 0; i < callers; ++i)
+        asio::co_spawn(io, [&, i]() -> asio::awaitable<void> {
+            // Odd callers wait as long as it takes; even ones give up long before the agent answers.
+            const auto give_up_at = i % 2 ? refreshing_credentials::steady_time::max()
+                                          : std::chrono::steady_clock::now() + 50ms;
+            auto got = co_await source->current(give_up_at);
+            outcomes[i] = got.ec ? got.ec.message() : got.value->access_key_id;
+            if (++done == callers) io.stop();
+        }, asio::detached);
+    io.restart();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) threads.emplace_back([&] { io.run_for(30s); });
+    for (auto& t : threads) t.join();
+    ASSERT_EQ(done.load(), callers);
+    for (int i = 0; i < callers; ++i)
+        EXPECT_EQ(outcomes[i], i % 2 ? "KEY1" : make_error_code(client_errc::timeout).message()) << i;
     EXPECT_EQ(issued.load(), 1);
 }
 
@@ -557,6 +796,130 @@ TEST_F(CredentialSources, AwsRefusalsOfTheCredentialsKeepTheirTypeAndMessageAndA
         EXPECT_EQ(requests, 1) << type << " is not retried";
         EXPECT_EQ(diag.message, "GetItem failed after 1 attempt: " + type + ": the message AWS gave");
     }
+}
+
+// ---- stale credentials, bounded waits, headers ----
+
+// DynamoDB's answer to credentials it calls expired: to those signed with `stale_key` (any, if empty).
+scripted_reply expired_for(const seen_request& r, const std::string& stale_key, const std::string& type) {
+    if (stale_key.empty() || r.header("authorization").find("Credential=" + stale_key + "/") != std::string::npos)
+        return {400, R"({"__type":"com.amazon.coral.service#)" + type +
+                         R"(","message":"The security token included in the request is expired"})"};
+    return {200, R"({"TableNames":[]})"};
+}
+
+TEST_F(CredentialSources, AnExpiredTokenAnswerForcesOneRefreshAndOneResendWithTheNewCredentials) {
+    for (const std::string type : {"ExpiredTokenException", "ExpiredToken"}) {
+        int issued = 0;
+        scripted_http_server agent(io, [&](const seen_request&) {
+            return scripted_reply{200, json_credentials("KEY" + std::to_string(++issued), wall_clock::now() + 1h)};
+        });
+        scripted_http_server dynamodb(io, [&](const seen_request& r) { return expired_for(r, "KEY1", type); });
+        setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", (agent.url() + "/creds").c_str(), 1);
+        auto got = call(options_for(dynamodb.url()));
+        ASSERT_TRUE(got) << type;
+        EXPECT_FALSE(got->ec) << type << ": " << got->diag.message;
+        EXPECT_EQ(issued, 2) << type << ": one refresh";
+        ASSERT_EQ(dynamodb.requests().size(), 2u) << type << ": one resend";
+        EXPECT_NE(dynamodb.requests()[1].header("authorization").find("Credential=KEY2/"), std::string::npos);
+        EXPECT_EQ(dynamodb.requests()[1].header("x-amz-security-token"), "token-KEY2");
+    }
+}
+
+TEST_F(CredentialSources, CredentialsStillCalledExpiredAfterTheirRefreshFailTheCallAfterOneResend) {
+    int issued = 0;
+    scripted_http_server agent(io, [&](const seen_request&) {
+        return scripted_reply{200, json_credentials("KEY" + std::to_string(++issued), wall_clock::now() + 1h)};
+    });
+    scripted_http_server dynamodb(io, [](const seen_request& r) { return expired_for(r, "", "ExpiredTokenException"); });
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", (agent.url() + "/creds").c_str(), 1);
+    auto got = call(options_for(dynamodb.url()));
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->ec, service_errc::expired_token);
+    EXPECT_NE(got->diag.message.find("ExpiredTokenException: The security token"), std::string::npos) << got->diag.message;
+    EXPECT_EQ(issued, 2);
+    EXPECT_EQ(dynamodb.requests().size(), 2u);
+}
+
+// An agent that answers only after a minute: the test ends long before.
+class SlowAgent : public CredentialSources {
+protected:
+    scripted_http_server agent{io, [](const seen_request&) {
+                                   return scripted_reply{200, json_credentials("LATE", wall_clock::now() + 1h), 60s};
+                               }};
+    scripted_http_server dynamodb{io, [](const seen_request&) { return scripted_reply{200, R"({"TableNames":[]})"}; }};
+    client_options options;
+    void SetUp() override {
+        CredentialSources::SetUp();
+        setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", (agent.url() + "/creds").c_str(), 1);
+        options = options_for(dynamodb.url());
+        options.credentials.metadata_timeout = 120s;
+    }
+};
+
+TEST_F(SlowAgent, WaitingForCredentialsEndsAtTheCallTimeout) {
+    options.call_timeout = 500ms;
+    auto got = call(options);
+    ASSERT_TRUE(got) << "the call waited for the agent's answer";
+    EXPECT_EQ(got->ec, client_errc::timeout);
+    EXPECT_NE(got->diag.message.find("no valid credentials within the call's time: container credentials"),
+              std::string::npos) << got->diag.message;
+    EXPECT_TRUE(dynamodb.requests().empty());
+}
+
+TEST_F(SlowAgent, CancellingACallEndsItsWaitForCredentials) {
+    options.call_timeout = 120s;
+    asio::cancellation_signal cancel;
+    asio::steady_timer soon(io, 200ms);
+    soon.async_wait([&](error_code) { cancel.emit(asio::cancellation_type::terminal); });
+    auto got = call(options, "ListTables", &cancel);
+    ASSERT_TRUE(got) << "the call waited for the agent's answer";
+    EXPECT_EQ(got->ec, asio::error::operation_aborted);
+    EXPECT_TRUE(dynamodb.requests().empty());
+}
+
+TEST_F(CredentialSources, AnOperationNameWithALineBreakIsRefusedBeforeAnyRequest) {
+    scripted_http_server dynamodb(io, [](const seen_request&) { return scripted_reply{200, R"({"TableNames":[]})"}; });
+    client_options o = options_for(dynamodb.url());
+    o.credentials.explicit_credentials = credentials{"AKIDEXAMPLE", "secret", ""};
+    auto got = call(o, "ListTables\r\nX-Injected: 1");
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->ec, client_errc::invalid_header_value);
+    EXPECT_NE(got->diag.message.find("invalid operation name 'ListTables\\x0d\\x0aX-Injected: 1'"), std::string::npos)
+        << got->diag.message;
+    EXPECT_TRUE(dynamodb.requests().empty());
+}
+
+TEST_F(CredentialSources, AStaticSessionTokenHoldingALineBreakIsRefusedWhenTheClientIsMadeNamingTheFieldNotTheValue) {
+    setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+    setenv("AWS_SESSION_TOKEN", "token\r\nX-Injected: 1", 1);
+    try {
+        client c(io.get_executor(), options_for("http://127.0.0.1:1"));
+        ADD_FAILURE() << "accepted";
+    } catch (const boost::system::system_error& e) {
+        EXPECT_EQ(e.code(), client_errc::invalid_header_value);
+        EXPECT_NE(std::string(e.what()).find("environment variables: the SessionToken holds a control character"),
+                  std::string::npos) << e.what();
+        EXPECT_EQ(std::string(e.what()).find("X-Injected"), std::string::npos) << e.what();
+    }
+}
+
+TEST_F(CredentialSources, ThePoolRefusesARequestHeadHoldingAControlCharacterBeforeSending) {
+    scripted_http_server server(io, [](const seen_request&) { return scripted_reply{200, "ok"}; });
+    error_code ec;
+    http::connection_pool pool(io.get_executor(), http::parse_endpoint(server.url(), ec), {});
+    const std::array<http::header_field, 1> injected{{{"X-Test", "a\r\nX-Injected: 1"}}};
+    const std::array<http::header_field, 1> plain{{{"X-Test", "a"}}};
+    const http::request requests[] = {{"GET", injected, {}, "/"}, {"GET", plain, {}, "/a\r\nX-Injected: 1"},
+                                      {"GET\r\nX-Injected: 1", plain, {}, "/"}};
+    for (const http::request& req : requests) {
+        http::response res;
+        const http::exchange_result r = run(pool.exchange(req, res, http::clock::now() + 10s, 10s));
+        EXPECT_EQ(r.ec, client_errc::invalid_header_value) << codec::printable(req.target);
+    }
+    EXPECT_TRUE(server.requests().empty());
+    EXPECT_EQ(pool.stats().opened_total, 0u);
 }
 
 } // namespace

@@ -144,6 +144,24 @@ TEST_F(CredentialChain, NothingFoundNamesTheSourcesTried) {
     EXPECT_NE(diag.message.find((dir / "credentials").string()), std::string::npos);
 }
 
+TEST_F(CredentialChain, SharedFilesSetToDevNullReadAsEmpty) {
+    setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+    setenv("AWS_CONFIG_FILE", "/dev/null", 1);
+    error_code ec;
+    diagnostics diag;
+    resolve({}, ec, diag);
+    EXPECT_EQ(ec, client_errc::no_credentials) << diag.message;
+}
+
+TEST_F(CredentialChain, ASharedFileWithoutEndIsRefusedAtItsLimit) {
+    setenv("AWS_CONFIG_FILE", "/dev/zero", 1);
+    error_code ec;
+    diagnostics diag;
+    resolve({}, ec, diag);
+    EXPECT_EQ(ec, client_errc::invalid_credentials_file);
+    EXPECT_EQ(diag.message, "/dev/zero is larger than 1048576 bytes");
+}
+
 TEST_F(CredentialChain, MalformedFileIsAnErrorThatNeverQuotesTheSecret) {
     write("credentials", "[default]\naws_access_key_id=K\naws_secret_access_key wJalrXUtnSECRET\n");
     error_code ec;

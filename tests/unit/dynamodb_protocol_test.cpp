@@ -1,6 +1,8 @@
 // Pure parts of the DynamoDB client: CRC32, error bodies, retry decisions, clock skew, names,
 // endpoints.
 #include "dynamodb/client_config.hpp"
+#include "codec/printable.hpp"
+#include "http/message.hpp"
 #include "dynamodb/crc32.hpp"
 #include "dynamodb/error_response.hpp"
 #include "dynamodb/naming_rules.hpp"
@@ -8,7 +10,10 @@
 #include "http/endpoint.hpp"
 #include "http/message.hpp"
 
+#include <ddbcache/client.hpp>
+
 #include <boost/asio/error.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/beast/http/error.hpp>
 
 #include <gtest/gtest.h>
@@ -122,6 +127,14 @@ TEST(RetryPolicy, BackoffStaysWithinTheCappedExponentialCeiling) {
             ASSERT_LE(d, ceiling) << "attempt " << attempt;
         }
     }
+}
+
+TEST(RetryPolicy, ExpiredTokenAnswersSayTheCredentialsAreStale) {
+    EXPECT_TRUE(dynamodb::says_credentials_stale("ExpiredTokenException"));
+    EXPECT_TRUE(dynamodb::says_credentials_stale("ExpiredToken"));
+    for (const char* other : {"UnrecognizedClientException", "AccessDeniedException", "InvalidSignatureException",
+                              "ValidationException", ""})
+        EXPECT_FALSE(dynamodb::says_credentials_stale(other)) << other;
 }
 
 TEST(RetryQuota, SpendsUntilEmptyAndRefundsOnSuccess) {
@@ -306,6 +319,46 @@ TEST_F(EndpointResolution, DefaultsToTheRegionalAwsEndpoint) {
     setenv("AWS_REGION", "eu-central-1", 1);
     EXPECT_EQ(dynamodb::resolve_region({}), "eu-central-1");
     EXPECT_EQ(dynamodb::resolve_endpoint_url({}, "eu-central-1"), "https://dynamodb.eu-central-1.amazonaws.com");
+}
+
+TEST(Region, EveryPartitionsRegionsAndLocalServersNamesAreValid) {
+    for (const char* region : {"us-east-1", "eu-west-3", "cn-north-1", "us-gov-west-1", "us-iso-east-1", "il-central-1",
+                               "mx-central-1", "local", "eu-test-1"})
+        EXPECT_TRUE(http::is_valid_region(region)) << region;
+}
+
+TEST(Region, WhatIsNotOneLowerCaseDnsLabelIsInvalid) {
+    for (const char* region : {"", "evil.example/x", "evil.example", "us-east-1.attacker", "US-EAST-1", "us east 1",
+                               "-us-east-1", "us-east-1-", "us-east-1\r\nX-Injected: 1", "us_east_1", "us-east-1#"})
+        EXPECT_FALSE(http::is_valid_region(region)) << region;
+    EXPECT_TRUE(http::is_valid_region(std::string(63, 'a')));
+    EXPECT_FALSE(http::is_valid_region(std::string(64, 'a')));
+}
+
+TEST_F(EndpointResolution, AClientRefusesAnInvalidRegionNamingItBeforeAnyRequest) {
+    boost::asio::io_context io;
+    client_options o;
+    o.credentials.explicit_credentials = credentials{"AKIDEXAMPLE", "secret", "session-token"};
+    for (const std::string region : {"evil.example/x", "us-east-1\r\nX-Injected: 1"}) {
+        o.region = region;
+        try {
+            client c(io.get_executor(), o);
+            ADD_FAILURE() << "accepted " << region << ", endpoint " << c.endpoint();
+        } catch (const boost::system::system_error& e) {
+            EXPECT_EQ(e.code(), client_errc::invalid_region);
+            EXPECT_NE(std::string(e.what()).find("invalid AWS region '" + codec::printable(region) + "'"),
+                      std::string::npos) << e.what();
+        }
+    }
+    EXPECT_EQ(io.poll(), 0u) << "nothing was started";
+}
+
+TEST(HeaderValue, ControlCharactersOtherThanTabDoNotFit) {
+    EXPECT_TRUE(http::fits_header_value("AWS4-HMAC-SHA256 Credential=AKID/20261130/us-east-1/dynamodb/aws4_request"));
+    EXPECT_TRUE(http::fits_header_value("a\tb"));
+    using namespace std::string_literals;
+    for (const std::string& bad : {"a\r\nX-Injected: 1"s, "a\nb"s, "a\rb"s, "nul\0byte"s, "del\x7f"s, "esc\x1b[0m"s})
+        EXPECT_FALSE(http::fits_header_value(bad)) << codec::printable(bad);
 }
 
 } // namespace
