@@ -96,6 +96,16 @@ protected:
             co_await body(c);
         }());
     }
+    // The item as stored, read through the client (no cache rules applied).
+    std::optional<item> stored_item(const std::string& key) {
+        return run_on_io([&]() -> asio::awaitable<std::optional<item>> {
+            client c(co_await asio::this_coro::executor, local_client_options(GetParam()));
+            get_item_request get{table_, {}};
+            get.key.set("cache_key", attribute_value::S(key));
+            get_item_result r = co_await c.async_get_item(get, nullptr, asio::use_awaitable);
+            co_return r.found;
+        }());
+    }
     const std::string table_ = unique_table_name("cli");
 };
 
@@ -167,17 +177,12 @@ TEST_P(Cli, WritesWhatTheLibraryReadsAndReadsWhatItWrites) {
 
 TEST_P(Cli, TimeoutZeroWritesNoExpirationAndRawCodecStoresBytesAsTheyAre) {
     ASSERT_EQ(cli({"--codec", "raw", "set", "k", "plain", "--timeout", "0"}).exit_status, 0);
-    run_on_io([&]() -> asio::awaitable<void> {
-        client c(co_await asio::this_coro::executor, local_client_options(GetParam()));
-        get_item_request get{table_, {}};
-        get.key.set("cache_key", attribute_value::S("k"));
-        get_item_result r = co_await c.async_get_item(get, nullptr, asio::use_awaitable);
-        CO_ASSERT(r.found.has_value())
-        EXPECT_EQ(r.found->find("expiration_time"), nullptr);
-        const attribute_value* response = r.found->find("response");
-        CO_ASSERT(response && response->if_B())
-        EXPECT_EQ(*response->if_B(), "plain");
-    }());
+    const std::optional<item> found = stored_item("k");
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(found->find("expiration_time"), nullptr);
+    const attribute_value* response = found->find("response");
+    ASSERT_TRUE(response && response->if_B());
+    EXPECT_EQ(*response->if_B(), "plain");
 }
 
 // A timeout whose expiration would wrap around is refused, not stored as an entry no get can read.
@@ -218,18 +223,13 @@ std::int64_t seconds_from_now(std::chrono::seconds later) {
 TEST_P(Cli, WithItsClock20MinutesBehindANewTablesFirstEntryIsDatedByDynamoDbsClock) {
     const cli_run set = cli_with_clock("-20m", {"set", "k", "v", "--timeout", "600"});
     ASSERT_EQ(set.exit_status, 0) << set.err;
-    run_on_io([&]() -> asio::awaitable<void> {
-        client c(co_await asio::this_coro::executor, local_client_options(GetParam()));
-        get_item_request get{table_, {}};
-        get.key.set("cache_key", attribute_value::S("k"));
-        get_item_result r = co_await c.async_get_item(get, nullptr, asio::use_awaitable);
-        CO_ASSERT(r.found.has_value())
-        const attribute_value* expiration = r.found->find("expiration_time");
-        CO_ASSERT(expiration && expiration->if_N())
-        // Wide bounds for a slow machine; dated by the tool's own clock it would be 1200 s early.
-        EXPECT_NEAR(static_cast<double>(std::stoll(*expiration->if_N())),
-                    static_cast<double>(seconds_from_now(std::chrono::seconds(600))), 120.0);
-    }());
+    const std::optional<item> found = stored_item("k");
+    ASSERT_TRUE(found.has_value());
+    const attribute_value* expiration = found->find("expiration_time");
+    ASSERT_TRUE(expiration && expiration->if_N());
+    // Wide bounds for a slow machine; dated by the tool's own clock it would be 1200 s early.
+    EXPECT_NEAR(static_cast<double>(std::stoll(*expiration->if_N())),
+                static_cast<double>(seconds_from_now(std::chrono::seconds(600))), 120.0);
 }
 
 TEST_P(Cli, WithItsClock30MinutesAheadAnEntryIsFoundUntilDynamoDbsClockExpiresIt) {
