@@ -587,10 +587,16 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         for (std::size_t i = 0; i < unique_keys.size(); i += 64) {
             std::vector<asio::awaitable<outcome<bool>>> window;
             const std::size_t end = std::min(unique_keys.size(), i + 64);
-            for (std::size_t j = i; j < end; ++j) window.push_back(erase(unique_keys[j], diag));
+            // One diagnostics each: erase reads its own attempt count, and the erases may run on
+            // several threads at once.
+            std::vector<diagnostics> each(end - i);
+            for (std::size_t j = i; j < end; ++j) window.push_back(erase(unique_keys[j], &each[j - i]));
             std::vector<outcome<bool>> results = co_await in_parallel(std::move(window));
             for (std::size_t j = i; j < end; ++j) {
-                if (results[j - i].ec) co_return outcome<keys>{results[j - i].ec, {}};
+                if (results[j - i].ec) {
+                    if (diag) *diag = std::move(each[j - i]);
+                    co_return outcome<keys>{results[j - i].ec, {}};
+                }
                 if (results[j - i].value) deleted.push_back(unique_keys[j]);
             }
         }

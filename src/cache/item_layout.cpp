@@ -99,7 +99,7 @@ bool is_expired(const cache_options& o, const item& it, wall_clock::time_point n
     if (!expiration || !expiration->if_N()) return false;
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
     const auto order = dynamodb::compare_number(*expiration->if_N(), micros, -6);
-    return !order || *order <= 0;
+    return !order || std::is_lteq(*order);
 }
 
 } // namespace ddbcache::cache_layout

@@ -54,8 +54,11 @@ std::size_t element_depth(std::string_view xml) {
         } else {
             char quote = 0; // '>' and '/' inside a quoted attribute value do not count
             std::size_t close = at + 1;
-            for (; close < xml.size() && (quote || xml[close] != '>'); ++close)
-                if (xml[close] == '"' || xml[close] == '\'') quote = quote == xml[close] ? 0 : quote ? quote : xml[close];
+            for (; close < xml.size() && (quote != 0 || xml[close] != '>'); ++close) {
+                const char c = xml[close];
+                if (quote == 0 && (c == '"' || c == '\'')) quote = c;
+                else if (c == quote) quote = 0;
+            }
             if (close >= xml.size()) break;
             if (xml[close - 1] != '/') deepest = std::max(deepest, ++depth);
             at = close;

@@ -115,8 +115,13 @@ asio::awaitable<fetched> run(std::string command, std::string name, std::chrono:
     for (auto wait = 1ms;; wait = std::min<std::chrono::milliseconds>(wait * 2, 50ms)) {
         const pid_t done = ::waitpid(child.pid, &status, WNOHANG);
         if (done == child.pid) break;
-        if (const int error = errno; done < 0 && error != EINTR) {
-            child.reaped = true; // ECHILD: the application reaps its children itself (SIGCHLD ignored)
+        if (const int error = errno; done < 0 && error == ECHILD) {
+            // SIGCHLD ignored: the kernel reaped it and its status is gone. Its output, closed
+            // and complete, decides (as Python's subprocess does then).
+            child.reaped = true;
+            co_return parse_json_credentials(name, out, true);
+        } else if (done < 0 && error != EINTR) {
+            child.reaped = true;
             co_return fetch_failure(name, "cannot learn the command's exit status: " + std::string(std::strerror(error)));
         }
         if (steady::now() >= deadline.expiry()) co_return fetch_failure(name, too_slow);

@@ -92,7 +92,9 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const creden
                                                 {"Content-Type", "application/x-amz-json-1.0"},
                                                 {"X-Amz-Target", target}}};
     sigv4::signed_headers auth;
-    signer.sign({"POST", ep.target, "", to_sign, body, ""}, signing, {region, "dynamodb", skew.now()}, auth);
+    const auto signed_with = skew.current();
+    signer.sign({"POST", ep.target, "", to_sign, body, ""}, signing,
+                {region, "dynamodb", std::chrono::system_clock::now() + signed_with}, auth);
 
     std::array<http::header_field, 5> headers{{{"Content-Type", "application/x-amz-json-1.0"},
                                                {"X-Amz-Target", target},
@@ -106,7 +108,10 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const creden
     const http::exchange_result r = co_await pool.exchange(req, res, call_deadline, options.attempt_timeout);
     const unsigned sends = std::max(1u, r.sends);
     if (r.ec) co_return attempt_result{r.ec, r.stage, 0, {}, r.detail ? r.ec.message() + ": " + r.detail : "", sends};
-    const bool skew_moved = skew.learn(res.header("date"), sent, std::chrono::system_clock::now());
+    // Moved by this answer, or by another call's since this one was signed (calls under way at
+    // once on a skewed host all fail; the first answer teaches the skew to every one of them).
+    const bool learned = skew.learn(res.header("date"), sent, std::chrono::system_clock::now());
+    const bool skew_moved = learned || skew.current() != signed_with;
     if (!dynamodb::crc32_matches(res.header("x-amz-crc32"), res.body))
         co_return attempt_result{client_errc::checksum_mismatch, http::failure_stage::none, res.status, {},
                                  "response body does not match its x-amz-crc32 header", sends};

@@ -34,12 +34,10 @@ std::optional<decimal> parse(std::string_view s) {
         bool negative_exponent = false;
         if (i < s.size() && (s[i] == '-' || s[i] == '+')) negative_exponent = s[i++] == '-';
         const std::size_t first = i;
+        while (i < s.size() && s[i] == '0') ++i; // leading zeros say nothing of the size
         // Only the exponent's value matters; past 9 digits it is far outside any usable number.
-        while (i < s.size() && is_digit(s[i])) {
-            if (i - first < 9) exponent = exponent * 10 + (s[i] - '0');
-            else exponent = 1'000'000'000;
-            ++i;
-        }
+        for (int digits = 0; i < s.size() && is_digit(s[i]); ++i, ++digits)
+            exponent = digits < 9 ? exponent * 10 + (s[i] - '0') : 1'000'000'000;
         if (i == first) return std::nullopt;
         if (negative_exponent) exponent = -exponent;
     }
@@ -81,7 +79,8 @@ std::optional<std::strong_ordering> compare_number(std::string_view text, std::i
     const int sign_b = b.digits.empty() ? 0 : b.negative ? -1 : 1;
     if (sign_a != sign_b) return sign_a <=> sign_b;
     const std::strong_ordering m = compare_magnitude(*a, b);
-    return sign_a < 0 ? 0 <=> m : m;
+    if (sign_a >= 0) return m;
+    return std::is_lt(m) ? std::strong_ordering::greater : std::is_gt(m) ? std::strong_ordering::less : m;
 }
 
 } // namespace ddbcache::dynamodb

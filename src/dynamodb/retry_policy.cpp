@@ -79,6 +79,8 @@ bool clock_skew::learn(std::string_view date_header, std::chrono::system_clock::
     // The server's time was in [date, date + 1 s) at some moment in [sent, received].
     const auto lowest = duration_cast<milliseconds>(*date - received);
     const auto highest = duration_cast<milliseconds>(*date + seconds(1) - sent);
+    // A skew past a day is a server's wrong clock, not this host's: not followed.
+    if (lowest > hours(24) || highest < -hours(24)) return false;
     const auto previous = current();
     if (previous >= lowest - tolerance && previous <= highest + tolerance) return false;
     milliseconds_.store((lowest + (highest - lowest) / 2).count(), std::memory_order_relaxed);

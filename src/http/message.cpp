@@ -59,7 +59,8 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
     const int day = fixed_digits(t.substr(5, 2)), year = fixed_digits(t.substr(12, 4));
     const int hour = fixed_digits(t.substr(17, 2)), minute = fixed_digits(t.substr(20, 2));
     const int second = fixed_digits(t.substr(23, 2));
-    if (weekday < 0 || month < 0 || day < 0 || year < 0 || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
+    // Years outside 1970-2200 are refused: the conversion below would overflow past 2262.
+    if (weekday < 0 || month < 0 || day < 0 || year < 1970 || year > 2200 || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
         second < 0 || second > 60) // 60: a leap second
         return std::nullopt;
     const year_month_day date{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month + 1)},

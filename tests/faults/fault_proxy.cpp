@@ -91,6 +91,8 @@ struct fault_proxy::state : std::enable_shared_from_this<state> {
             proxied_request seen{requests.fetch_add(1), std::string(req[ "X-Amz-Target"]), req.body()};
             if (auto dot = seen.operation.find('.'); dot != std::string::npos) seen.operation.erase(0, dot + 1);
             const fault f = decide(seen);
+            // Read now: a release_delayed() while the request is upstream must still release it.
+            const std::uint64_t release = releases.load();
             std::optional<http::response<http::string_body>> canned;
             switch (f) {
             case fault::throughput_exceeded: canned = error_answer(http::status::bad_request, "ProvisionedThroughputExceededException"); break;
@@ -120,16 +122,16 @@ struct fault_proxy::state : std::enable_shared_from_this<state> {
             if (up_read_ec) co_return;
             if (!res.keep_alive()) up.close();
             res.keep_alive(req.keep_alive());
-            if (!co_await answer(downstream, res, f)) co_return;
+            if (!co_await answer(downstream, res, f, release)) co_return;
         }
     }
 
     // Sends the upstream answer as the fault requires; false when the connection is done.
-    asio::awaitable<bool> answer(tcp::socket& downstream, http::response<http::string_body>& res, fault f) {
+    asio::awaitable<bool> answer(tcp::socket& downstream, http::response<http::string_body>& res, fault f,
+                                 std::uint64_t release) {
         switch (f) {
         case fault::drop_after_forward: co_return false;
         case fault::delay: {
-            const std::uint64_t release = releases.load();
             const auto start = std::chrono::steady_clock::now();
             asio::steady_timer pause(io);
             while (releases.load() == release &&

@@ -169,6 +169,25 @@ TEST(HttpDate, RefusesAnythingElse) {
         EXPECT_FALSE(http::parse_http_date(text)) << text;
 }
 
+// A hostile Date must not overflow the clock (years past 2262 do in nanoseconds), nor drag every
+// later signature and cache date by more than a day.
+TEST(HttpDate, YearsTheClockCannotHoldAreRefused) {
+    for (const char* text : {"Mon, 01 Jan 0001 00:00:00 GMT", "Fri, 31 Dec 9999 23:59:59 GMT", "Thu, 31 Dec 1969 23:59:59 GMT",
+                             "Tue, 01 Jan 2201 00:00:00 GMT"})
+        EXPECT_FALSE(http::parse_http_date(text)) << text;
+    EXPECT_TRUE(http::parse_http_date("Wed, 31 Dec 2200 23:59:59 GMT"));
+}
+
+TEST(ClockSkew, ASkewOfMoreThanADayIsNotFollowed) {
+    using namespace std::chrono;
+    dynamodb::clock_skew skew;
+    const auto at = sys_days{2026y / November / 30} + 16h + 30min;
+    EXPECT_FALSE(skew.learn("Tue, 01 Dec 2026 16:31:00 GMT", at, at));
+    EXPECT_FALSE(skew.learn("Sun, 29 Nov 2026 16:29:00 GMT", at, at));
+    EXPECT_EQ(skew.current(), 0ms);
+    EXPECT_TRUE(skew.learn("Tue, 01 Dec 2026 16:29:00 GMT", at, at)); // just under a day
+}
+
 TEST(ClockSkew, IsLearnedFromADateFarFromThisHostsClock) {
     using namespace std::chrono;
     dynamodb::clock_skew skew;
