@@ -182,6 +182,9 @@ TEST_P(Cache, GetManyReadsEveryValueWhenTheServerAnswersInParts) {
     run_on_io([&]() -> asio::awaitable<void> {
         cache_options o = options(table);
         o.codec = value_codec::raw;
+        // 10 MB batches: on a busy machine an attempt timeout would cut one off mid-upload, and
+        // dynalite dies on a request aborted under it (its handler throws).
+        o.client.attempt_timeout = o.client.call_timeout = std::chrono::minutes(5);
         cache c(co_await asio::this_coro::executor, o);
         cache::mapping pairs;
         cache::keys keys;
