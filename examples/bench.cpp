@@ -210,15 +210,15 @@ asio::awaitable<void> one_cache_operation(ddbcache::cache& c, workload& w, rando
             indices.push_back(random.below(w.keys.size()));
             keys.push_back(w.keys[indices.back()]);
         }
-        auto [e, values] = co_await c.async_get_many(std::move(keys), diag, as_result);
+        auto [e, values] = co_await c.async_get_many(std::move(keys), {.diag = &diag}, as_result);
         ec = e;
         for (std::size_t i = 0; !ec && i < values.size(); ++i) check_value(w, indices[i], values[i], s);
     } else if (is_set) {
-        ec = std::get<0>(co_await c.async_set(w.keys[index], w.values[index], diag, as_result));
+        ec = std::get<0>(co_await c.async_set(w.keys[index], w.values[index], {.diag = &diag}, as_result));
     } else if (op == "add") {
-        ec = std::get<0>(co_await c.async_add(w.keys[index], w.values[index], diag, as_result));
+        ec = std::get<0>(co_await c.async_add(w.keys[index], w.values[index], {.diag = &diag}, as_result));
     } else {
-        auto [e, value] = co_await c.async_get(w.keys[index], diag, as_result);
+        auto [e, value] = co_await c.async_get(w.keys[index], {.diag = &diag}, as_result);
         ec = e;
         if (!ec) check_value(w, index, value, s);
     }
@@ -373,7 +373,7 @@ void preload(asio::io_context& io, ddbcache::cache& c, const workload& w) {
     for (std::size_t i = 0; i < w.keys.size(); ++i) pairs.emplace_back(w.keys[i], w.values[i]);
     ddbcache::diagnostics diag;
     ddbcache::error_code failure;
-    c.async_set_many(std::move(pairs), diag, [&](ddbcache::error_code ec, auto&&) {
+    c.async_set_many(std::move(pairs), {.diag = &diag}, [&](ddbcache::error_code ec, auto&&) {
         failure = ec;
         io.stop();
     });

@@ -44,13 +44,13 @@ int main(int argc, char** argv) {
         std::cout << "get (future)    -> " << greeting.value_or("<miss>") << "\n";
         failures += greeting != "hello";
 
-        std::future<std::int64_t> counter = cache.async_inc("visits", 5, asio::use_future);
+        std::future<std::int64_t> counter = cache.async_inc("visits", {.delta = 5}, asio::use_future);
         std::cout << "inc (future)    -> " << counter.get() << "\n";
 
         // A failure arrives as an exception from get(); the diagnostics say why.
         ddbcache::diagnostics diag;
         try {
-            cache.async_get("", diag, asio::use_future).get();
+            cache.async_get("", {.diag = &diag}, asio::use_future).get();
             ++failures;
         } catch (const boost::system::system_error& e) {
             std::cout << "get \"\" (future) -> " << e.code().message() << " (" << diag.message << ")\n";

@@ -163,7 +163,7 @@ constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
 using command_result = asio::awaitable<int>;
 
 command_result run_get(cache& c, const invocation& inv, ddbcache::diagnostics& diag) {
-    auto [ec, value] = co_await c.async_get(inv.operands[0], diag, as_result);
+    auto [ec, value] = co_await c.async_get(inv.operands[0], {.diag = &diag}, as_result);
     if (ec) co_return report(ec, diag, inv.command);
     if (!value) co_return 1;
     write_stdout(*value);
@@ -174,28 +174,28 @@ command_result run_store(cache& c, const invocation& inv, ddbcache::diagnostics&
     std::string value = value_operand(inv);
     std::tuple<ddbcache::error_code, bool> outcome;
     if (inv.command == "set")
-        outcome = co_await c.async_set(inv.operands[0], std::move(value), inv.timeout, diag, as_result);
+        outcome = co_await c.async_set(inv.operands[0], std::move(value), {.timeout = inv.timeout, .diag = &diag}, as_result);
     else
-        outcome = co_await c.async_add(inv.operands[0], std::move(value), inv.timeout, diag, as_result);
+        outcome = co_await c.async_add(inv.operands[0], std::move(value), {.timeout = inv.timeout, .diag = &diag}, as_result);
     auto [ec, stored] = outcome;
     if (ec) co_return report(ec, diag, inv.command);
     co_return stored ? 0 : 1;
 }
 
 command_result run_delete(cache& c, const invocation& inv, ddbcache::diagnostics& diag) {
-    auto [ec, deleted] = co_await c.async_erase(inv.operands[0], diag, as_result);
+    auto [ec, deleted] = co_await c.async_erase(inv.operands[0], {.diag = &diag}, as_result);
     if (ec) co_return report(ec, diag, inv.command);
     co_return deleted ? 0 : 1;
 }
 
 command_result run_has(cache& c, const invocation& inv, ddbcache::diagnostics& diag) {
-    auto [ec, present] = co_await c.async_has(inv.operands[0], diag, as_result);
+    auto [ec, present] = co_await c.async_has(inv.operands[0], {.diag = &diag}, as_result);
     if (ec) co_return report(ec, diag, inv.command);
     co_return present ? 0 : 1;
 }
 
 command_result run_clear(cache& c, const invocation& inv, ddbcache::diagnostics& diag) {
-    auto [ec, cleared] = co_await c.async_clear(diag, as_result);
+    auto [ec, cleared] = co_await c.async_clear({.diag = &diag}, as_result);
     if (ec) co_return report(ec, diag, inv.command);
     co_return cleared ? 0 : 1;
 }
@@ -203,9 +203,9 @@ command_result run_clear(cache& c, const invocation& inv, ddbcache::diagnostics&
 command_result run_counter(cache& c, const invocation& inv, ddbcache::diagnostics& diag) {
     std::tuple<ddbcache::error_code, std::int64_t> outcome;
     if (inv.command == "inc")
-        outcome = co_await c.async_inc(inv.operands[0], inv.delta, diag, as_result);
+        outcome = co_await c.async_inc(inv.operands[0], {.delta = inv.delta, .diag = &diag}, as_result);
     else
-        outcome = co_await c.async_dec(inv.operands[0], inv.delta, diag, as_result);
+        outcome = co_await c.async_dec(inv.operands[0], {.delta = inv.delta, .diag = &diag}, as_result);
     auto [ec, counter] = outcome;
     if (ec) co_return report(ec, diag, inv.command);
     write_stdout(std::to_string(counter) + "\n");
@@ -213,7 +213,7 @@ command_result run_counter(cache& c, const invocation& inv, ddbcache::diagnostic
 }
 
 command_result run_get_many(cache& c, const invocation& inv, ddbcache::diagnostics& diag) {
-    auto [ec, values] = co_await c.async_get_many(inv.operands, diag, as_result);
+    auto [ec, values] = co_await c.async_get_many(inv.operands, {.diag = &diag}, as_result);
     if (ec) co_return report(ec, diag, inv.command);
     std::string out;
     bool every_key_hit = true;

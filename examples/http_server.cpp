@@ -73,7 +73,7 @@ asio::awaitable<http::response<http::string_body>> primes(server_state& s, const
                                                           std::uint64_t n) {
     const std::string key = "primes:" + std::to_string(n);
     ddbcache::diagnostics diag;
-    auto [get_ec, cached] = co_await s.cache.async_get(key, diag, as_result);
+    auto [get_ec, cached] = co_await s.cache.async_get(key, {.diag = &diag}, as_result);
     if (get_ec) std::clog << "cache get failed, computing instead: " << diag.message << "\n";
     if (cached) co_return reply(request, http::status::ok, *cached + "\n", "hit");
 
@@ -82,7 +82,7 @@ asio::awaitable<http::response<http::string_body>> primes(server_state& s, const
         s.compute_pool, [n]() -> asio::awaitable<std::uint64_t> { co_return count_primes_below(n); }, asio::use_awaitable);
     std::string value = std::to_string(count);
     // A cache that cannot store is not a reason to fail the request.
-    auto [set_ec, stored] = co_await s.cache.async_set(key, value, diag, as_result);
+    auto [set_ec, stored] = co_await s.cache.async_set(key, value, {.diag = &diag}, as_result);
     if (set_ec) std::clog << "cache set failed: " << diag.message << "\n";
     co_return reply(request, http::status::ok, value + "\n", "miss");
 }

@@ -16,7 +16,6 @@ public:
         case client_errc::timeout: return "the operation timed out";
         case client_errc::pool_exhausted: return "all connections are busy and the wait queue is full";
         case client_errc::pool_wait_timeout: return "no connection became free before the deadline";
-        case client_errc::connection_failed: return "could not connect to the endpoint";
         case client_errc::tls_failure: return "TLS handshake or certificate verification failed";
         case client_errc::invalid_endpoint: return "the endpoint URL is not a valid http(s) URL";
         case client_errc::plain_http_not_allowed:
@@ -29,7 +28,6 @@ public:
         case client_errc::invalid_key: return "the key is empty or too long";
         case client_errc::item_too_large: return "the item exceeds DynamoDB's 400 KB limit";
         case client_errc::unsupported_value: return "the stored value has a type the codec does not support";
-        case client_errc::retry_quota_exceeded: return "the client's retry quota is exhausted";
         case client_errc::client_closed: return "the client was closed";
         case client_errc::invalid_argument: return "an argument is outside its allowed range";
         case client_errc::outcome_unknown: return "the write's answer was lost; whether it landed is unknown";

@@ -2,10 +2,31 @@
 // (a Python service and a C++ service can use one table), plus atomic counters, batches and a
 // prefix-aware clear. Knows nothing of sockets: it speaks through ddbcache::client.
 //
-// Every operation is async_*(..., token), completion signature void(error_code, T); the default
-// token is asio::deferred, so `co_await cache.async_get("k")` works in an asio::awaitable.
-// Backend failures arrive as the error_code (never as `false`); overloads taking a diagnostics&
-// also receive the AWS error type and message. Per-operation cancellation is supported.
+// Every operation is async_*(arguments, [options,] token), completing with void(error_code, T).
+// The default token is with_diagnostics(asio::deferred): `co_await cache.async_get("k")` works in an
+// asio::awaitable and throws error_with_diagnostics on failure, whose what() names the operation,
+// the AWS error type and message and the attempts. With asio::as_tuple(asio::use_awaitable), a
+// callback or any other token, the error_code arrives as the first argument; `options.diag` then
+// receives the diagnostics. Backend failures arrive as errors, never as `false` or an empty value.
+//
+// Errors, common to every operation: invalid_key (empty, over 2048 bytes with the prefix, not
+// UTF-8) before any request; pool_exhausted / pool_wait_timeout when max_operations_in_flight are
+// under way and too many wait or the wait outlasts call_timeout; the client's errors (client.hpp:
+// service_errc from DynamoDB, timeout, transport failures, credentials_unavailable...);
+// operation_aborted when cancelled. Each operation lists its own below.
+//
+// Cancellation: every operation supports the cancellation slot of its handler (terminal, partial
+// and total alike). A cancelled single-key write (set, add, erase, inc, dec) may or may not have
+// been applied. A cancelled batch (set_many, erase_many, clear) may have applied any part of its
+// work: chunks already answered stay applied, later ones are not sent. Reads change nothing.
+//
+// Completion: on the handler's associated executor (a coroutine's own), else the cache's executor;
+// never inside the initiating call.
+//
+// Thread safety: a cache may be used by any number of coroutines at once, on an io_context run by
+// several threads; every member function may be called from any thread. Lifetime: an operation
+// (deferred or started) keeps the cache's state and its client alive, so the cache object may be
+// destroyed before its operations complete.
 #pragma once
 
 #include <ddbcache/client.hpp>
@@ -13,9 +34,10 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
-#include <type_traits>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -27,7 +49,7 @@ enum class value_codec {
 };
 
 struct cache_options {
-    std::string table_name = "python-cache";
+    std::string table_name = "python-cache"; // 3 to 255 of [A-Za-z0-9_.-]
     std::chrono::seconds default_timeout{300}; // 0: entries never expire
     std::string key_field = "cache_key";
     std::string expiration_time_field = "expiration_time";
@@ -37,248 +59,243 @@ struct cache_options {
     bool create_table = true;
     value_codec codec = value_codec::cachelib;
     bool consistent_reads = false; // strongly consistent GetItem/BatchGetItem (twice the cost)
-    unsigned clear_segments = 4;   // parallel Scan segments in async_clear
+    unsigned clear_segments = 4;   // parallel Scan segments in async_clear (1 to 1000000, DynamoDB's limit)
     // Operations under way at once (0: twice client.max_connections). The others wait to start,
     // in order, holding only a few hundred bytes each; at most client.max_waiters of them
     // (more fail with pool_exhausted), each for at most client.call_timeout (pool_wait_timeout).
     std::size_t max_operations_in_flight = 0;
+    // The client the cache builds for itself (ignored by the constructor given a shared client).
     client_options client;
 };
 
 // A timeout argument: unset = default_timeout; 0 = never expires.
 using timeout_option = std::optional<std::chrono::seconds>;
 
-namespace detail {
-template <class T>
-inline constexpr bool is_diagnostics = std::is_same_v<std::decay_t<T>, diagnostics>;
-} // namespace detail
+// Options of set, add and set_many.
+struct write_options {
+    timeout_option timeout = {}; // unset: default_timeout; 0: never expires; at most until 9999-12-31
+    diagnostics* diag = nullptr; // as call_options::diag
+};
+
+// Options of inc and dec.
+struct counter_options {
+    std::int64_t delta = 1;
+    diagnostics* diag = nullptr; // as call_options::diag
+};
+
+class cache;
+
+// One request type per operation: its arguments and its result. The cache's public functions
+// build them; the library runs each (src/cache/).
+namespace cache_requests {
+using value = std::optional<std::string>;
+using values = std::vector<value>;
+using keys = std::vector<std::string>;
+using value_map = std::map<std::string, value>;
+using mapping = std::vector<std::pair<std::string, std::string>>;
+
+struct get { using result = value; std::string key; };
+struct has { using result = bool; std::string key; };
+struct set { using result = bool; std::string key, value; timeout_option timeout; };
+struct add { using result = bool; std::string key, value; timeout_option timeout; };
+struct erase { using result = bool; std::string key; };
+struct inc { using result = std::int64_t; std::string key; std::int64_t delta; };
+struct dec { using result = std::int64_t; std::string key; std::int64_t delta; };
+struct get_many { using result = values; std::vector<std::string> keys; };
+struct get_dict { using result = value_map; std::vector<std::string> keys; };
+struct set_many { using result = keys; mapping pairs; timeout_option timeout; };
+struct erase_many { using result = std::vector<std::string>; std::vector<std::string> keys; };
+struct clear { using result = bool; };
+
+// Every cache operation, in one list.
+using all = std::tuple<get, has, set, add, erase, inc, dec, get_many, get_dict, set_many, erase_many, clear>;
+} // namespace cache_requests
 
 class cache {
 public:
-    // Resolves endpoint, region and credentials (throws as client's constructor does). No I/O.
-    // Throws boost::system::system_error (client_errc::invalid_name) naming the option, the value
-    // and the rule when table_name is not 3 to 255 of [A-Za-z0-9_.-], or key_field or
-    // expiration_time_field is not 1 to 255 bytes.
+    // Builds its own client from options.client (as client's constructor does; no I/O). Throws
+    // std::invalid_argument naming the field when an option is out of range: table_name not 3 to
+    // 255 of [A-Za-z0-9_.-], key_field or expiration_time_field not 1 to 255 bytes, a negative
+    // default_timeout, clear_segments out of 1 to 1000000, or a client option (see client).
     cache(boost::asio::any_io_executor executor, cache_options options = {});
+    // Shares `dynamodb` (its pool, credentials, retry quota, clock skew) with other caches, on other
+    // tables or prefixes; options.client is ignored. The cache keeps the client alive. Throws as above.
+    cache(std::shared_ptr<client> dynamodb, cache_options options = {});
     ~cache();
     cache(cache&&) noexcept;
     cache& operator=(cache&&) noexcept;
 
-    using value = std::optional<std::string>;
-    using values = std::vector<value>;
-    using keys = std::vector<std::string>;
-    using value_map = std::map<std::string, value>;
-    using mapping = std::vector<std::pair<std::string, std::string>>;
+    using value = cache_requests::value;
+    using values = cache_requests::values;
+    using keys = cache_requests::keys;
+    using value_map = cache_requests::value_map;
+    using mapping = cache_requests::mapping;
 
-    // Overloads: (args, token), (args, diagnostics&, token), and where there is an optional
-    // argument, (args, optional, token) and (args, optional, diagnostics&, token). The optional
-    // argument is the timeout (unset: default_timeout) or the delta (1). The diagnostics object
-    // receives the AWS error type and message; it must outlive the operation.
-    // The value, or nullopt when absent, expired, or stored as Python's None.
-    template <class CompletionToken = boost::asio::deferred_t>
-        requires(!detail::is_diagnostics<CompletionToken>)
+    // Each operation takes its arguments, then optionally its options struct (call_options,
+    // write_options or counter_options), then the completion token.
+
+    // The value, or nullopt when absent, expired, or stored as Python's None. Errors:
+    // unsupported_value when the stored bytes are not what the codec writes.
+    template <class CompletionToken = default_token>
     auto async_get(std::string key, CompletionToken&& token = {}) {
-        return initiate<value>(op{.kind = op_kind::get, .key = std::move(key)}, nullptr, std::forward<CompletionToken>(token));
+        return async_get(std::move(key), call_options{}, std::forward<CompletionToken>(token));
     }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_get(std::string key, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<value>(op{.kind = op_kind::get, .key = std::move(key)}, &diag, std::forward<CompletionToken>(token));
+    template <class CompletionToken = default_token>
+    auto async_get(std::string key, const call_options& o, CompletionToken&& token = {}) {
+        return initiate(cache_requests::get{std::move(key)}, o.diag, std::forward<CompletionToken>(token));
     }
-    // Stores (overwriting). True once stored.
-    template <class CompletionToken = boost::asio::deferred_t>
-        requires(!std::is_convertible_v<CompletionToken, timeout_option> && !detail::is_diagnostics<CompletionToken>)
-    auto async_set(std::string key, std::string v, CompletionToken&& token = {}) {
-        const timeout_option timeout = timeout_option{};
-        return initiate<bool>(op{.kind = op_kind::set, .key = std::move(key), .value = std::move(v), .timeout = timeout}, nullptr, std::forward<CompletionToken>(token));
-    }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_set(std::string key, std::string v, diagnostics& diag, CompletionToken&& token = {}) {
-        const timeout_option timeout = timeout_option{};
-        return initiate<bool>(op{.kind = op_kind::set, .key = std::move(key), .value = std::move(v), .timeout = timeout}, &diag, std::forward<CompletionToken>(token));
-    }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_set(std::string key, std::string v, timeout_option timeout, CompletionToken&& token = {}) {
-        return initiate<bool>(op{.kind = op_kind::set, .key = std::move(key), .value = std::move(v), .timeout = timeout}, nullptr, std::forward<CompletionToken>(token));
-    }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_set(std::string key, std::string v, timeout_option timeout, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<bool>(op{.kind = op_kind::set, .key = std::move(key), .value = std::move(v), .timeout = timeout}, &diag, std::forward<CompletionToken>(token));
-    }
-    // Stores only when no unexpired entry exists; false when one does.
-    template <class CompletionToken = boost::asio::deferred_t>
-        requires(!std::is_convertible_v<CompletionToken, timeout_option> && !detail::is_diagnostics<CompletionToken>)
-    auto async_add(std::string key, std::string v, CompletionToken&& token = {}) {
-        const timeout_option timeout = timeout_option{};
-        return initiate<bool>(op{.kind = op_kind::add, .key = std::move(key), .value = std::move(v), .timeout = timeout}, nullptr, std::forward<CompletionToken>(token));
-    }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_add(std::string key, std::string v, diagnostics& diag, CompletionToken&& token = {}) {
-        const timeout_option timeout = timeout_option{};
-        return initiate<bool>(op{.kind = op_kind::add, .key = std::move(key), .value = std::move(v), .timeout = timeout}, &diag, std::forward<CompletionToken>(token));
-    }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_add(std::string key, std::string v, timeout_option timeout, CompletionToken&& token = {}) {
-        return initiate<bool>(op{.kind = op_kind::add, .key = std::move(key), .value = std::move(v), .timeout = timeout}, nullptr, std::forward<CompletionToken>(token));
-    }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_add(std::string key, std::string v, timeout_option timeout, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<bool>(op{.kind = op_kind::add, .key = std::move(key), .value = std::move(v), .timeout = timeout}, &diag, std::forward<CompletionToken>(token));
-    }
-    // True when the key existed and was deleted (cachelib's delete).
-    template <class CompletionToken = boost::asio::deferred_t>
-        requires(!detail::is_diagnostics<CompletionToken>)
-    auto async_erase(std::string key, CompletionToken&& token = {}) {
-        return initiate<bool>(op{.kind = op_kind::erase, .key = std::move(key)}, nullptr, std::forward<CompletionToken>(token));
-    }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_erase(std::string key, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<bool>(op{.kind = op_kind::erase, .key = std::move(key)}, &diag, std::forward<CompletionToken>(token));
-    }
+
     // True when an unexpired entry exists (fetches only the key and expiration attributes).
-    template <class CompletionToken = boost::asio::deferred_t>
-        requires(!detail::is_diagnostics<CompletionToken>)
+    template <class CompletionToken = default_token>
     auto async_has(std::string key, CompletionToken&& token = {}) {
-        return initiate<bool>(op{.kind = op_kind::has, .key = std::move(key)}, nullptr, std::forward<CompletionToken>(token));
+        return async_has(std::move(key), call_options{}, std::forward<CompletionToken>(token));
     }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_has(std::string key, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<bool>(op{.kind = op_kind::has, .key = std::move(key)}, &diag, std::forward<CompletionToken>(token));
+    template <class CompletionToken = default_token>
+    auto async_has(std::string key, const call_options& o, CompletionToken&& token = {}) {
+        return initiate(cache_requests::has{std::move(key)}, o.diag, std::forward<CompletionToken>(token));
     }
-    // Removes this cache's entries: those under key_prefix, or every item when it is empty.
-    template <class CompletionToken = boost::asio::deferred_t>
-        requires(!detail::is_diagnostics<CompletionToken>)
-    auto async_clear(CompletionToken&& token = {}) {
-        return initiate<bool>(op{.kind = op_kind::clear}, nullptr, std::forward<CompletionToken>(token));
+
+    // Stores (overwriting). True once stored. Errors: item_too_large (saying by how much) and
+    // invalid_argument (a negative timeout, or an expiration past 9999-12-31) before any request.
+    template <class CompletionToken = default_token>
+    auto async_set(std::string key, std::string v, CompletionToken&& token = {}) {
+        return async_set(std::move(key), std::move(v), write_options{}, std::forward<CompletionToken>(token));
     }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_clear(diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<bool>(op{.kind = op_kind::clear}, &diag, std::forward<CompletionToken>(token));
+    template <class CompletionToken = default_token>
+    auto async_set(std::string key, std::string v, const write_options& o, CompletionToken&& token = {}) {
+        return initiate(cache_requests::set{std::move(key), std::move(v), o.timeout}, o.diag,
+                        std::forward<CompletionToken>(token));
     }
-    // Values in the order of `ks` (duplicates allowed).
-    template <class CompletionToken = boost::asio::deferred_t>
-        requires(!detail::is_diagnostics<CompletionToken>)
-    auto async_get_many(keys ks, CompletionToken&& token = {}) {
-        return initiate<values>(op{.kind = op_kind::get_many, .many_keys = std::move(ks)}, nullptr, std::forward<CompletionToken>(token));
+
+    // Stores only when no unexpired entry exists; false when one does. Errors: as async_set, and
+    // outcome_unknown is never reported (a retried add recognises its own earlier write).
+    template <class CompletionToken = default_token>
+    auto async_add(std::string key, std::string v, CompletionToken&& token = {}) {
+        return async_add(std::move(key), std::move(v), write_options{}, std::forward<CompletionToken>(token));
     }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_get_many(keys ks, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<values>(op{.kind = op_kind::get_many, .many_keys = std::move(ks)}, &diag, std::forward<CompletionToken>(token));
+    template <class CompletionToken = default_token>
+    auto async_add(std::string key, std::string v, const write_options& o, CompletionToken&& token = {}) {
+        return initiate(cache_requests::add{std::move(key), std::move(v), o.timeout}, o.diag,
+                        std::forward<CompletionToken>(token));
     }
-    // Key -> value (nullopt when absent).
-    template <class CompletionToken = boost::asio::deferred_t>
-        requires(!detail::is_diagnostics<CompletionToken>)
-    auto async_get_dict(keys ks, CompletionToken&& token = {}) {
-        return initiate<value_map>(op{.kind = op_kind::get_dict, .many_keys = std::move(ks)}, nullptr, std::forward<CompletionToken>(token));
+
+    // True when the key existed and was deleted (cachelib's delete). Errors: outcome_unknown when
+    // a retried delete finds the item gone (an attempt whose answer was lost may have deleted it).
+    template <class CompletionToken = default_token>
+    auto async_erase(std::string key, CompletionToken&& token = {}) {
+        return async_erase(std::move(key), call_options{}, std::forward<CompletionToken>(token));
     }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_get_dict(keys ks, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<value_map>(op{.kind = op_kind::get_dict, .many_keys = std::move(ks)}, &diag, std::forward<CompletionToken>(token));
+    template <class CompletionToken = default_token>
+    auto async_erase(std::string key, const call_options& o, CompletionToken&& token = {}) {
+        return initiate(cache_requests::erase{std::move(key)}, o.diag, std::forward<CompletionToken>(token));
     }
-    // Stores every pair (the last wins for a repeated key); completes with the keys stored.
-    template <class CompletionToken = boost::asio::deferred_t>
-        requires(!std::is_convertible_v<CompletionToken, timeout_option> && !detail::is_diagnostics<CompletionToken>)
-    auto async_set_many(mapping pairs, CompletionToken&& token = {}) {
-        const timeout_option timeout = timeout_option{};
-        return initiate<keys>(op{.kind = op_kind::set_many, .timeout = timeout, .pairs = std::move(pairs)}, nullptr, std::forward<CompletionToken>(token));
-    }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_set_many(mapping pairs, diagnostics& diag, CompletionToken&& token = {}) {
-        const timeout_option timeout = timeout_option{};
-        return initiate<keys>(op{.kind = op_kind::set_many, .timeout = timeout, .pairs = std::move(pairs)}, &diag, std::forward<CompletionToken>(token));
-    }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_set_many(mapping pairs, timeout_option timeout, CompletionToken&& token = {}) {
-        return initiate<keys>(op{.kind = op_kind::set_many, .timeout = timeout, .pairs = std::move(pairs)}, nullptr, std::forward<CompletionToken>(token));
-    }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_set_many(mapping pairs, timeout_option timeout, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<keys>(op{.kind = op_kind::set_many, .timeout = timeout, .pairs = std::move(pairs)}, &diag, std::forward<CompletionToken>(token));
-    }
-    // Completes with exactly the keys that existed and were deleted.
-    template <class CompletionToken = boost::asio::deferred_t>
-        requires(!detail::is_diagnostics<CompletionToken>)
-    auto async_erase_many(keys ks, CompletionToken&& token = {}) {
-        return initiate<keys>(op{.kind = op_kind::erase_many, .many_keys = std::move(ks)}, nullptr, std::forward<CompletionToken>(token));
-    }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_erase_many(keys ks, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<keys>(op{.kind = op_kind::erase_many, .many_keys = std::move(ks)}, &diag, std::forward<CompletionToken>(token));
-    }
+
     // Atomically adds `delta` (default 1; a missing or expired key counts as 0): the new value.
-    template <class CompletionToken = boost::asio::deferred_t>
-        requires(!std::is_convertible_v<CompletionToken, std::int64_t> && !detail::is_diagnostics<CompletionToken>)
+    // Compare-and-swap, atomic across processes and with Python's cachelib. Errors:
+    // unsupported_value for a value that is not a 64-bit integer or a result that overflows;
+    // timeout after 2000 lost races in a row.
+    template <class CompletionToken = default_token>
     auto async_inc(std::string key, CompletionToken&& token = {}) {
-        const std::int64_t delta = std::int64_t{1};
-        return initiate<std::int64_t>(op{.kind = op_kind::inc, .key = std::move(key), .delta = delta}, nullptr, std::forward<CompletionToken>(token));
+        return async_inc(std::move(key), counter_options{}, std::forward<CompletionToken>(token));
     }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_inc(std::string key, diagnostics& diag, CompletionToken&& token = {}) {
-        const std::int64_t delta = std::int64_t{1};
-        return initiate<std::int64_t>(op{.kind = op_kind::inc, .key = std::move(key), .delta = delta}, &diag, std::forward<CompletionToken>(token));
+    template <class CompletionToken = default_token>
+    auto async_inc(std::string key, const counter_options& o, CompletionToken&& token = {}) {
+        return initiate(cache_requests::inc{std::move(key), o.delta}, o.diag, std::forward<CompletionToken>(token));
     }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_inc(std::string key, std::int64_t delta, CompletionToken&& token = {}) {
-        return initiate<std::int64_t>(op{.kind = op_kind::inc, .key = std::move(key), .delta = delta}, nullptr, std::forward<CompletionToken>(token));
-    }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_inc(std::string key, std::int64_t delta, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<std::int64_t>(op{.kind = op_kind::inc, .key = std::move(key), .delta = delta}, &diag, std::forward<CompletionToken>(token));
-    }
-    // Atomically subtracts `delta` (default 1): the new value.
-    template <class CompletionToken = boost::asio::deferred_t>
-        requires(!std::is_convertible_v<CompletionToken, std::int64_t> && !detail::is_diagnostics<CompletionToken>)
+    // Atomically subtracts `delta` (default 1): the new value. As async_inc.
+    template <class CompletionToken = default_token>
     auto async_dec(std::string key, CompletionToken&& token = {}) {
-        const std::int64_t delta = std::int64_t{1};
-        return initiate<std::int64_t>(op{.kind = op_kind::dec, .key = std::move(key), .delta = delta}, nullptr, std::forward<CompletionToken>(token));
+        return async_dec(std::move(key), counter_options{}, std::forward<CompletionToken>(token));
     }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_dec(std::string key, diagnostics& diag, CompletionToken&& token = {}) {
-        const std::int64_t delta = std::int64_t{1};
-        return initiate<std::int64_t>(op{.kind = op_kind::dec, .key = std::move(key), .delta = delta}, &diag, std::forward<CompletionToken>(token));
+    template <class CompletionToken = default_token>
+    auto async_dec(std::string key, const counter_options& o, CompletionToken&& token = {}) {
+        return initiate(cache_requests::dec{std::move(key), o.delta}, o.diag, std::forward<CompletionToken>(token));
     }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_dec(std::string key, std::int64_t delta, CompletionToken&& token = {}) {
-        return initiate<std::int64_t>(op{.kind = op_kind::dec, .key = std::move(key), .delta = delta}, nullptr, std::forward<CompletionToken>(token));
+
+    // Values in the order of `ks` (duplicates allowed), by BatchGetItem (100 keys per request, the
+    // chunks in parallel, unprocessed keys sent again). Errors: as async_get; timeout when
+    // BatchGetItem leaves keys unprocessed 12 rounds in a row.
+    template <class CompletionToken = default_token>
+    auto async_get_many(keys ks, CompletionToken&& token = {}) {
+        return async_get_many(std::move(ks), call_options{}, std::forward<CompletionToken>(token));
     }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_dec(std::string key, std::int64_t delta, diagnostics& diag, CompletionToken&& token = {}) {
-        return initiate<std::int64_t>(op{.kind = op_kind::dec, .key = std::move(key), .delta = delta}, &diag, std::forward<CompletionToken>(token));
+    template <class CompletionToken = default_token>
+    auto async_get_many(keys ks, const call_options& o, CompletionToken&& token = {}) {
+        return initiate(cache_requests::get_many{std::move(ks)}, o.diag, std::forward<CompletionToken>(token));
+    }
+    // Key -> value (nullopt when absent). As async_get_many.
+    template <class CompletionToken = default_token>
+    auto async_get_dict(keys ks, CompletionToken&& token = {}) {
+        return async_get_dict(std::move(ks), call_options{}, std::forward<CompletionToken>(token));
+    }
+    template <class CompletionToken = default_token>
+    auto async_get_dict(keys ks, const call_options& o, CompletionToken&& token = {}) {
+        return initiate(cache_requests::get_dict{std::move(ks)}, o.diag, std::forward<CompletionToken>(token));
+    }
+
+    // Stores every pair (the last wins for a repeated key), by BatchWriteItem (25 items per
+    // request, in parallel); completes with the keys stored. Every item is checked before the
+    // first request, so bad input stores nothing. Errors: as async_set; timeout when
+    // BatchWriteItem leaves items unprocessed 12 rounds in a row. On any error, some chunks may
+    // have been stored.
+    template <class CompletionToken = default_token>
+    auto async_set_many(mapping pairs, CompletionToken&& token = {}) {
+        return async_set_many(std::move(pairs), write_options{}, std::forward<CompletionToken>(token));
+    }
+    template <class CompletionToken = default_token>
+    auto async_set_many(mapping pairs, const write_options& o, CompletionToken&& token = {}) {
+        return initiate(cache_requests::set_many{std::move(pairs), o.timeout}, o.diag,
+                        std::forward<CompletionToken>(token));
+    }
+
+    // Completes with exactly the keys that existed and were deleted (conditional deletes, 64 at a
+    // time). Errors: as async_erase; on an error, keys before it may have been deleted.
+    template <class CompletionToken = default_token>
+    auto async_erase_many(keys ks, CompletionToken&& token = {}) {
+        return async_erase_many(std::move(ks), call_options{}, std::forward<CompletionToken>(token));
+    }
+    template <class CompletionToken = default_token>
+    auto async_erase_many(keys ks, const call_options& o, CompletionToken&& token = {}) {
+        return initiate(cache_requests::erase_many{std::move(ks)}, o.diag, std::forward<CompletionToken>(token));
+    }
+
+    // Removes this cache's entries: those under key_prefix, or every item when it is empty (a
+    // parallel Scan in clear_segments segments, BatchWriteItem deletes). Errors: bad_response when
+    // the Scan repeats a LastEvaluatedKey or answers items without their key. On an error, part of
+    // the entries may have been removed.
+    template <class CompletionToken = default_token>
+    auto async_clear(CompletionToken&& token = {}) {
+        return async_clear(call_options{}, std::forward<CompletionToken>(token));
+    }
+    template <class CompletionToken = default_token>
+    auto async_clear(const call_options& o, CompletionToken&& token = {}) {
+        return initiate(cache_requests::clear{}, o.diag, std::forward<CompletionToken>(token));
     }
 
     const cache_options& options() const noexcept;
-    client& dynamodb() noexcept; // the underlying client (stats, raw calls)
+    client& dynamodb() noexcept; // the underlying client (stats, raw calls), shared or the cache's own
+    boost::asio::any_io_executor get_executor() const noexcept;
 
     struct impl;
 
 private:
-    enum class op_kind { get, set, add, erase, has, clear, get_many, get_dict, set_many, erase_many, inc, dec };
-    // One operation's arguments (the fields an operation does not use stay empty).
-    struct op {
-        op_kind kind = op_kind::get;
-        std::string key = {};
-        std::string value = {};
-        timeout_option timeout = {};
-        std::int64_t delta = 0;
-        keys many_keys = {};
-        mapping pairs = {};
-    };
-
     template <class T>
     using handler_for = boost::asio::any_completion_handler<void(error_code, T)>;
 
-    template <class T, class CompletionToken>
-    auto initiate(op o, diagnostics* diag, CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, T)>(
-            [this](auto handler, op o2, diagnostics* d) { start(std::move(o2), d, handler_for<T>(std::move(handler))); },
-            token, std::move(o), diag);
+    template <class Request, class CompletionToken>
+    auto initiate(Request request, diagnostics* diag, CompletionToken&& token) {
+        using result = typename Request::result;
+        return boost::asio::async_initiate<CompletionToken, void(error_code, result)>(
+            [self = impl_](auto handler, diagnostics* d, Request r) {
+                start<Request>(self, std::move(r), d, handler_for<result>(std::move(handler)));
+            },
+            token, diag, std::move(request));
     }
 
-    void start(op, diagnostics*, handler_for<value>);
-    void start(op, diagnostics*, handler_for<bool>);
-    void start(op, diagnostics*, handler_for<values>);
-    void start(op, diagnostics*, handler_for<value_map>);
-    void start(op, diagnostics*, handler_for<keys>);
-    void start(op, diagnostics*, handler_for<std::int64_t>);
+    // Defined in the library for every request type of cache_requests.
+    template <class Request>
+    static void start(std::shared_ptr<impl> self, Request request, diagnostics* diag,
+                      handler_for<typename Request::result> handler);
 
     std::shared_ptr<impl> impl_;
 };

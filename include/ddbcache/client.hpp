@@ -2,20 +2,24 @@
 // connections, with retries, checksums, timeouts and per-operation cancellation. Knows nothing
 // about caching.
 //
-// Thread safety: one client may be shared by any number of coroutines, on an io_context run by
-// several threads. Lifetime: operations in flight keep the client's internals alive, so the
-// client object may be destroyed while they run (they then fail with client_errc::client_closed
-// if they still need a connection).
+// Thread safety: one client may be shared by any number of coroutines and caches, on an io_context
+// run by several threads; every member function may be called from any thread. Lifetime:
+// operations in flight (and deferred operations not yet started) keep the client's internals
+// alive, so the client object may be destroyed before they complete; destroying it closes the pool,
+// and calls still waiting for a connection then fail with client_errc::client_closed.
+// Completions run on the completion handler's associated executor (for a coroutine, its own), else
+// on the client's executor; never inside the initiating call.
 #pragma once
 
 #include <ddbcache/credentials.hpp>
 #include <ddbcache/error.hpp>
+#include <ddbcache/logger.hpp>
 #include <ddbcache/operations.hpp>
+#include <ddbcache/with_diagnostics.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/deferred.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -43,7 +47,7 @@ struct client_options {
     std::string region;
     credentials_options credentials;
 
-    std::size_t max_connections = 64;   // open connections to the endpoint at most
+    std::size_t max_connections = 64;   // open connections to the endpoint at most (at least 1)
     std::size_t max_waiters = 4096;     // calls waiting for a connection at most; more fail at once
     std::chrono::milliseconds idle_timeout{30'000};    // idle connections are closed after this
     std::chrono::milliseconds connect_timeout{2'000};  // resolve + connect + TLS handshake
@@ -55,6 +59,17 @@ struct client_options {
     std::string ca_dir;  // trust this hashed directory instead of the system store
     // Plain http:// is accepted for loopback hosts only, unless this is set.
     bool allow_plain_http_to_remote_hosts = false;
+
+    // Where the client and the caches built on it log (retries, clock skew, table bootstrap).
+    // Nothing by default.
+    logger log;
+};
+
+// Options of one call. `diag`, when set, receives the AWS error type and message, the HTTP status
+// and the attempts of the call's last failure (it is cleared on success); it must stay alive until
+// the call completes. Without it, the default token still puts them in its exception.
+struct call_options {
+    diagnostics* diag = nullptr;
 };
 
 // A snapshot of the connection pool, for monitoring.
@@ -76,8 +91,11 @@ struct response {
 
 class client {
 public:
-    // Resolves endpoint, region and credentials. Throws boost::system::system_error when one is
-    // missing or invalid; the exception's message names the cause (never a secret).
+    // Resolves endpoint, region and credentials. No I/O. Throws std::invalid_argument naming the
+    // field when an option is out of range (a zero max_connections, a zero timeout, a malformed
+    // endpoint URL), and boost::system::system_error when the environment lacks what is needed
+    // (no_region, no_credentials, invalid_credentials_file, plain_http_not_allowed); the message
+    // names the cause, never a secret.
     client(boost::asio::any_io_executor executor, client_options options = {});
     ~client();
     client(client&&) noexcept;
@@ -85,70 +103,54 @@ public:
 
     // One DynamoDB operation ("GetItem", ...) with its JSON request body. Completes with the JSON
     // answer, or with an error: a service_errc for DynamoDB's error types (the response then holds
-    // the error body), a client_errc for the library's own failures. `diag`, when given, receives
-    // the AWS type and message and the number of attempts; it must stay alive until completion.
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_call(std::string operation, std::string body, diagnostics* diag = nullptr,
-                    CompletionToken&& token = {}) {
+    // the error body), a client_errc for the library's own failures (timeout, pool_exhausted,
+    // pool_wait_timeout, checksum_mismatch, bad_response, credentials_unavailable, client_closed,
+    // invalid_header_value for an operation name that is not letters and digits), Asio's codes
+    // for transport failures after retries, operation_aborted when cancelled.
+    // Cancellation: any type; an attempt under way is abandoned (its connection closed), and the
+    // request may or may not have reached DynamoDB.
+    template <class CompletionToken = default_token>
+    auto async_call(std::string operation, std::string body, CompletionToken&& token = {}) {
+        return async_call(std::move(operation), std::move(body), call_options{}, std::forward<CompletionToken>(token));
+    }
+    template <class CompletionToken = default_token>
+    auto async_call(std::string operation, std::string body, const call_options& options, CompletionToken&& token = {}) {
         return boost::asio::async_initiate<CompletionToken, void(error_code, response)>(
-            [this](auto handler, std::string op, std::string b, diagnostics* d) {
-                call_erased(std::move(op), std::move(b), d, std::move(handler));
+            [self = impl_](auto handler, diagnostics* d, std::string op, std::string b) {
+                call_erased(self, std::move(op), std::move(b), d, std::move(handler));
             },
-            token, std::move(operation), std::move(body), diag);
+            token, options.diag, std::move(operation), std::move(body));
     }
 
-
-    // Typed operations. Each writes its request (refusing, before sending anything, a table name
-    // that is not 3 to 255 of [A-Za-z0-9_.-] or a key or TTL attribute name that is not 1 to 255
-    // bytes with client_errc::invalid_name, and invalid UTF-8 with client_errc::invalid_utf8; the
-    // diagnostics message names the value and the rule), calls as async_call does, and parses the
-    // answer. Results are default-constructed on error, except write_item_result (see operations.hpp).
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_get_item(get_item_request r, diagnostics* diag = nullptr, CompletionToken&& token = {}) {
-        return initiate<get_item_result>(std::move(r), diag, std::forward<CompletionToken>(token));
+    // A typed operation: `request` is one of operations.hpp's requests (get_item_request,
+    // put_item_request, ..., update_time_to_live_request), which names the operation and its
+    // result type (Request::result). Writes the request's JSON, refusing before sending anything a
+    // table name that is not 3 to 255 of [A-Za-z0-9_.-] or a key or TTL attribute name that is not 1
+    // to 255 bytes (client_errc::invalid_name), and invalid UTF-8 (client_errc::invalid_utf8);
+    // the diagnostics message names the value and the rule. Then calls as async_call does, and
+    // parses the answer (client_errc::bad_response, nesting_too_deep when it is not DynamoDB's).
+    // The result is default-constructed on error, except write_item_result (see operations.hpp).
+    // Cancellation: as async_call; a cancelled write may have been applied.
+    template <class Request, class CompletionToken = default_token>
+        requires is_operation_request<Request>
+    auto async_execute(Request request, CompletionToken&& token = {}) {
+        return async_execute(std::move(request), call_options{}, std::forward<CompletionToken>(token));
     }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_put_item(put_item_request r, diagnostics* diag = nullptr, CompletionToken&& token = {}) {
-        return initiate<write_item_result>(std::move(r), diag, std::forward<CompletionToken>(token));
-    }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_delete_item(delete_item_request r, diagnostics* diag = nullptr, CompletionToken&& token = {}) {
-        return initiate<write_item_result>(std::move(r), diag, std::forward<CompletionToken>(token));
-    }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_update_item(update_item_request r, diagnostics* diag = nullptr, CompletionToken&& token = {}) {
-        return initiate<write_item_result>(std::move(r), diag, std::forward<CompletionToken>(token));
-    }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_batch_get_item(batch_get_item_request r, diagnostics* diag = nullptr, CompletionToken&& token = {}) {
-        return initiate<batch_get_item_result>(std::move(r), diag, std::forward<CompletionToken>(token));
-    }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_batch_write_item(batch_write_item_request r, diagnostics* diag = nullptr,
-                                CompletionToken&& token = {}) {
-        return initiate<batch_write_item_result>(std::move(r), diag, std::forward<CompletionToken>(token));
-    }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_scan(scan_request r, diagnostics* diag = nullptr, CompletionToken&& token = {}) {
-        return initiate<scan_result>(std::move(r), diag, std::forward<CompletionToken>(token));
-    }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_create_table(create_table_request r, diagnostics* diag = nullptr, CompletionToken&& token = {}) {
-        return initiate<table_description>(std::move(r), diag, std::forward<CompletionToken>(token));
-    }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_describe_table(describe_table_request r, diagnostics* diag = nullptr, CompletionToken&& token = {}) {
-        return initiate<table_description>(std::move(r), diag, std::forward<CompletionToken>(token));
-    }
-    template <class CompletionToken = boost::asio::deferred_t>
-    auto async_update_time_to_live(update_time_to_live_request r, diagnostics* diag = nullptr,
-                                   CompletionToken&& token = {}) {
-        return initiate<time_to_live_result>(std::move(r), diag, std::forward<CompletionToken>(token));
+    template <class Request, class CompletionToken = default_token>
+        requires is_operation_request<Request>
+    auto async_execute(Request request, const call_options& options, CompletionToken&& token = {}) {
+        using result = typename Request::result;
+        return boost::asio::async_initiate<CompletionToken, void(error_code, result)>(
+            [self = impl_](auto handler, diagnostics* d, Request r) {
+                execute_erased<Request>(self, std::move(r), d, handler_for<result>(std::move(handler)));
+            },
+            token, options.diag, std::move(request));
     }
 
     boost::asio::any_io_executor get_executor() const noexcept;
     const std::string& region() const noexcept;
     const std::string& endpoint() const noexcept;
+    const client_options& options() const noexcept;
 
     connection_stats stats() const;
 
@@ -174,28 +176,13 @@ private:
     template <class Result>
     using handler_for = boost::asio::any_completion_handler<void(error_code, Result)>;
 
-    template <class Result, class Request, class CompletionToken>
-    auto initiate(Request request, diagnostics* diag, CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(error_code, Result)>(
-            [this](auto handler, Request r, diagnostics* d) {
-                execute_erased(std::move(r), d, handler_for<Result>(std::move(handler)));
-            },
-            token, std::move(request), diag);
-    }
+    // Defined in the library for every request of operations.hpp's operation_requests.
+    template <class Request>
+    static void execute_erased(std::shared_ptr<impl> self, Request request, diagnostics* diag,
+                               handler_for<typename Request::result> handler);
+    static void call_erased(std::shared_ptr<impl> self, std::string operation, std::string body, diagnostics* diag,
+                            handler_for<response> handler);
 
-    void execute_erased(get_item_request, diagnostics*, handler_for<get_item_result>);
-    void execute_erased(put_item_request, diagnostics*, handler_for<write_item_result>);
-    void execute_erased(delete_item_request, diagnostics*, handler_for<write_item_result>);
-    void execute_erased(update_item_request, diagnostics*, handler_for<write_item_result>);
-    void execute_erased(batch_get_item_request, diagnostics*, handler_for<batch_get_item_result>);
-    void execute_erased(batch_write_item_request, diagnostics*, handler_for<batch_write_item_result>);
-    void execute_erased(scan_request, diagnostics*, handler_for<scan_result>);
-    void execute_erased(create_table_request, diagnostics*, handler_for<table_description>);
-    void execute_erased(describe_table_request, diagnostics*, handler_for<table_description>);
-    void execute_erased(update_time_to_live_request, diagnostics*, handler_for<time_to_live_result>);
-
-    void call_erased(std::string operation, std::string body, diagnostics* diag,
-                     boost::asio::any_completion_handler<void(error_code, response)> handler);
     std::shared_ptr<impl> impl_;
 };
 

@@ -1,5 +1,9 @@
-// Requests and results of the typed DynamoDB operations (see client.hpp). Field names follow the
-// DynamoDB API reference; empty strings and empty optionals are left out of the request.
+// Requests and results of the typed DynamoDB operations (client::async_execute). Field names follow
+// the DynamoDB API reference; empty strings and empty optionals are left out of the request.
+//
+// Each request names its operation (`operation_name`, as in X-Amz-Target) and its result type
+// (`result`), and is listed in operation_requests: that is the whole declaration of an operation on
+// the public side. The library adds its JSON writer and result reader (src/dynamodb/operations_json.hpp).
 #pragma once
 
 #include <ddbcache/attribute_value.hpp>
@@ -7,10 +11,21 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 namespace ddbcache {
+
+struct get_item_result;
+struct write_item_result;
+struct batch_get_item_result;
+struct batch_write_item_result;
+struct scan_result;
+struct table_description;
+struct time_to_live_result;
 
 // ExpressionAttributeNames: "#placeholder" -> attribute name.
 using expression_names = std::vector<std::pair<std::string, std::string>>;
@@ -19,6 +34,8 @@ using expression_names = std::vector<std::pair<std::string, std::string>>;
 enum class return_values { none, all_old, updated_old, all_new, updated_new };
 
 struct get_item_request {
+    static constexpr std::string_view operation_name = "GetItem";
+    using result = get_item_result;
     std::string table = {};
     item key = {};
     std::string projection = {};        // ProjectionExpression
@@ -40,16 +57,22 @@ struct conditional_write {
 };
 
 struct put_item_request {
+    static constexpr std::string_view operation_name = "PutItem";
+    using result = write_item_result;
     std::string table = {};
     item attributes = {};
     conditional_write write = {};
 };
 struct delete_item_request {
+    static constexpr std::string_view operation_name = "DeleteItem";
+    using result = write_item_result;
     std::string table = {};
     item key = {};
     conditional_write write = {};
 };
 struct update_item_request {
+    static constexpr std::string_view operation_name = "UpdateItem";
+    using result = write_item_result;
     std::string table = {};
     item key = {};
     std::string update = {};            // UpdateExpression
@@ -69,6 +92,8 @@ struct table_keys {
     bool consistent_read = false;
 };
 struct batch_get_item_request {
+    static constexpr std::string_view operation_name = "BatchGetItem";
+    using result = batch_get_item_result;
     std::vector<table_keys> tables = {}; // at most 100 keys in all
 };
 struct table_items {
@@ -89,6 +114,8 @@ struct table_writes {
     std::vector<write_request> writes = {};
 };
 struct batch_write_item_request {
+    static constexpr std::string_view operation_name = "BatchWriteItem";
+    using result = batch_write_item_result;
     std::vector<table_writes> tables = {}; // at most 25 writes in all
 };
 struct batch_write_item_result {
@@ -96,6 +123,8 @@ struct batch_write_item_result {
 };
 
 struct scan_request {
+    static constexpr std::string_view operation_name = "Scan";
+    using result = scan_result;
     std::string table = {};
     std::string filter = {};            // FilterExpression
     std::string projection = {};
@@ -117,6 +146,8 @@ struct key_attribute {
     char type = 'S';               // 'S', 'N' or 'B'
 };
 struct create_table_request {
+    static constexpr std::string_view operation_name = "CreateTable";
+    using result = table_description;
     std::string table = {};
     key_attribute hash_key = {};
     std::optional<key_attribute> range_key = {};
@@ -125,6 +156,8 @@ struct create_table_request {
 };
 
 struct describe_table_request {
+    static constexpr std::string_view operation_name = "DescribeTable";
+    using result = table_description;
     std::string table = {};
 };
 struct table_description {
@@ -138,6 +171,8 @@ struct table_description {
 };
 
 struct update_time_to_live_request {
+    static constexpr std::string_view operation_name = "UpdateTimeToLive";
+    using result = time_to_live_result;
     std::string table = {};
     std::string attribute = {};
     bool enabled = true;
@@ -146,5 +181,21 @@ struct time_to_live_result {
     std::string attribute = {};
     bool enabled = false;
 };
+
+// Every typed operation, in one list.
+using operation_requests =
+    std::tuple<get_item_request, put_item_request, delete_item_request, update_item_request, batch_get_item_request,
+               batch_write_item_request, scan_request, create_table_request, describe_table_request,
+               update_time_to_live_request>;
+
+namespace detail {
+template <class Request, class List>
+struct is_listed;
+template <class Request, class... Requests>
+struct is_listed<Request, std::tuple<Requests...>> : std::bool_constant<(std::is_same_v<Request, Requests> || ...)> {};
+} // namespace detail
+
+template <class Request>
+concept is_operation_request = detail::is_listed<std::decay_t<Request>, operation_requests>::value;
 
 } // namespace ddbcache

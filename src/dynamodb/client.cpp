@@ -1,6 +1,7 @@
 #include "client_impl.hpp"
 
 #include "client_config.hpp"
+#include "../logging.hpp"
 #include "../codec/printable.hpp"
 #include "../credentials/credentials_chain.hpp"
 #include "crc32.hpp"
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <stdexcept>
 
 namespace ddbcache {
 namespace asio = boost::asio;
@@ -26,9 +28,15 @@ constexpr std::size_t json_padding = 64; // simdjson::SIMDJSON_PADDING, without 
     throw boost::system::system_error(ec, what);
 }
 
+// Option values out of range are the caller's mistake: std::invalid_argument, naming the field.
+client_options checked_options(client_options o) {
+    if (std::string why; dynamodb::check_limits(o, why)) throw std::invalid_argument("ddbcache: " + why);
+    return o;
+}
+
 http::pool_options make_pool_options(const client_options& o) {
     http::pool_options p;
-    p.max_connections = std::max<std::size_t>(1, o.max_connections);
+    p.max_connections = o.max_connections;
     p.max_waiters = o.max_waiters;
     p.idle_timeout = o.idle_timeout;
     p.connect_timeout = o.connect_timeout;
@@ -36,10 +44,15 @@ http::pool_options make_pool_options(const client_options& o) {
     return p;
 }
 
-http::endpoint checked_endpoint(const std::string& url, bool allow_plain_http) {
+http::endpoint checked_endpoint(const client_options& o, const std::string& region) {
+    const char* source = nullptr;
+    const std::string url = dynamodb::resolve_endpoint_url(o, region, &source);
     error_code ec;
     http::endpoint ep = http::parse_endpoint(url, ec);
-    if (ec) throw_config_error(ec, "ddbcache: invalid endpoint URL '" + url + "'");
+    if (ec)
+        throw std::invalid_argument("ddbcache: " + std::string(source) + " '" + codec::printable(url) +
+                                    "' is not a valid endpoint URL (https://host[:port][/path] or http://...)");
+    const bool allow_plain_http = o.allow_plain_http_to_remote_hosts;
     if (!ep.tls && !ep.is_loopback() && !allow_plain_http)
         throw_config_error(client_errc::plain_http_not_allowed,
                            "ddbcache: refusing plain http:// to non-loopback host '" + ep.host +
@@ -70,11 +83,9 @@ void record(diagnostics* diag, std::string aws_type, std::string message, unsign
 
 
 client::impl::impl(asio::any_io_executor ex, client_options o)
-    : executor(ex), options(std::move(o)), region(checked_region(options)),
+    : executor(ex), options(checked_options(std::move(o))), region(checked_region(options)),
       endpoint_url(dynamodb::resolve_endpoint_url(options, region)),
-      pool(ex, checked_endpoint(endpoint_url, options.allow_plain_http_to_remote_hosts), make_pool_options(options)),
-      quota(options.retry.quota) {
-    if (std::string why; error_code ec = dynamodb::check_limits(options, why)) throw_config_error(ec, "ddbcache: " + why);
+      pool(ex, checked_endpoint(options, region), make_pool_options(options)), quota(options.retry.quota) {
     error_code ec;
     diagnostics diag;
     const credentials_sources::source_settings sources{executor, region, {options.ca_file, options.ca_dir},
@@ -111,6 +122,11 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const creden
     // Moved by this answer, or by another call's since this one was signed (calls under way at
     // once on a skewed host all fail; the first answer teaches the skew to every one of them).
     const bool learned = skew.learn(res.header("date"), sent, std::chrono::system_clock::now());
+    if (learned)
+        write_log(options.log, log_level::warning, "client", [&] {
+            return "DynamoDB's clock is " + std::to_string(skew.current().count()) +
+                   " ms ahead of this host's (negative: behind); requests and cache entries are dated by it";
+        });
     const bool skew_moved = learned || skew.current() != signed_with;
     if (!dynamodb::crc32_matches(res.header("x-amz-crc32"), res.body))
         co_return attempt_result{client_errc::checksum_mismatch, http::failure_stage::none, res.status, {},
@@ -158,6 +174,8 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
         // Credentials the service calls stale: one refresh and one resend, outside the retry budget.
         if (!refreshed_stale && dynamodb::says_credentials_stale(r.aws_type) && creds->expire(signing)) {
             refreshed_stale = true;
+            write_log(options.log, log_level::info, "client",
+                      [&] { return operation + ": " + r.aws_type + "; fetching new credentials and sending again"; });
             --attempts;
             continue;
         }
@@ -169,6 +187,7 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
             message.append(" failed after ").append(std::to_string(sent));
             message.append(sent == 1 ? " attempt: " : " attempts: ").append(why);
             record(diag, r.aws_type, message, r.status, sent);
+            write_log(options.log, log_level::debug, "client", [&] { return message; });
             // A service error's body may hold more (the item that failed a condition).
             if (r.aws_type.empty()) res.body.clear();
             else res.body.reserve(res.body.size() + json_padding);
@@ -177,14 +196,28 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
         if (attempts >= options.retry.max_attempts) co_return fail(r.ec, cause);
         // Dated by a wrong clock, and the answer told the right time: re-signed at once (no backoff,
         // no quota: the cause is known and gone).
-        if (r.skew_moved && dynamodb::may_be_clock_skew(r.aws_type)) continue;
+        if (r.skew_moved && dynamodb::may_be_clock_skew(r.aws_type)) {
+            write_log(options.log, log_level::info, "client",
+                      [&] { return operation + ": " + cause + "; re-signed with DynamoDB's time and sent again"; });
+            continue;
+        }
         if (kind == dynamodb::retry_kind::never) co_return fail(r.ec, cause);
         const int cost = kind == dynamodb::retry_kind::timeout ? dynamodb::retry_quota::timeout_retry_cost
                                                                : dynamodb::retry_quota::retry_cost;
-        if (!quota.try_spend(cost)) co_return fail(r.ec, cause + " (retry quota exhausted)");
+        if (!quota.try_spend(cost)) {
+            write_log(options.log, log_level::warning, "client", [&] {
+                return operation + ": " + cause + "; not retried: the client's retry quota (" +
+                       std::to_string(options.retry.quota) + " tokens) is spent";
+            });
+            co_return fail(r.ec, cause + " (retry quota exhausted)");
+        }
         quota_spent += cost;
         const auto delay = dynamodb::backoff_delay(options.retry, attempts);
         if (clock::now() + delay >= call_deadline) co_return fail(r.ec, cause + " (no time left to retry)");
+        write_log(options.log, log_level::debug, "client", [&] {
+            return operation + " attempt " + std::to_string(attempts) + " failed: " + cause + "; retrying in " +
+                   std::to_string(delay.count()) + " ms";
+        });
         backoff_timer.expires_after(delay);
         auto [wait_ec] = co_await backoff_timer.async_wait(asio::as_tuple(asio::use_awaitable));
         if (wait_ec) co_return fail(wait_ec, "cancelled while waiting to retry after " + cause);
@@ -204,6 +237,7 @@ const std::string& client::region() const noexcept { return impl_->region; }
 std::chrono::system_clock::time_point client::now() const noexcept { return impl_->skew.now(); }
 std::chrono::milliseconds client::clock_skew() const noexcept { return impl_->skew.current(); }
 const std::string& client::endpoint() const noexcept { return impl_->endpoint_url; }
+const client_options& client::options() const noexcept { return impl_->options; }
 void client::close() { impl_->pool.close(); }
 
 connection_stats client::stats() const {
@@ -211,9 +245,10 @@ connection_stats client::stats() const {
     return {s.open, s.idle, s.waiting, s.opened_total, s.tls_resumed_total};
 }
 
-void client::call_erased(std::string operation, std::string body, diagnostics* diag,
-                         asio::any_completion_handler<void(error_code, response)> handler) {
-    detail::spawn_erased<response>(impl_->executor, impl::call(impl_, std::move(operation), std::move(body), diag),
+void client::call_erased(std::shared_ptr<impl> self, std::string operation, std::string body, diagnostics* diag,
+                         handler_for<response> handler) {
+    auto executor = self->executor;
+    detail::spawn_erased<response>(executor, impl::call(std::move(self), std::move(operation), std::move(body), diag),
                                    std::move(handler));
 }
 

@@ -30,6 +30,19 @@ error_code check_limits(const client_options& o, std::string& why) {
         out_of_range("retry.base_delay", o.retry.base_delay, milliseconds(0), hour, "from 0 to 1 hour", why) ||
         out_of_range("retry.max_delay", o.retry.max_delay, milliseconds(0), hour, "from 0 to 1 hour", why))
         return client_errc::invalid_argument;
+    if (out_of_range("credentials.metadata_timeout", o.credentials.metadata_timeout, milliseconds(1), day,
+                     "from 1 ms to 1 day", why) ||
+        out_of_range("credentials.refresh_before_expiry", o.credentials.refresh_before_expiry, milliseconds(0), day,
+                     "from 0 to 1 day", why))
+        return client_errc::invalid_argument;
+    if (o.max_connections < 1 || o.max_connections > 100'000) {
+        why = "client_options::max_connections is " + std::to_string(o.max_connections) + "; it must be from 1 to 100000";
+        return client_errc::invalid_argument;
+    }
+    if (o.max_waiters > 100'000'000) {
+        why = "client_options::max_waiters is " + std::to_string(o.max_waiters) + "; it must be at most 100000000";
+        return client_errc::invalid_argument;
+    }
     if (o.retry.max_attempts < 1) {
         why = "client_options::retry.max_attempts is 0; it must be at least 1 (the first try)";
         return client_errc::invalid_argument;
@@ -47,9 +60,16 @@ std::string resolve_region(const client_options& options) {
     return resolve_profile_region(options.credentials);
 }
 
-std::string resolve_endpoint_url(const client_options& options, const std::string& region) {
+std::string resolve_endpoint_url(const client_options& options, const std::string& region, const char** source) {
+    const char* unused = nullptr;
+    const char*& from = source ? *source : unused;
+    from = "client_options::endpoint";
     if (!options.endpoint.empty()) return options.endpoint;
-    if (auto url = first_set({"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"}); !url.empty()) return url;
+    for (const char* name : {"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"}) {
+        from = name;
+        if (const char* value = std::getenv(name); value && *value) return value;
+    }
+    from = "the region";
     return "https://dynamodb." + region + ".amazonaws.com";
 }
 

@@ -9,22 +9,24 @@
 
 namespace ddbcache::dynamodb {
 
+retry_kind classify_service_error(service_errc e, unsigned http_status) noexcept {
+    switch (e) {
+    case service_errc::provisioned_throughput_exceeded:
+    case service_errc::throttling:
+    case service_errc::request_limit_exceeded:
+    case service_errc::transaction_in_progress:
+        return retry_kind::throttling;
+    case service_errc::internal_server_error:
+    case service_errc::service_unavailable:
+        return retry_kind::transient;
+    default:
+        return http_status >= 500 ? retry_kind::transient : retry_kind::never;
+    }
+}
+
 retry_kind classify_failure(error_code ec, http::failure_stage stage, unsigned http_status) noexcept {
     namespace asio = boost::asio;
-    if (ec.category() == service_category()) {
-        switch (static_cast<service_errc>(ec.value())) {
-        case service_errc::provisioned_throughput_exceeded:
-        case service_errc::throttling:
-        case service_errc::request_limit_exceeded:
-        case service_errc::transaction_in_progress:
-            return retry_kind::throttling;
-        case service_errc::internal_server_error:
-        case service_errc::service_unavailable:
-            return retry_kind::transient;
-        default:
-            return http_status >= 500 ? retry_kind::transient : retry_kind::never;
-        }
-    }
+    if (ec.category() == service_category()) return classify_service_error(static_cast<service_errc>(ec.value()), http_status);
     if (ec == client_errc::checksum_mismatch || ec == client_errc::bad_response) return retry_kind::transient;
     if (ec == client_errc::timeout)
         return stage == http::failure_stage::receive_after_response ? retry_kind::never : retry_kind::timeout;
@@ -96,3 +98,21 @@ bool may_be_clock_skew(std::string_view aws_type) noexcept {
 }
 
 } // namespace ddbcache::dynamodb
+
+namespace ddbcache {
+
+// The call loop's classification, seen from outside a call: the stage of a transport failure is
+// gone, and a later call starts from a fresh connection, so every transport failure qualifies.
+bool is_retryable(error_code ec, unsigned http_status) noexcept {
+    if (!ec || ec == boost::asio::error::operation_aborted) return false;
+    if (ec.category() == service_category())
+        return dynamodb::classify_service_error(static_cast<service_errc>(ec.value()), http_status) !=
+               dynamodb::retry_kind::never;
+    if (ec.category() == client_category())
+        return ec == client_errc::timeout || ec == client_errc::pool_wait_timeout ||
+               ec == client_errc::pool_exhausted || ec == client_errc::bad_response ||
+               ec == client_errc::checksum_mismatch;
+    return true;
+}
+
+} // namespace ddbcache

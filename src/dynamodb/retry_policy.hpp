@@ -15,6 +15,9 @@ namespace ddbcache::dynamodb {
 
 enum class retry_kind { never, throttling, transient, timeout };
 
+// The retry kind of a DynamoDB error type (`http_status` decides unknown types: 5xx is transient).
+retry_kind classify_service_error(service_errc e, unsigned http_status) noexcept;
+
 // `stage` is how far the HTTP exchange got (none when a response arrived).
 retry_kind classify_failure(error_code ec, http::failure_stage stage, unsigned http_status) noexcept;
 

@@ -170,20 +170,20 @@ private:
         ddbcache::diagnostics d;
         const auto pick = random_() % 100;
         if (pick < 35) {
-            auto [ec, v] = co_await cache_.async_get(name, d, tuple_awaitable);
+            auto [ec, v] = co_await cache_.async_get(name, {.diag = &d}, tuple_awaitable);
             note(ec, d);
             if (!ec) check_read(name, v);
             may.record("get: " + outcome(ec, d, read_text(name, v)));
         } else if (pick < 55) {
             const std::uint64_t version = ++next_version_;
-            auto [ec, ok] = co_await cache_.async_set(name, value_of(name, version), d, tuple_awaitable);
+            auto [ec, ok] = co_await cache_.async_set(name, value_of(name, version), {.diag = &d}, tuple_awaitable);
             note(ec, d);
             if (!ec) may.confirmed(version);
             else may.unknown(version);
             may.record("set v" + std::to_string(version) + ": " + outcome(ec, d, "ok"));
         } else if (pick < 65) {
             const std::uint64_t version = ++next_version_;
-            auto [ec, added] = co_await cache_.async_add(name, value_of(name, version), d, tuple_awaitable);
+            auto [ec, added] = co_await cache_.async_add(name, value_of(name, version), {.diag = &d}, tuple_awaitable);
             note(ec, d);
             if (ec) may.unknown(version);
             else if (added) {
@@ -199,7 +199,7 @@ private:
             }
             may.record("add v" + std::to_string(version) + ": " + outcome(ec, d, added ? "added" : "exists"));
         } else if (pick < 75) {
-            auto [ec, existed] = co_await cache_.async_erase(name, d, tuple_awaitable);
+            auto [ec, existed] = co_await cache_.async_erase(name, {.diag = &d}, tuple_awaitable);
             note(ec, d);
             // After a retry the answer cannot tell who removed the item (see the README).
             if (!ec && d.attempts == 1) {
@@ -210,7 +210,7 @@ private:
             else may.unknown(absent);
             may.record("erase: " + outcome(ec, d, existed ? "existed" : "was absent"));
         } else if (pick < 85) {
-            auto [ec, n] = co_await cache_.async_inc(counter(), 1, d, tuple_awaitable);
+            auto [ec, n] = co_await cache_.async_inc(counter(), {.delta = 1, .diag = &d}, tuple_awaitable);
             note(ec, d);
             if (ec) ++counter_high_;
             else {
@@ -222,7 +222,7 @@ private:
         } else {
             ddbcache::cache::keys some;
             for (int j = 0; j < 4; ++j) some.push_back(key(static_cast<int>((k + j * 3) % keys_per_worker)));
-            auto [ec, values] = co_await cache_.async_get_many(some, d, tuple_awaitable);
+            auto [ec, values] = co_await cache_.async_get_many(some, {.diag = &d}, tuple_awaitable);
             note(ec, d);
             if (!ec)
                 for (std::size_t j = 0; j < some.size(); ++j) {
@@ -237,7 +237,7 @@ private:
         ddbcache::error_code ec;
         std::optional<std::string> v;
         for (int round = 0; round < 20; ++round) { // faults still fire: read until it succeeds
-            std::tie(ec, v) = co_await cache_.async_get(counter(), d, tuple_awaitable);
+            std::tie(ec, v) = co_await cache_.async_get(counter(), {.diag = &d}, tuple_awaitable);
             if (!ec) break;
         }
         if (ec) co_return;
@@ -340,7 +340,7 @@ int main(int argc, char** argv) try {
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
         shared.emplace(co_await asio::this_coro::executor, o);
         ddbcache::diagnostics warmup;
-        auto [warmup_ec, stored] = co_await shared->async_set("soak-warmup", "x", warmup, tuple_awaitable); // creates the table unfaulted
+        auto [warmup_ec, stored] = co_await shared->async_set("soak-warmup", "x", {.diag = &warmup}, tuple_awaitable); // creates the table unfaulted
         if (warmup_ec) ddbcache::tools::throw_failure("the warm-up write", warmup_ec, warmup);
         proxy.set_plan(random_faults(s.fault_rate, s.faults));
         for (long w = 0; w < s.workers; ++w) {

@@ -34,7 +34,7 @@ TEST_P(CachelibCompat, EachSideReadsWhatTheOtherWrote) {
         EXPECT_TRUE(co_await c.async_set("cpp-text", "h\xc3\xa9llo", asio::use_awaitable)); // creates the table
         EXPECT_TRUE(co_await c.async_set("cpp-binary", std::string("\x00\xff\x80 not utf-8", 13), asio::use_awaitable));
         EXPECT_TRUE(co_await c.async_set("cpp-empty", "", asio::use_awaitable));
-        EXPECT_EQ(co_await c.async_dec("cpp-counter", 5, asio::use_awaitable), -5);
+        EXPECT_EQ(co_await c.async_dec("cpp-counter", {.delta = 5}, asio::use_awaitable), -5);
     }());
     ASSERT_EQ(run_peer("check", endpoint, table), 0) << "cachelib could not read what ddbcache wrote";
     ASSERT_EQ(run_peer("write", endpoint, table), 0);
@@ -50,9 +50,9 @@ TEST_P(CachelibCompat, EachSideReadsWhatTheOtherWrote) {
         EXPECT_EQ(co_await get("py-float"), "1.5");
         EXPECT_EQ(co_await get("py-true"), "True");
         EXPECT_EQ(co_await get("py-none"), std::nullopt); // cachelib reads a stored None as a miss too
-        EXPECT_EQ(co_await c.async_inc("py-int", 2, asio::use_awaitable), -40); // Python's pickled int counts
+        EXPECT_EQ(co_await c.async_inc("py-int", {.delta = 2}, asio::use_awaitable), -40); // Python's pickled int counts
         diagnostics diag;
-        auto [ec, v] = co_await c.async_get("py-dict", diag, tuple_awaitable);
+        auto [ec, v] = co_await c.async_get("py-dict", {.diag = &diag}, tuple_awaitable);
         EXPECT_EQ(ec, client_errc::unsupported_value);
         EXPECT_NE(diag.message.find("opcode"), std::string::npos) << diag.message;
     }());

@@ -80,7 +80,7 @@ TEST_P(Cache, AddStoresOnlyWhenAbsentOrExpired) {
         EXPECT_TRUE(co_await c.async_add("k", "first", asio::use_awaitable));
         EXPECT_FALSE(co_await c.async_add("k", "second", asio::use_awaitable));
         EXPECT_EQ(co_await c.async_get("k", asio::use_awaitable), "first");
-        EXPECT_TRUE(co_await c.async_set("short", "lived", 1h, asio::use_awaitable));
+        EXPECT_TRUE(co_await c.async_set("short", "lived", {.timeout = 1h}, asio::use_awaitable));
         EXPECT_TRUE(co_await c.async_has("short", asio::use_awaitable));
         // Expired (a second ago, whatever the machine's speed) but not yet deleted by DynamoDB's
         // TTL: absent to every read, replaceable by add.
@@ -90,7 +90,7 @@ TEST_P(Cache, AddStoresOnlyWhenAbsentOrExpired) {
         expire.write.values.set(":past", attribute_value::N(std::chrono::duration_cast<std::chrono::seconds>(
                                                                 std::chrono::system_clock::now().time_since_epoch())
                                                                 .count() - 1));
-        co_await c.dynamodb().async_update_item(expire, nullptr, asio::use_awaitable);
+        co_await c.dynamodb().async_execute(expire, asio::use_awaitable);
         EXPECT_FALSE(co_await c.async_get("short", asio::use_awaitable));
         EXPECT_FALSE(co_await c.async_has("short", asio::use_awaitable));
         EXPECT_TRUE(co_await c.async_add("short", "again", asio::use_awaitable));
@@ -115,7 +115,7 @@ TEST_P(Cache, ExpirationTimesWrittenByOtherClientsAreReadExactly) {
             put_item_request put{table, item{{"cache_key", attribute_value::S(expiration)}}};
             put.attributes.set("response", attribute_value::B("hi"));
             put.attributes.set("expiration_time", attribute_value::N(expiration));
-            co_await c.dynamodb().async_put_item(put, nullptr, asio::use_awaitable);
+            co_await c.dynamodb().async_execute(put, asio::use_awaitable);
             EXPECT_EQ(co_await c.async_has(expiration, asio::use_awaitable), alive) << expiration;
             const cache::value expected = alive ? cache::value("hi") : cache::value();
             EXPECT_EQ(co_await c.async_get(expiration, asio::use_awaitable), expected) << expiration;
@@ -131,13 +131,13 @@ TEST_P(Cache, ZeroTimeoutStoresNoExpirationTime) {
     const std::string table = unique_table_name("cache");
     run_on_io([&]() -> asio::awaitable<void> {
         cache c(co_await asio::this_coro::executor, options(table));
-        EXPECT_TRUE(co_await c.async_set("forever", "v", 0s, asio::use_awaitable));
+        EXPECT_TRUE(co_await c.async_set("forever", "v", {.timeout = 0s}, asio::use_awaitable));
         EXPECT_TRUE(co_await c.async_set("default", "v", asio::use_awaitable));
         get_item_request forever{table, item{{"cache_key", attribute_value::S("forever")}}, "", {}, true};
         get_item_request with_default = forever;
         with_default.key = item{{"cache_key", attribute_value::S("default")}};
-        auto [ec1, r1] = co_await c.dynamodb().async_get_item(forever, nullptr, tuple_awaitable);
-        auto [ec2, r2] = co_await c.dynamodb().async_get_item(with_default, nullptr, tuple_awaitable);
+        auto [ec1, r1] = co_await c.dynamodb().async_execute(forever, tuple_awaitable);
+        auto [ec2, r2] = co_await c.dynamodb().async_execute(with_default, tuple_awaitable);
         CO_ASSERT(r1.found && r2.found)
         EXPECT_EQ(r1.found->find("expiration_time"), nullptr);
         const std::int64_t expires = std::stoll(*r2.found->find("expiration_time")->if_N());
@@ -193,9 +193,9 @@ TEST_P(Cache, GetManyReadsEveryValueWhenTheServerAnswersInParts) {
             pairs.emplace_back(keys.back(), std::string(399'000, static_cast<char>('a' + i % 26)));
         }
         diagnostics diag;
-        auto [set_ec, stored] = co_await c.async_set_many(pairs, diag, tuple_awaitable);
+        auto [set_ec, stored] = co_await c.async_set_many(pairs, {.diag = &diag}, tuple_awaitable);
         CO_ASSERT(!set_ec, << diag.message)
-        auto [ec, values] = co_await c.async_get_many(keys, diag, tuple_awaitable);
+        auto [ec, values] = co_await c.async_get_many(keys, {.diag = &diag}, tuple_awaitable);
         CO_ASSERT(!ec, << diag.message)
         CO_ASSERT(values.size() == 37u)
         for (int i = 0; i < 37; ++i) EXPECT_EQ(values[i], pairs[i].second) << keys[i];
@@ -223,8 +223,8 @@ TEST_P(Cache, IncAndDecAreAtomicAcrossCoroutinesOnTwoThreads) {
     with_cache(
         [](cache& c) -> asio::awaitable<void> {
             EXPECT_EQ(co_await c.async_inc("n", asio::use_awaitable), 1);
-            EXPECT_EQ(co_await c.async_inc("n", 5, asio::use_awaitable), 6);
-            EXPECT_EQ(co_await c.async_dec("n", 2, asio::use_awaitable), 4);
+            EXPECT_EQ(co_await c.async_inc("n", {.delta = 5}, asio::use_awaitable), 6);
+            EXPECT_EQ(co_await c.async_dec("n", {.delta = 2}, asio::use_awaitable), 4);
             EXPECT_EQ(co_await c.async_dec("m", asio::use_awaitable), -1);
             EXPECT_EQ(co_await c.async_get("n", asio::use_awaitable), "4"); // digits, as cachelib stores ints
             auto ex = co_await asio::this_coro::executor;
@@ -251,7 +251,7 @@ TEST_P(Cache, IncOfANonIntegerFailsAndLeavesItUnchanged) {
     with_cache([](cache& c) -> asio::awaitable<void> {
         co_await c.async_set("text", "abc", asio::use_awaitable);
         diagnostics diag;
-        auto [ec, v] = co_await c.async_inc("text", 1, diag, tuple_awaitable);
+        auto [ec, v] = co_await c.async_inc("text", {.delta = 1, .diag = &diag}, tuple_awaitable);
         EXPECT_EQ(ec, client_errc::unsupported_value);
         EXPECT_NE(diag.message.find("not an integer"), std::string::npos) << diag.message;
         EXPECT_EQ(co_await c.async_get("text", asio::use_awaitable), "abc");
@@ -286,25 +286,25 @@ TEST_P(Cache, BadInputFailsBeforeAnyRequestAndStoresNothing) {
             co_await c.async_get("warm-up", asio::use_awaitable); // creates the table
             const auto before = c.dynamodb().stats().opened_total;
             diagnostics diag;
-            auto [e1, r1] = co_await c.async_set("", "v", diag, tuple_awaitable);
+            auto [e1, r1] = co_await c.async_set("", "v", {.diag = &diag}, tuple_awaitable);
             EXPECT_EQ(e1, client_errc::invalid_key);
             EXPECT_EQ(diag.message, "the key is empty");
-            auto [e2, r2] = co_await c.async_set(std::string(2048, 'k'), "v", {}, diag, tuple_awaitable);
+            auto [e2, r2] = co_await c.async_set(std::string(2048, 'k'), "v", {.diag = &diag}, tuple_awaitable);
             EXPECT_EQ(e2, client_errc::invalid_key) << "2048 bytes plus the prefix 'p:' is too long";
             EXPECT_NE(diag.message.find("2050 bytes"), std::string::npos) << diag.message;
-            auto [e3, r3] = co_await c.async_get("bad\xc3(", diag, tuple_awaitable);
+            auto [e3, r3] = co_await c.async_get("bad\xc3(", {.diag = &diag}, tuple_awaitable);
             EXPECT_EQ(e3, client_errc::invalid_utf8);
-            auto [e4, r4] = co_await c.async_set("big", std::string(410'000, 'x'), {}, diag, tuple_awaitable);
+            auto [e4, r4] = co_await c.async_set("big", std::string(410'000, 'x'), {.diag = &diag}, tuple_awaitable);
             EXPECT_EQ(e4, client_errc::item_too_large);
             EXPECT_NE(diag.message.find("over DynamoDB's limit"), std::string::npos) << diag.message;
             cache::mapping pairs{{"fine", "v"}, {"", "v"}};
-            auto [e5, r5] = co_await c.async_set_many(pairs, diag, tuple_awaitable);
+            auto [e5, r5] = co_await c.async_set_many(pairs, {.diag = &diag}, tuple_awaitable);
             EXPECT_EQ(e5, client_errc::invalid_key);
-            auto [e6, r6] = co_await c.async_add("", "v", diag, tuple_awaitable);
+            auto [e6, r6] = co_await c.async_add("", "v", {.diag = &diag}, tuple_awaitable);
             EXPECT_EQ(e6, client_errc::invalid_key);
-            auto [e7, r7] = co_await c.async_inc("", diag, tuple_awaitable);
+            auto [e7, r7] = co_await c.async_inc("", {.diag = &diag}, tuple_awaitable);
             EXPECT_EQ(e7, client_errc::invalid_key);
-            auto [e8, r8] = co_await c.async_dec("", diag, tuple_awaitable);
+            auto [e8, r8] = co_await c.async_dec("", {.diag = &diag}, tuple_awaitable);
             EXPECT_EQ(e8, client_errc::invalid_key);
             EXPECT_FALSE(co_await c.async_has("fine", asio::use_awaitable)) << "half a batch was stored";
             EXPECT_FALSE(co_await c.async_has("big", asio::use_awaitable));
@@ -329,9 +329,9 @@ TEST_P(Cache, AwkwardKeysAndValuesRoundTripAndLimitsHoldToTheByte) {
         keys.push_back("\u00e9\u07ff\u0800\uffef\U00010000\U0001F600\U00020000\U00030000\U000E0001\U000F0000\U0010FFFF");
         for (const std::string& key : keys) {
             diagnostics d;
-            auto [set_ec, ok] = co_await c.async_set(key, every_byte + key, d, tuple_awaitable);
+            auto [set_ec, ok] = co_await c.async_set(key, every_byte + key, {.diag = &d}, tuple_awaitable);
             EXPECT_FALSE(set_ec) << testing::PrintToString(key) << ": " << d.message;
-            auto [get_ec, v] = co_await c.async_get(key, d, tuple_awaitable);
+            auto [get_ec, v] = co_await c.async_get(key, {.diag = &d}, tuple_awaitable);
             EXPECT_FALSE(get_ec) << d.message;
             EXPECT_EQ(v, every_byte + key) << testing::PrintToString(key);
         }
@@ -346,22 +346,22 @@ TEST_P(Cache, AwkwardKeysAndValuesRoundTripAndLimitsHoldToTheByte) {
         EXPECT_EQ(co_await c.async_get(longest, asio::use_awaitable), "v");
         const auto opened = c.dynamodb().stats().opened_total;
         diagnostics d;
-        auto [long_ec, long_ok] = co_await c.async_set(longest + "x", "v", d, tuple_awaitable);
+        auto [long_ec, long_ok] = co_await c.async_set(longest + "x", "v", {.diag = &d}, tuple_awaitable);
         EXPECT_EQ(long_ec, client_errc::invalid_key);
         EXPECT_NE(d.message.find("2049 bytes"), std::string::npos) << d.message;
 
         // Values: find the largest the item allows from the error's own count, then store it.
-        auto [big_ec, big_ok] = co_await c.async_set("big", std::string(409'600, 'v'), d, tuple_awaitable);
+        auto [big_ec, big_ok] = co_await c.async_set("big", std::string(409'600, 'v'), {.diag = &d}, tuple_awaitable);
         EXPECT_EQ(big_ec, client_errc::item_too_large);
         if (big_ec != client_errc::item_too_large) co_return;
         const auto over_at = d.message.find(" over ");
         const std::size_t over = std::stoul(d.message.substr(d.message.rfind(", ", over_at) + 2));
         const std::size_t largest = 409'600 - over;
-        auto [plus_ec, plus_ok] = co_await c.async_set("big", std::string(largest + 1, 'v'), d, tuple_awaitable);
+        auto [plus_ec, plus_ok] = co_await c.async_set("big", std::string(largest + 1, 'v'), {.diag = &d}, tuple_awaitable);
         EXPECT_EQ(plus_ec, client_errc::item_too_large);
         EXPECT_NE(d.message.find(", 1 over DynamoDB's limit of 409600"), std::string::npos) << d.message;
         EXPECT_EQ(c.dynamodb().stats().opened_total, opened) << "a refused input was sent";
-        auto [max_ec, max_ok] = co_await c.async_set("big", std::string(largest, 'v'), d, tuple_awaitable);
+        auto [max_ec, max_ok] = co_await c.async_set("big", std::string(largest, 'v'), {.diag = &d}, tuple_awaitable);
         EXPECT_FALSE(max_ec) << "the server refused an item the cache counted as within 400 KB: " << d.message;
         EXPECT_EQ(co_await c.async_get("big", asio::use_awaitable), std::string(largest, 'v'));
     });
@@ -373,7 +373,7 @@ TEST_P(Cache, MissingTableWithoutCreationIsAnErrorNotFalse) {
         o.create_table = false;
         cache c(co_await asio::this_coro::executor, o);
         diagnostics diag;
-        auto [ec, stored] = co_await c.async_set("k", "v", {}, diag, tuple_awaitable);
+        auto [ec, stored] = co_await c.async_set("k", "v", {.diag = &diag}, tuple_awaitable);
         EXPECT_EQ(ec, service_errc::resource_not_found) << ec.message();
         EXPECT_EQ(diag.aws_type, "ResourceNotFoundException");
         EXPECT_FALSE(diag.message.empty());
@@ -515,7 +515,7 @@ TEST_F(CacheCancellation, OperationsBeyondTheInFlightBoundWaitAndBeyondTheWaiter
             waiter_outcome = ec.message();
         }));
         diagnostics diag;
-        auto [ec, value] = co_await c.async_get("third", diag, tuple_awaitable);
+        auto [ec, value] = co_await c.async_get("third", {.diag = &diag}, tuple_awaitable);
         EXPECT_EQ(ec, client_errc::pool_exhausted);
         third_message = diag.message;
         stop_waiter.emit(asio::cancellation_type::terminal);
@@ -624,7 +624,7 @@ TEST(CacheClockSkew, AnEntryIsDatedByDynamoDbsClockOnceAnAnswerToldIt) {
     cache c(io.get_executor(), scripted_cache_options(server));
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
         co_await c.async_get("first", tuple_awaitable); // any answer tells DynamoDB's time
-        co_await c.async_set("k", "v", std::chrono::seconds(300), tuple_awaitable);
+        co_await c.async_set("k", "v", {.timeout = std::chrono::seconds(300)}, tuple_awaitable);
         io.stop();
     }, asio::detached);
     io.run_for(60s);
@@ -664,7 +664,7 @@ TEST(CacheClockSkew, AFirstWriteDatedBeforeDynamoDbsTimeWasKnownIsWrittenAgainDa
     error_code ec;
     bool stored = false;
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        std::tie(ec, stored) = co_await c.async_set("k", "v", std::chrono::seconds(300), tuple_awaitable);
+        std::tie(ec, stored) = co_await c.async_set("k", "v", {.timeout = std::chrono::seconds(300)}, tuple_awaitable);
         io.stop();
     }, asio::detached);
     io.run_for(60s);

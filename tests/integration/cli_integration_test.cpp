@@ -109,7 +109,7 @@ protected:
             client c(co_await asio::this_coro::executor, local_client_options(GetParam()));
             get_item_request get{table_, {}};
             get.key.set("cache_key", attribute_value::S(key));
-            get_item_result r = co_await c.async_get_item(get, nullptr, asio::use_awaitable);
+            get_item_result r = co_await c.async_execute(get, asio::use_awaitable);
             co_return r.found;
         }());
     }
@@ -241,7 +241,7 @@ TEST_P(Cli, WithItsClock20MinutesBehindANewTablesFirstEntryIsDatedByDynamoDbsClo
 
 TEST_P(Cli, WithItsClock30MinutesAheadAnEntryIsFoundUntilDynamoDbsClockExpiresIt) {
     with_cache([](cache& c) -> asio::awaitable<void> {
-        EXPECT_TRUE(co_await c.async_set("k", "still here", std::chrono::seconds(600), asio::use_awaitable));
+        EXPECT_TRUE(co_await c.async_set("k", "still here", {.timeout = std::chrono::seconds(600)}, asio::use_awaitable));
     });
     const cli_run get = cli_with_clock("+30m", {"get", "k"});
     EXPECT_EQ(get.exit_status, 0) << get.err; // a miss (1) when its own clock says expired

@@ -41,7 +41,7 @@ protected:
 TEST_P(ClientIntegration, SignedListTablesAnswersWithTableNames) {
     auto [ec, res] = run_on_io([this]() -> asio::awaitable<std::tuple<error_code, response>> {
         client c(co_await asio::this_coro::executor, options());
-        co_return co_await c.async_call("ListTables", "{}", nullptr, tuple_awaitable);
+        co_return co_await c.async_call("ListTables", "{}", tuple_awaitable);
     }());
     ASSERT_FALSE(ec) << ec.message();
     simdjson::dom::parser parser;
@@ -53,9 +53,9 @@ TEST_P(ClientIntegration, CreatedTableIsDescribedByName) {
     const std::string table = unique_table_name("client-create");
     auto [ec, res] = run_on_io([&]() -> asio::awaitable<std::tuple<error_code, response>> {
         client c(co_await asio::this_coro::executor, options());
-        auto [create_ec, created] = co_await c.async_call("CreateTable", create_table_body(table), nullptr, tuple_awaitable);
+        auto [create_ec, created] = co_await c.async_call("CreateTable", create_table_body(table), tuple_awaitable);
         if (create_ec) co_return std::tuple{create_ec, response{}};
-        co_return co_await c.async_call("DescribeTable", R"({"TableName":")" + table + R"("})", nullptr,
+        co_return co_await c.async_call("DescribeTable", R"({"TableName":")" + table + R"("})",
                                         tuple_awaitable);
     }());
     ASSERT_FALSE(ec) << ec.message();
@@ -68,7 +68,7 @@ TEST_P(ClientIntegration, MissingTableFailsWithResourceNotFoundWithoutRetry) {
     diagnostics diag;
     auto [ec, res] = run_on_io([&]() -> asio::awaitable<std::tuple<error_code, response>> {
         client c(co_await asio::this_coro::executor, options());
-        co_return co_await c.async_call("DescribeTable", R"({"TableName":"no-such-table-anywhere"})", &diag,
+        co_return co_await c.async_call("DescribeTable", R"({"TableName":"no-such-table-anywhere"})", {.diag = &diag},
                                         tuple_awaitable);
     }());
     EXPECT_EQ(ec, service_errc::resource_not_found) << ec.message();
@@ -82,7 +82,7 @@ TEST_P(ClientIntegration, MalformedRequestFailsWithValidationOrSerializationErro
     diagnostics diag;
     auto [ec, res] = run_on_io([&]() -> asio::awaitable<std::tuple<error_code, response>> {
         client c(co_await asio::this_coro::executor, options());
-        co_return co_await c.async_call("GetItem", R"({"TableName":"x","Key":{}})", &diag, tuple_awaitable);
+        co_return co_await c.async_call("GetItem", R"({"TableName":"x","Key":{}})", {.diag = &diag}, tuple_awaitable);
     }());
     EXPECT_EQ(ec.category(), service_category()) << ec.message();
     EXPECT_FALSE(diag.message.empty());
@@ -104,7 +104,7 @@ TEST_P(ClientIntegration, TwoHundredConcurrentCallsShareEightConnectionsOnTwoThr
                 done.push_back(asio::co_spawn(
                     ex,
                     [c, &succeeded, &failed]() -> asio::awaitable<void> {
-                        auto [ec, res] = co_await c->async_call("ListTables", "{}", nullptr, tuple_awaitable);
+                        auto [ec, res] = co_await c->async_call("ListTables", "{}", tuple_awaitable);
                         (ec ? failed : succeeded)++;
                     },
                     asio::use_future));
@@ -132,10 +132,10 @@ TEST_P(ClientIntegration, CancellationQueuedBeforeTheFirstStepAbortsTheCall) {
         client c(ex, options());
         std::vector<error_code> ecs;
         for (int i = 0; i < 3; ++i) { // the first opens a connection; the others reuse it
-            co_await c.async_call("ListTables", "{}", nullptr, asio::use_awaitable);
+            co_await c.async_call("ListTables", "{}", asio::use_awaitable);
             asio::cancellation_signal signal;
             asio::post(ex, [&] { signal.emit(asio::cancellation_type::terminal); });
-            auto [ec, res] = co_await c.async_call("ListTables", "{}", nullptr,
+            auto [ec, res] = co_await c.async_call("ListTables", "{}",
                                                    asio::bind_cancellation_slot(signal.slot(), tuple_awaitable));
             ecs.push_back(ec);
         }
@@ -156,9 +156,9 @@ TEST_P(ClientIntegration, ClientStaysUsableAfterACallCancelledAtAnyPoint) {
         soon.expires_after(std::chrono::microseconds(50));
         soon.async_wait([signal](error_code) { signal->emit(asio::cancellation_type::terminal); });
         // A scan of a missing table still takes a round trip: long enough to be cut off mid-flight.
-        auto [ec, res] = co_await c.async_call("ListTables", "{}", nullptr,
+        auto [ec, res] = co_await c.async_call("ListTables", "{}",
                                                asio::bind_cancellation_slot(signal->slot(), tuple_awaitable));
-        auto [ec2, res2] = co_await c.async_call("ListTables", "{}", nullptr, tuple_awaitable);
+        auto [ec2, res2] = co_await c.async_call("ListTables", "{}", tuple_awaitable);
         co_return std::tuple{ec, ec2};
     }());
     // The first call either finished before the signal or was aborted; never a crossed answer.
@@ -184,7 +184,7 @@ TEST(ClientCancellation, CallCutOffMidFlightFailsWithOperationAbortedAndItsConne
     error_code call_ec;
     bool completed = false;
     const auto started = std::chrono::steady_clock::now();
-    c->async_call("ListTables", "{}", nullptr,
+    c->async_call("ListTables", "{}",
                   asio::bind_cancellation_slot(signal.slot(), [&](error_code ec, response) {
                       call_ec = ec;
                       completed = true;
@@ -215,10 +215,10 @@ TEST(ClientIntegrationStale, ConnectionClosedByTheServerWhileIdleIsReplacedTrans
         run_on_io([&diag]() -> asio::awaitable<std::tuple<error_code, error_code, connection_stats>> {
             auto ex = co_await asio::this_coro::executor;
             client c(ex, local_client_options("dynalite"));
-            auto [ec1, r1] = co_await c.async_call("ListTables", "{}", nullptr, tuple_awaitable);
+            auto [ec1, r1] = co_await c.async_call("ListTables", "{}", tuple_awaitable);
             asio::steady_timer idle(ex, std::chrono::milliseconds(6500));
             co_await idle.async_wait(asio::use_awaitable);
-            auto [ec2, r2] = co_await c.async_call("ListTables", "{}", &diag, tuple_awaitable);
+            auto [ec2, r2] = co_await c.async_call("ListTables", "{}", {.diag = &diag}, tuple_awaitable);
             co_return std::tuple{ec1, ec2, c.stats()};
         }());
     EXPECT_FALSE(first_ec) << first_ec.message();
@@ -284,7 +284,7 @@ TEST_P(EndlessResponsePart, EndsTheCallWithAClearErrorLongBeforeTheAttemptTimeou
     client c(io.get_executor(), o);
     diagnostics diag;
     std::optional<error_code> result;
-    c.async_call("ListTables", "{}", &diag, [&](error_code ec, response) {
+    c.async_call("ListTables", "{}", {.diag = &diag}, [&](error_code ec, response) {
         result = ec;
         server.close();
         c.close();
@@ -362,8 +362,8 @@ TEST_P(ClockSkew, ARefusedSignatureIsResignedAtOnceByTheAnswersDateAndTheSkewIsK
     error_code first_ec, second_ec;
     system_clock::time_point server_time_at_end;
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        std::tie(first_ec, std::ignore) = co_await c.async_call("ListTables", "{}", &first, tuple_awaitable);
-        std::tie(second_ec, std::ignore) = co_await c.async_call("ListTables", "{}", &second, tuple_awaitable);
+        std::tie(first_ec, std::ignore) = co_await c.async_call("ListTables", "{}", {.diag = &first}, tuple_awaitable);
+        std::tie(second_ec, std::ignore) = co_await c.async_call("ListTables", "{}", {.diag = &second}, tuple_awaitable);
         server_time_at_end = system_clock::now() + skew;
         io.stop();
     }, asio::detached);
@@ -404,7 +404,7 @@ TEST(ClockSkewUnknown, ARefusedSignatureWithAnUnreadableDateFailsAfterOneAttempt
         client c(io.get_executor(), scripted_client_options(server));
         diagnostics diag;
         error_code ec;
-        c.async_call("ListTables", "{}", &diag, [&](error_code e, response) {
+        c.async_call("ListTables", "{}", {.diag = &diag}, [&](error_code e, response) {
             ec = e;
             io.stop();
         });
@@ -427,7 +427,7 @@ TEST(ClockSkewUnknown, ARefusedSignatureWhileTheClocksAgreeIsNotResigned) {
     });
     client c(io.get_executor(), scripted_client_options(server));
     diagnostics diag;
-    c.async_call("ListTables", "{}", &diag, [&](error_code, response) { io.stop(); });
+    c.async_call("ListTables", "{}", {.diag = &diag}, [&](error_code, response) { io.stop(); });
     io.run_for(60s);
     EXPECT_EQ(diag.attempts, 1u);
     EXPECT_EQ(diag.aws_type, "InvalidSignatureException");

@@ -132,7 +132,7 @@ protected:
             client c(co_await asio::this_coro::executor, o);
             diagnostics diag;
             asio::cancellation_signal unused;
-            auto [ec, res] = co_await c.async_call(operation, "{}", &diag,
+            auto [ec, res] = co_await c.async_call(operation, "{}", {.diag = &diag},
                                                    asio::bind_cancellation_slot((cancel ? cancel : &unused)->slot(),
                                                                                 asio::as_tuple(asio::use_awaitable)));
             outcome = call_outcome{ec, diag};
@@ -730,7 +730,7 @@ TEST_F(CredentialSources, AClientSignsWithContainerCredentialsAndAsksTheAgentOnc
         client c(co_await asio::this_coro::executor, o);
         for (int i = 0; i < 3; ++i) {
             diagnostics diag;
-            auto [ec, res] = co_await c.async_call("ListTables", "{}", &diag, asio::as_tuple(asio::use_awaitable));
+            auto [ec, res] = co_await c.async_call("ListTables", "{}", {.diag = &diag}, asio::as_tuple(asio::use_awaitable));
             EXPECT_FALSE(ec) << diag.message;
             succeeded += !ec;
         }
@@ -751,7 +751,7 @@ TEST_F(CredentialSources, AClientWhoseSourceFailsSaysSoWithoutSendingTheCall) {
     diagnostics diag;
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
         client c(co_await asio::this_coro::executor, o);
-        auto [ec, res] = co_await c.async_call("ListTables", "{}", &diag, asio::as_tuple(asio::use_awaitable));
+        auto [ec, res] = co_await c.async_call("ListTables", "{}", {.diag = &diag}, asio::as_tuple(asio::use_awaitable));
         outcome = ec;
         EXPECT_EQ(c.stats().opened_total, 0u) << "nothing is sent unsigned";
         c.close();
@@ -784,7 +784,7 @@ TEST_F(CredentialSources, AwsRefusalsOfTheCredentialsKeepTheirTypeAndMessageAndA
         diagnostics diag;
         asio::co_spawn(io, [&, o]() -> asio::awaitable<void> {
             client c(co_await asio::this_coro::executor, o);
-            auto [ec, res] = co_await c.async_call("GetItem", "{}", &diag, asio::as_tuple(asio::use_awaitable));
+            auto [ec, res] = co_await c.async_call("GetItem", "{}", {.diag = &diag}, asio::as_tuple(asio::use_awaitable));
             outcome = ec;
             c.close();
         }, asio::detached);

@@ -66,7 +66,7 @@ TEST_P(Faults, EachRetryableFaultAloneIsRetriedAndTheReadSucceeds) {
         for (fault f : retryable) {
             proxy.set_plan(first_of("GetItem", f));
             diagnostics diag;
-            auto [ec, v] = co_await c.async_get("k", diag, tuple_awaitable);
+            auto [ec, v] = co_await c.async_get("k", {.diag = &diag}, tuple_awaitable);
             EXPECT_FALSE(ec) << fault_name(f) << ": " << diag.message;
             EXPECT_EQ(v, "the value") << fault_name(f);
             EXPECT_EQ(proxy.injected(f), 1u) << fault_name(f);
@@ -90,7 +90,7 @@ TEST_P(Faults, AttemptTimeoutsOnTwoThreadsAreRetriedNotReportedAsCancelled) {
         for (int i = 0; i < calls; ++i)
             asio::co_spawn(co_await asio::this_coro::executor, [&]() -> asio::awaitable<void> {
                 diagnostics diag;
-                auto [ec, v] = co_await c.async_get("k", diag, tuple_awaitable);
+                auto [ec, v] = co_await c.async_get("k", {.diag = &diag}, tuple_awaitable);
                 if (!ec && v == "the value") ++succeeded;
                 else if (std::lock_guard guard(mutex); first_failure.empty()) first_failure = diag.message;
                 ++done;
@@ -110,7 +110,7 @@ TEST_P(Faults, APersistentRetryableFaultFailsNamingTheCauseAndTheAttempts) {
         proxy.set_plan([](const proxied_request&) { return fault::throttling; });
         const auto before = proxy.requests();
         diagnostics diag;
-        auto [ec, v] = co_await c.async_get("k", diag, tuple_awaitable);
+        auto [ec, v] = co_await c.async_get("k", {.diag = &diag}, tuple_awaitable);
         EXPECT_EQ(ec, service_errc::throttling);
         EXPECT_EQ(diag.attempts, 4u);
         EXPECT_NE(diag.message.find("GetItem failed after 4 attempts: ThrottlingException: injected by the fault proxy"),
@@ -124,7 +124,7 @@ TEST_P(Faults, ANonRetryableErrorIsNotRetried) {
         proxy.set_plan([](const proxied_request&) { return fault::validation; });
         const auto before = proxy.requests();
         diagnostics diag;
-        auto [ec, ok] = co_await c.async_set("k", "other", diag, tuple_awaitable);
+        auto [ec, ok] = co_await c.async_set("k", "other", {.diag = &diag}, tuple_awaitable);
         EXPECT_EQ(ec, service_errc::validation);
         EXPECT_EQ(diag.attempts, 1u);
         EXPECT_EQ(proxy.requests() - before, 1u);
@@ -139,7 +139,7 @@ TEST_P(Faults, AnAddWhoseAnswerIsLostRecognisesItsOwnWrite) {
             const std::string key = std::string("added-") + fault_name(f);
             proxy.set_plan(first_of("PutItem", f));
             diagnostics diag;
-            auto [ec, added] = co_await c.async_add(key, "mine", diag, tuple_awaitable);
+            auto [ec, added] = co_await c.async_add(key, "mine", {.diag = &diag}, tuple_awaitable);
             EXPECT_FALSE(ec) << fault_name(f) << ": " << diag.message;
             EXPECT_TRUE(added) << fault_name(f) << ": the item that exists is the one this add wrote";
             EXPECT_EQ(proxy.injected(f), 1u) << fault_name(f);
@@ -164,7 +164,7 @@ TEST_P(Faults, AnAddRecognisesItsOwnWriteWhenTheFailureAnswerIsCorrupted) {
             }
         });
         diagnostics diag;
-        auto [ec, added] = co_await c.async_add("corrupted-answer", "mine", diag, tuple_awaitable);
+        auto [ec, added] = co_await c.async_add("corrupted-answer", "mine", {.diag = &diag}, tuple_awaitable);
         EXPECT_FALSE(ec) << diag.message;
         EXPECT_TRUE(added) << "the item that exists is the one this add wrote";
         EXPECT_EQ(proxy.injected(fault::flip_body_byte), 1u);
@@ -175,11 +175,11 @@ TEST_P(Faults, AnAddRecognisesItsOwnWriteWhenTheFailureAnswerIsCorrupted) {
 
 TEST_P(Faults, AnIncrementWhoseAnswerIsLostIsAppliedOnce) {
     with_cache([&](cache& c) -> asio::awaitable<void> {
-        EXPECT_EQ(co_await c.async_inc("counter", 10, asio::use_awaitable), 10);
+        EXPECT_EQ(co_await c.async_inc("counter", {.delta = 10}, asio::use_awaitable), 10);
         for (fault f : {fault::drop_after_forward, fault::half_answer_reset, fault::delay}) {
             proxy.set_plan(first_of("PutItem", f));
             diagnostics diag;
-            auto [ec, now] = co_await c.async_inc("counter", 5, diag, tuple_awaitable);
+            auto [ec, now] = co_await c.async_inc("counter", {.delta = 5, .diag = &diag}, tuple_awaitable);
             EXPECT_FALSE(ec) << fault_name(f) << ": " << diag.message;
             EXPECT_EQ(proxy.injected(f), 1u) << fault_name(f);
             proxy.set_plan({});
@@ -197,7 +197,7 @@ TEST_P(Faults, AnEraseWhoseAnswerIsLostIsNeverReportedAsAbsent) {
             EXPECT_TRUE(co_await c.async_set("s1", "one", asio::use_awaitable));
             proxy.set_plan(first_of("DeleteItem", f));
             diagnostics diag;
-            auto [ec, erased] = co_await c.async_erase("s1", diag, tuple_awaitable);
+            auto [ec, erased] = co_await c.async_erase("s1", {.diag = &diag}, tuple_awaitable);
             EXPECT_EQ(ec, client_errc::outcome_unknown) << fault_name(f) << ": " << diag.message;
             EXPECT_NE(diag.message.find("DeleteItem of key 's1' was sent 2 times"), std::string::npos) << diag.message;
             EXPECT_EQ(proxy.injected(f), 1u) << fault_name(f);
@@ -212,7 +212,7 @@ TEST_P(Faults, AnEraseManyWhoseAnswerIsLostIsNeverReportedAsAbsent) {
         EXPECT_TRUE(co_await c.async_set("s1", "one", asio::use_awaitable));
         proxy.set_plan(first_of("DeleteItem", fault::drop_after_forward));
         diagnostics diag;
-        auto [ec, erased] = co_await c.async_erase_many(cache::keys(1, "s1"), diag, tuple_awaitable);
+        auto [ec, erased] = co_await c.async_erase_many(cache::keys(1, "s1"), {.diag = &diag}, tuple_awaitable);
         EXPECT_EQ(ec, client_errc::outcome_unknown) << diag.message;
         EXPECT_TRUE(erased.empty());
         proxy.set_plan({});

@@ -76,11 +76,11 @@ TEST_F(HostileAnswers, AnAttributeNestedTwentyThousandLevelsDeepFailsNamingTheLi
         },
         [](cache& c, scripted_http_server&) -> asio::awaitable<void> {
             diagnostics diag;
-            auto [ec, v] = co_await c.async_get("k", diag, tuple_awaitable);
+            auto [ec, v] = co_await c.async_get("k", {.diag = &diag}, tuple_awaitable);
             EXPECT_EQ(ec, client_errc::nesting_too_deep);
             EXPECT_NE(diag.message.find("GetItem: the response nests attribute values deeper than DynamoDB's 32 levels"),
                       std::string::npos) << diag.message;
-            auto [many_ec, vs] = co_await c.async_get_many(cache::keys(1, "k"), diag, tuple_awaitable);
+            auto [many_ec, vs] = co_await c.async_get_many(cache::keys(1, "k"), {.diag = &diag}, tuple_awaitable);
             EXPECT_EQ(many_ec, client_errc::nesting_too_deep);
             EXPECT_NE(diag.message.find("BatchGetItem"), std::string::npos) << diag.message;
         });
@@ -95,13 +95,13 @@ TEST_F(HostileAnswers, AnItemWithoutItsKeyAttributeFailsNamingTheAttribute) {
         },
         [](cache& c, scripted_http_server&) -> asio::awaitable<void> {
             diagnostics diag;
-            auto [many_ec, vs] = co_await c.async_get_many(cache::keys(1, "k"), diag, tuple_awaitable);
+            auto [many_ec, vs] = co_await c.async_get_many(cache::keys(1, "k"), {.diag = &diag}, tuple_awaitable);
             EXPECT_EQ(many_ec, client_errc::bad_response);
             EXPECT_EQ(diag.message, "BatchGetItem answered an item without its string key attribute 'cache_key'");
-            auto [inc_ec, n] = co_await c.async_inc("k", diag, tuple_awaitable);
+            auto [inc_ec, n] = co_await c.async_inc("k", {.diag = &diag}, tuple_awaitable);
             EXPECT_EQ(inc_ec, client_errc::bad_response);
             EXPECT_EQ(diag.message, "GetItem answered an item without its string key attribute 'cache_key'");
-            auto [get_ec, v] = co_await c.async_get("k", diag, tuple_awaitable);
+            auto [get_ec, v] = co_await c.async_get("k", {.diag = &diag}, tuple_awaitable);
             EXPECT_EQ(get_ec, client_errc::bad_response);
         });
 }
@@ -113,7 +113,7 @@ TEST_F(HostileAnswers, AScanThatRepeatsItsLastEvaluatedKeyFailsNamingTheKey) {
         },
         [](cache& c, scripted_http_server& server) -> asio::awaitable<void> {
             diagnostics diag;
-            auto [ec, ok] = co_await c.async_clear(diag, tuple_awaitable);
+            auto [ec, ok] = co_await c.async_clear({.diag = &diag}, tuple_awaitable);
             EXPECT_EQ(ec, client_errc::bad_response);
             EXPECT_NE(diag.message.find("Scan answered LastEvaluatedKey 'again' a second time"), std::string::npos)
                 << diag.message;
@@ -148,10 +148,10 @@ TEST_F(HostileAnswers, BatchRoundsThatMakeProgressAreNotLimitedInNumber) {
                 pairs.emplace_back(keys.back(), "v");
             }
             diagnostics diag;
-            auto [set_ec, stored] = co_await c.async_set_many(pairs, diag, tuple_awaitable);
+            auto [set_ec, stored] = co_await c.async_set_many(pairs, {.diag = &diag}, tuple_awaitable);
             EXPECT_FALSE(set_ec) << diag.message;
             EXPECT_EQ(stored.size(), 20u);
-            auto [get_ec, values] = co_await c.async_get_many(keys, diag, tuple_awaitable);
+            auto [get_ec, values] = co_await c.async_get_many(keys, {.diag = &diag}, tuple_awaitable);
             EXPECT_FALSE(get_ec) << diag.message;
             EXPECT_EQ(values, cache::values(20, std::string("v")));
             EXPECT_EQ(server.requests().size(), 40u); // one round a key, for each batch
@@ -169,7 +169,7 @@ TEST_F(HostileAnswers, BatchRoundsWithoutProgressFailAfterTheLimitNamingWhatIsLe
         [](cache& c, scripted_http_server& server) -> asio::awaitable<void> {
             diagnostics diag;
             const cache::keys two_keys{"a", "b"};
-            auto [ec, values] = co_await c.async_get_many(two_keys, diag, tuple_awaitable);
+            auto [ec, values] = co_await c.async_get_many(two_keys, {.diag = &diag}, tuple_awaitable);
             EXPECT_EQ(ec, client_errc::timeout);
             EXPECT_EQ(diag.message, "BatchGetItem left 2 keys unprocessed 12 rounds in a row");
             EXPECT_EQ(server.requests().size(), 12u);

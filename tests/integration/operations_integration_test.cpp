@@ -25,7 +25,7 @@ protected:
         run_on_io([&]() -> asio::awaitable<void> {
             client c(co_await asio::this_coro::executor, local_client_options(GetParam()));
             create_table_request create{table, {"pk", 'S'}, {}, {}};
-            auto [ec, created] = co_await c.async_create_table(create, nullptr, tuple_awaitable);
+            auto [ec, created] = co_await c.async_execute(create, tuple_awaitable);
             EXPECT_FALSE(ec) << ec.message();
             EXPECT_EQ(created.name, table);
             EXPECT_EQ(created.hash_key, "pk");
@@ -33,7 +33,7 @@ protected:
                 asio::steady_timer pause(c.get_executor(), std::chrono::milliseconds(20));
                 co_await pause.async_wait(asio::use_awaitable);
                 describe_table_request describe{table};
-                std::tie(ec, created) = co_await c.async_describe_table(describe, nullptr, tuple_awaitable);
+                std::tie(ec, created) = co_await c.async_execute(describe, tuple_awaitable);
             }
             EXPECT_EQ(created.status, "ACTIVE");
             co_await body(c, table);
@@ -58,16 +58,16 @@ item every_type(const std::string& key) {
 TEST_P(Operations, PutThenGetRoundTripsEveryAttributeType) {
     with_table([](client& c, std::string table) -> asio::awaitable<void> {
         put_item_request put_all{table, every_type("k1"), {}};
-        auto [put_ec, put] = co_await c.async_put_item(put_all, nullptr, tuple_awaitable);
+        auto [put_ec, put] = co_await c.async_execute(put_all, tuple_awaitable);
         CO_ASSERT(!(put_ec), << put_ec.message())
         EXPECT_FALSE(put.attributes);
         get_item_request get_consistent{table, key_of("k1"), "", {}, true};
-        auto [get_ec, got] = co_await c.async_get_item(get_consistent, nullptr, tuple_awaitable);
+        auto [get_ec, got] = co_await c.async_execute(get_consistent, tuple_awaitable);
         CO_ASSERT(!(get_ec), << get_ec.message())
         CO_ASSERT(got.found)
         EXPECT_EQ(*got.found, every_type("k1"));
         get_item_request get_absent{table, key_of("absent")};
-        auto [miss_ec, miss] = co_await c.async_get_item(get_absent, nullptr, tuple_awaitable);
+        auto [miss_ec, miss] = co_await c.async_execute(get_absent, tuple_awaitable);
         EXPECT_FALSE(miss_ec);
         EXPECT_FALSE(miss.found);
     });
@@ -76,10 +76,10 @@ TEST_P(Operations, PutThenGetRoundTripsEveryAttributeType) {
 TEST_P(Operations, GetWithProjectionReturnsOnlyTheNamedAttributes) {
     with_table([](client& c, std::string table) -> asio::awaitable<void> {
         put_item_request put_all{table, every_type("k1"), {}};
-        co_await c.async_put_item(put_all, nullptr, tuple_awaitable);
+        co_await c.async_execute(put_all, tuple_awaitable);
         get_item_request get{table, key_of("k1"), "#n, #t"};
         get.names = {{"#n", "n"}, {"#t", "t"}};
-        auto [ec, got] = co_await c.async_get_item(get, nullptr, tuple_awaitable);
+        auto [ec, got] = co_await c.async_execute(get, tuple_awaitable);
         CO_ASSERT(!(ec), << ec.message())
         CO_ASSERT(got.found)
         item expected;
@@ -95,13 +95,13 @@ TEST_P(Operations, ConditionalPutFailsWhenTheItemExistsAndReturnsOldValues) {
         put.attributes.set("v", attribute_value::S("first"));
         put.write.condition = "attribute_not_exists(#pk)";
         put.write.names = {{"#pk", "pk"}};
-        auto [ec1, r1] = co_await c.async_put_item(put, nullptr, tuple_awaitable);
+        auto [ec1, r1] = co_await c.async_execute(put, tuple_awaitable);
         EXPECT_FALSE(ec1) << ec1.message();
 
         put.attributes.set("v", attribute_value::S("second"));
         put.write.return_item_on_condition_failure = !dynalite; // dynalite predates this parameter
         diagnostics diag;
-        auto [ec2, r2] = co_await c.async_put_item(put, &diag, tuple_awaitable);
+        auto [ec2, r2] = co_await c.async_execute(put, {.diag = &diag}, tuple_awaitable);
         EXPECT_EQ(ec2, service_errc::conditional_check_failed) << ec2.message();
         EXPECT_EQ(diag.aws_type, "ConditionalCheckFailedException");
         EXPECT_EQ(diag.attempts, 1u);
@@ -113,7 +113,7 @@ TEST_P(Operations, ConditionalPutFailsWhenTheItemExistsAndReturnsOldValues) {
         // Unconditional overwrite with ReturnValues=ALL_OLD gives the previous item.
         put.write = {};
         put.write.returned = return_values::all_old;
-        auto [ec3, r3] = co_await c.async_put_item(put, nullptr, tuple_awaitable);
+        auto [ec3, r3] = co_await c.async_execute(put, tuple_awaitable);
         CO_ASSERT(!(ec3), << ec3.message())
         CO_ASSERT(r3.attributes)
         EXPECT_EQ(*r3.attributes->find("v")->if_S(), "first");
@@ -123,15 +123,15 @@ TEST_P(Operations, ConditionalPutFailsWhenTheItemExistsAndReturnsOldValues) {
 TEST_P(Operations, ConditionalDeleteTellsWhetherTheItemExisted) {
     with_table([](client& c, std::string table) -> asio::awaitable<void> {
         put_item_request put_key{table, key_of("k"), {}};
-        co_await c.async_put_item(put_key, nullptr, tuple_awaitable);
+        co_await c.async_execute(put_key, tuple_awaitable);
         delete_item_request del{table, key_of("k"), {}};
         del.write.condition = "attribute_exists(#pk)";
         del.write.names = {{"#pk", "pk"}};
         del.write.returned = return_values::all_old;
-        auto [ec1, r1] = co_await c.async_delete_item(del, nullptr, tuple_awaitable);
+        auto [ec1, r1] = co_await c.async_execute(del, tuple_awaitable);
         EXPECT_FALSE(ec1) << ec1.message();
         EXPECT_TRUE(r1.attributes);
-        auto [ec2, r2] = co_await c.async_delete_item(del, nullptr, tuple_awaitable);
+        auto [ec2, r2] = co_await c.async_execute(del, tuple_awaitable);
         EXPECT_EQ(ec2, service_errc::conditional_check_failed) << ec2.message();
     });
 }
@@ -142,8 +142,8 @@ TEST_P(Operations, UpdateItemAddsAtomicallyAndReturnsTheNewValue) {
         up.write.names = {{"#n", "n"}};
         up.write.values.set(":d", attribute_value::N(5));
         up.write.returned = return_values::updated_new;
-        for (int i = 0; i < 3; ++i) co_await c.async_update_item(up, nullptr, tuple_awaitable);
-        auto [ec, r] = co_await c.async_update_item(up, nullptr, tuple_awaitable);
+        for (int i = 0; i < 3; ++i) co_await c.async_execute(up, tuple_awaitable);
+        auto [ec, r] = co_await c.async_execute(up, tuple_awaitable);
         CO_ASSERT(!(ec), << ec.message())
         CO_ASSERT(r.attributes)
         EXPECT_EQ(*r.attributes->find("n")->if_N(), "20");
@@ -159,7 +159,7 @@ TEST_P(Operations, BatchWriteThenBatchGetFindsWhatWasWritten) {
             w.tables[0].writes.push_back({write_request::kind::put, it});
         }
         for (int round = 0; round < 10 && !w.tables.empty(); ++round) {
-            auto [ec, r] = co_await c.async_batch_write_item(w, nullptr, tuple_awaitable);
+            auto [ec, r] = co_await c.async_execute(w, tuple_awaitable);
             CO_ASSERT(!(ec), << ec.message())
             w.tables = r.unprocessed;
         }
@@ -169,7 +169,7 @@ TEST_P(Operations, BatchWriteThenBatchGetFindsWhatWasWritten) {
         for (int i = 20; i < 30; ++i) g.tables[0].keys.push_back(key_of("b" + std::to_string(i)));
         std::set<std::string> found;
         for (int round = 0; round < 10 && !g.tables.empty(); ++round) {
-            auto [ec, r] = co_await c.async_batch_get_item(g, nullptr, tuple_awaitable);
+            auto [ec, r] = co_await c.async_execute(g, tuple_awaitable);
             CO_ASSERT(!(ec), << ec.message())
             for (const table_items& t : r.found) {
                 EXPECT_EQ(t.table, table);
@@ -181,10 +181,10 @@ TEST_P(Operations, BatchWriteThenBatchGetFindsWhatWasWritten) {
 
         // Deletes through BatchWriteItem.
         batch_write_item_request d{{{table, {{write_request::kind::erase, key_of("b0")}}}}};
-        auto [del_ec, del] = co_await c.async_batch_write_item(d, nullptr, tuple_awaitable);
+        auto [del_ec, del] = co_await c.async_execute(d, tuple_awaitable);
         EXPECT_FALSE(del_ec) << del_ec.message();
         get_item_request get_deleted{table, key_of("b0")};
-        auto [get_ec, got] = co_await c.async_get_item(get_deleted, nullptr, tuple_awaitable);
+        auto [get_ec, got] = co_await c.async_execute(get_deleted, tuple_awaitable);
         EXPECT_FALSE(got.found);
     });
 }
@@ -199,7 +199,7 @@ TEST_P(Operations, ParallelScanSegmentsWithPaginationSeeEveryItemOnce) {
                 written.insert(k);
                 w.tables[0].writes.push_back({write_request::kind::put, key_of(k)});
             }
-            auto [ec, r] = co_await c.async_batch_write_item(w, nullptr, tuple_awaitable);
+            auto [ec, r] = co_await c.async_execute(w, tuple_awaitable);
             CO_ASSERT(!(ec), << ec.message())
             CO_ASSERT(r.unprocessed.empty())
         }
@@ -215,7 +215,7 @@ TEST_P(Operations, ParallelScanSegmentsWithPaginationSeeEveryItemOnce) {
             s.total_segments = 3;
             s.limit = 7;
             do {
-                auto [ec, page] = co_await c.async_scan(s, nullptr, tuple_awaitable);
+                auto [ec, page] = co_await c.async_execute(s, tuple_awaitable);
                 CO_ASSERT(!(ec), << ec.message())
                 ++pages;
                 for (const item& it : page.items) {
@@ -235,7 +235,7 @@ TEST_P(Operations, UpdateTimeToLiveEnablesTtlOrNamesWhyNot) {
     with_table([dynalite](client& c, std::string table) -> asio::awaitable<void> {
         diagnostics diag;
         update_time_to_live_request enable_ttl{table, "expiration_time", true};
-        auto [ec, ttl] = co_await c.async_update_time_to_live(enable_ttl, &diag, tuple_awaitable);
+        auto [ec, ttl] = co_await c.async_execute(enable_ttl, {.diag = &diag}, tuple_awaitable);
         if (dynalite) {
             // dynalite has no UpdateTimeToLive: the failure must say so, not pass silently.
             EXPECT_TRUE(ec);
@@ -254,12 +254,12 @@ TEST_P(Operations, InvalidUtf8IsRefusedBeforeSendingAndNothingIsStored) {
         it.set("v", attribute_value::S("bad \xc3\x28 bytes"));
         diagnostics diag;
         put_item_request put_bad{table, it, {}};
-        auto [ec, r] = co_await c.async_put_item(put_bad, &diag, tuple_awaitable);
+        auto [ec, r] = co_await c.async_execute(put_bad, {.diag = &diag}, tuple_awaitable);
         EXPECT_EQ(ec, client_errc::invalid_utf8);
         EXPECT_EQ(diag.attempts, 0u);
         EXPECT_NE(diag.message.find("attribute 'v'"), std::string::npos) << diag.message;
         get_item_request get_after{table, key_of("k"), "", {}, true};
-        auto [get_ec, got] = co_await c.async_get_item(get_after, nullptr, tuple_awaitable);
+        auto [get_ec, got] = co_await c.async_execute(get_after, tuple_awaitable);
         EXPECT_FALSE(get_ec);
         EXPECT_FALSE(got.found);
     });

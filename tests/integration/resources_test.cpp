@@ -77,7 +77,7 @@ TEST_P(Resources, TenThousandOperationsOnAStalledServerAreBoundedAndLeaveNoDescr
         for (int i = 0; i < operations; ++i)
             asio::co_spawn(co_await asio::this_coro::executor, [&]() -> asio::awaitable<void> {
                 diagnostics d;
-                auto [ec, v] = co_await c.async_get("k", d, tuple_awaitable);
+                auto [ec, v] = co_await c.async_get("k", {.diag = &d}, tuple_awaitable);
                 std::lock_guard guard(mutex);
                 if (!ec && v == "the value") ++succeeded;
                 else if (ec == client_errc::pool_exhausted) ++refused, refusal = d.message;

@@ -55,7 +55,7 @@ TEST(ServerRestart, CallsFailClearlyWhileTheServerIsDownAndSucceedOnceItIsBack) 
     client c(io.get_executor(), options);
     auto list_tables = [&](diagnostics& diag) {
         error_code result = asio::error::would_block;
-        c.async_call("ListTables", "{}", &diag, [&](error_code ec, response) { result = ec; });
+        c.async_call("ListTables", "{}", {.diag = &diag}, [&](error_code ec, response) { result = ec; });
         io.restart();
         while (result == asio::error::would_block) io.run_one(); // run() would wait for the idle reaper
         io.poll();                                                // the connection's return to the pool
@@ -158,7 +158,7 @@ TEST(Shutdown, ClientDestroyedWithCallsInFlightCompletesEveryCallOnce) {
     {
         client c(io.get_executor(), options);
         for (int i = 0; i < 50; ++i)
-            c.async_call("ListTables", "{}", nullptr,
+            c.async_call("ListTables", "{}",
                          [&](error_code ec, response) { ++outcomes[ec ? ec.message() : "ok"]; });
         io.run_for(std::chrono::milliseconds(5)); // some connect, some wait, some are sent
     }
@@ -178,7 +178,7 @@ TEST(Shutdown, IoContextDestroyedWithCallsOnTheWire) {
         asio::io_context io;
         auto c = std::make_unique<client>(io.get_executor(), local_client_options("dynamodb-local"));
         for (int i = 0; i < 20; ++i)
-            c->async_call("ListTables", "{}", nullptr, [&](error_code, response) { ++completed; });
+            c->async_call("ListTables", "{}", [&](error_code, response) { ++completed; });
         io.run_for(std::chrono::milliseconds(3));
         c.reset();
     }
@@ -193,7 +193,7 @@ TEST(Shutdown, CloseFailsWaitingCallsWithClientClosed) {
     client c(io.get_executor(), options);
     std::map<std::string, int> outcomes;
     for (int i = 0; i < 20; ++i)
-        c.async_call("ListTables", "{}", nullptr, [&](error_code ec, response) { ++outcomes[ec ? ec.message() : "ok"]; });
+        c.async_call("ListTables", "{}", [&](error_code ec, response) { ++outcomes[ec ? ec.message() : "ok"]; });
     asio::post(io, [&] { c.close(); });
     io.run_for(std::chrono::seconds(10));
     int total = 0;

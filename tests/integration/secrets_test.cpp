@@ -77,9 +77,9 @@ TEST_P(Secrets, NoFailureMessageOrLogLineContainsTheSecretKeyOrTheSessionToken) 
         for (int f = 1; f < static_cast<int>(fault::count_); ++f) {
             proxy.set_plan([f](const proxied_request&) { return static_cast<fault>(f); });
             diagnostics d;
-            auto [get_ec, value] = co_await c.async_get("k", d, tuple_awaitable);
+            auto [get_ec, value] = co_await c.async_get("k", {.diag = &d}, tuple_awaitable);
             keep(d, get_ec);
-            auto [add_ec, added] = co_await c.async_add("new", "v", d, tuple_awaitable);
+            auto [add_ec, added] = co_await c.async_add("new", "v", {.diag = &d}, tuple_awaitable);
             keep(d, add_ec);
             try { // the exception a throwing token gives for the same failure
                 co_await c.async_get("k", asio::use_awaitable);
@@ -94,16 +94,16 @@ TEST_P(Secrets, NoFailureMessageOrLogLineContainsTheSecretKeyOrTheSessionToken) 
         missing.create_table = false;
         cache absent(co_await asio::this_coro::executor, missing);
         diagnostics diag;
-        co_await absent.async_get("k", diag, tuple_awaitable);
+        co_await absent.async_get("k", {.diag = &diag}, tuple_awaitable);
         said.push_back(diag.message);
-        co_await c.async_set("big", std::string(500'000, 'x'), diag, tuple_awaitable);
+        co_await c.async_set("big", std::string(500'000, 'x'), {.diag = &diag}, tuple_awaitable);
         said.push_back(diag.message);
     }(), 2);
     // Nobody listening.
     run_on_io([&]() -> asio::awaitable<void> {
         cache c(co_await asio::this_coro::executor, options("http://127.0.0.1:1"));
         diagnostics diag;
-        co_await c.async_get("k", diag, tuple_awaitable);
+        co_await c.async_get("k", {.diag = &diag}, tuple_awaitable);
         said.push_back(diag.message);
     }());
     expect_no_secret(logs.text());

@@ -42,7 +42,7 @@ call_outcome list_tables_over_tls(const std::string& host, unsigned short port, 
                 asio::steady_timer pause(c.get_executor(), std::chrono::milliseconds(30));
                 co_await pause.async_wait(asio::use_awaitable);
             }
-            auto [ec, res] = co_await c.async_call("ListTables", "{}", &out.diag, tuple_awaitable);
+            auto [ec, res] = co_await c.async_call("ListTables", "{}", {.diag = &out.diag}, tuple_awaitable);
             out.ec = ec;
         }
         out.stats = c.stats();

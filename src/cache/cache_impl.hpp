@@ -1,0 +1,154 @@
+// The cache's shared state and its operations, one file per concern:
+//   cache.cpp           construction, admission, dispatch of each request type
+//   table_bootstrap.cpp creating the table when it is missing
+//   single_key.cpp      get, has, set, add, erase
+//   counters.cpp        inc, dec
+//   batches.cpp         get_many, get_dict, set_many, erase_many
+//   clear.cpp           clear
+#pragma once
+
+#include "../async/admission_gate.hpp"
+#include "../async/spawn_erased.hpp"
+#include "item_layout.hpp"
+
+#include <ddbcache/cache.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ddbcache {
+
+namespace cache_limits {
+// Our own bounds (DynamoDB's are in dynamodb/limits.hpp).
+inline constexpr std::size_t erase_window = 64;      // conditional deletes of one erase_many in flight at once
+inline constexpr int counter_rounds = 2000;          // compare-and-swap rounds of one inc before it gives up
+inline constexpr int table_status_polls = 600;       // DescribeTable polls while a new table is CREATING (about a minute)
+inline constexpr int batch_rounds_without_progress = 12; // batch rounds in a row that leave as much unprocessed
+} // namespace cache_limits
+
+using detail::outcome;
+
+// Fills `diag` with a library-side failure (no AWS type) and returns the outcome.
+template <class T>
+outcome<T> failure(diagnostics* diag, error_code ec, std::string why) {
+    if (diag) {
+        diag->clear();
+        diag->message = std::move(why);
+    }
+    return {ec, {}};
+}
+
+boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds d);
+
+// Runs the tasks at once on the caller's executor; their outcomes in the tasks' order.
+template <class T>
+boost::asio::awaitable<std::vector<outcome<T>>> in_parallel(std::vector<boost::asio::awaitable<outcome<T>>> tasks) {
+    namespace asio = boost::asio;
+    std::vector<outcome<T>> results;
+    if (tasks.empty()) co_return results;
+    auto ex = co_await asio::this_coro::executor;
+    using task_op = decltype(asio::co_spawn(ex, std::move(tasks.front()), asio::deferred));
+    std::vector<task_op> ops;
+    ops.reserve(tasks.size());
+    for (auto& t : tasks) ops.push_back(asio::co_spawn(ex, std::move(t), asio::deferred));
+    auto [order, exceptions, values] = co_await asio::experimental::make_parallel_group(std::move(ops))
+                                           .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+    for (auto& e : exceptions)
+        if (e) std::rethrow_exception(e);
+    co_return std::move(values);
+}
+
+struct cache::impl {
+    impl(std::shared_ptr<client> dynamodb, cache_options o);
+
+    cache_options options;
+    std::shared_ptr<client> dynamodb;
+    std::shared_ptr<detail::admission_gate> gate;
+
+    template <class T>
+    using awaitable_outcome = boost::asio::awaitable<outcome<T>>;
+
+    // Admission, the table's bootstrap, then the operation (cache.cpp). Static, with the owner as a
+    // parameter: the coroutine frame keeps the cache's state alive.
+    template <class Request>
+    static awaitable_outcome<typename Request::result> run_admitted(std::shared_ptr<impl> self, Request request,
+                                                                    diagnostics* diag);
+    // The entry points of every request type (cache.cpp).
+    template <class Requests>
+    struct entry_points;
+
+    awaitable_outcome<bool> enter_gate(diagnostics* diag);
+
+    // ---- one function per request type ----
+    awaitable_outcome<value> run(const cache_requests::get&, diagnostics*);
+    awaitable_outcome<bool> run(const cache_requests::has&, diagnostics*);
+    awaitable_outcome<bool> run(const cache_requests::set&, diagnostics*);
+    awaitable_outcome<bool> run(const cache_requests::add&, diagnostics*);
+    awaitable_outcome<bool> run(const cache_requests::erase&, diagnostics*);
+    awaitable_outcome<std::int64_t> run(const cache_requests::inc&, diagnostics*);
+    awaitable_outcome<std::int64_t> run(const cache_requests::dec&, diagnostics*);
+    awaitable_outcome<values> run(const cache_requests::get_many&, diagnostics*);
+    awaitable_outcome<value_map> run(const cache_requests::get_dict&, diagnostics*);
+    awaitable_outcome<keys> run(const cache_requests::set_many&, diagnostics*);
+    awaitable_outcome<keys> run(const cache_requests::erase_many&, diagnostics*);
+    awaitable_outcome<bool> run(const cache_requests::clear&, diagnostics*);
+
+    // ---- keys, items and values (cache.cpp) ----
+    std::string full_key(const std::string& key) const { return options.key_prefix + key; }
+    // Checks a caller's key (empty is refused even with a prefix) and its prefixed form.
+    static error_code check_key(const std::string& key, const std::string& full, std::string& why);
+    item key_item(const std::string& full) const { return item{{options.key_field, attribute_value::S(full)}}; }
+    std::int64_t timeout_seconds(timeout_option t) const { return (t ? *t : options.default_timeout).count(); }
+    std::string encode(std::string_view v) const;
+    // The stored value of an item: nullopt for a stored None; unsupported_value for what the
+    // codec cannot read.
+    error_code decode(const item& it, std::optional<std::string>& out, std::string& why) const;
+    // DynamoDB's time, not this host's (see client::now): entries last as long on any host.
+    cache_layout::wall_clock::time_point now() const { return dynamodb->now(); }
+    // The key of an item from the table, or null: a misbehaving server may leave it out.
+    const std::string* key_of(const item& it) const;
+    std::string no_key_attribute(const char* operation) const;
+
+    // ---- the table (table_bootstrap.cpp) ----
+    // Creates the table (or waits for the one another caller is creating) and enables TTL.
+    boost::asio::awaitable<error_code> create_table(diagnostics* diag);
+
+    // ---- single keys (single_key.cpp) ----
+    awaitable_outcome<item> get_item(std::string full, bool only_expiration, bool consistent, diagnostics* diag);
+    awaitable_outcome<bool> put_dated(const std::string& key, const std::string& v, timeout_option timeout,
+                                      bool only_if_absent, diagnostics* diag);
+    awaitable_outcome<bool> put(const std::string& key, const std::string& v, timeout_option timeout,
+                                bool only_if_absent, cache_layout::wall_clock::time_point now,
+                                std::optional<std::string> replacing, diagnostics* diag);
+    awaitable_outcome<bool> wrote_it_earlier(const std::string& full, const item& written, std::optional<item> existing,
+                                             diagnostics& d);
+    static bool is_same_write(const item& existing, const item& written);
+
+    // ---- counters (counters.cpp) ----
+    awaitable_outcome<std::int64_t> add_to_counter(const std::string& key, std::int64_t delta, bool subtract,
+                                                   diagnostics* diag);
+    error_code integer_value(const std::string& full, const item& it, std::int64_t& out, std::string& why) const;
+
+    // ---- batches (batches.cpp) ----
+    awaitable_outcome<std::vector<item>> batch_get(std::vector<item> keys, diagnostics* diag);
+    awaitable_outcome<bool> batch_write(std::vector<write_request> writes, diagnostics* diag);
+    // Full keys of `ks`, each checked; duplicates kept (callers dedupe as they need).
+    error_code full_keys(const keys& ks, std::vector<std::string>& out, std::string& why) const;
+
+    // ---- clear (clear.cpp) ----
+    awaitable_outcome<bool> clear_segment(unsigned segment, unsigned segments, diagnostics* diag);
+};
+
+} // namespace ddbcache
