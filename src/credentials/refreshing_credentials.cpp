@@ -105,33 +105,37 @@ auto refreshing_credentials::wait_for_refresh(steady_time give_up_at, Token&& to
         token);
 }
 
-credentials_result refreshing_credentials::failure_now(wall_clock::time_point now) const {
+error_code refreshing_credentials::failure_now(wall_clock::time_point now, std::string& why) const {
     std::string cause = last_error_.empty() ? source_name_ + ": the credentials it gave expire too soon to use"
                                             : last_error_;
     if (now < next_attempt_) {
         const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_attempt_ - now);
         cause += " (next attempt in " + std::to_string(wait.count()) + " ms)";
     }
-    return {nullptr, client_errc::credentials_unavailable, "no valid credentials: " + cause};
+    why = "no valid credentials: " + cause;
+    return client_errc::credentials_unavailable;
 }
 
-asio::awaitable<credentials_result> refreshing_credentials::current(steady_time give_up_at) {
+asio::awaitable<refreshing_credentials::result> refreshing_credentials::current(std::string& why,
+                                                                                steady_time give_up_at) {
     for (int round = 0;; ++round) {
         {
             std::lock_guard guard(mutex_);
             const auto now = now_();
             if (usable(now)) {
                 if (due(now)) start_refresh_if_allowed(now);
-                co_return credentials_result{current_, {}, {}};
+                co_return result{{}, current_};
             }
             // Nothing valid: wait for a refresh (once), unless the source is in its backoff.
-            if (round > 0 || !start_refresh_if_allowed(now)) co_return failure_now(now);
+            if (round > 0 || !start_refresh_if_allowed(now)) co_return result{failure_now(now, why), nullptr};
         }
         auto [ec] = co_await wait_for_refresh(give_up_at, asio::as_tuple(asio::use_awaitable));
-        if (ec == client_errc::timeout)
-            co_return credentials_result{nullptr, ec, "no valid credentials within the call's time: " + source_name_ +
-                                                          " had not answered yet"};
-        if (ec) co_return credentials_result{nullptr, ec, "cancelled while waiting for credentials from " + source_name_};
+        if (ec) {
+            why = ec == client_errc::timeout
+                      ? "no valid credentials within the call's time: " + source_name_ + " had not answered yet"
+                      : "cancelled while waiting for credentials from " + source_name_;
+            co_return result{ec, nullptr};
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 
 #include "fetched.hpp"
 
+#include "../async/outcome.hpp"
 #include "../async/waiter_queue.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -17,12 +18,6 @@
 #include <mutex>
 
 namespace ddbcache::credentials_sources {
-
-struct credentials_result {
-    std::shared_ptr<const credentials> value; // null on failure
-    error_code ec;
-    std::string message; // names the source and the cause
-};
 
 // What time it is for expirations; tests pass a clock they move.
 using wall_now = std::function<wall_clock::time_point()>;
@@ -41,8 +36,10 @@ public:
 
     // Valid credentials, waiting for a refresh when none are held: until `give_up_at` (then
     // client_errc::timeout) or the caller's cancellation (then operation_aborted), whichever is
-    // first. The refresh itself goes on for later calls.
-    boost::asio::awaitable<credentials_result> current(steady_time give_up_at = steady_time::max());
+    // first. The refresh itself goes on for later calls. On failure `why` names the source and the
+    // cause.
+    using result = detail::outcome<std::shared_ptr<const credentials>>;
+    boost::asio::awaitable<result> current(std::string& why, steady_time give_up_at = steady_time::max());
 
     // The service called `used` stale (ExpiredToken) before their expiration: they are dropped,
     // unless newer ones replaced them already, so that the next call fetches at once. False for
@@ -59,7 +56,7 @@ private:
     bool start_refresh_if_allowed(wall_clock::time_point now); // under the lock
     boost::asio::awaitable<void> refresh();
     template <class Token> auto wait_for_refresh(steady_time give_up_at, Token&& token);
-    credentials_result failure_now(wall_clock::time_point now) const; // under the lock
+    error_code failure_now(wall_clock::time_point now, std::string& why) const; // under the lock
 
     boost::asio::any_io_executor executor_;
     const std::string source_name_;
