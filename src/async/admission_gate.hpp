@@ -4,6 +4,8 @@
 // waiting deep down for a connection. Thread-safe.
 #pragma once
 
+#include "waiter_queue.hpp"
+
 #include <ddbcache/error.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -11,7 +13,6 @@
 #include <boost/asio/async_result.hpp>
 
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <mutex>
 
@@ -41,17 +42,15 @@ public:
     std::size_t limit() const noexcept { return limit_; }
 
 private:
-    using handler_type = boost::asio::any_completion_handler<void(error_code)>;
-    struct waiter;
+    using handler_type = waiter_queue<>::handler_type;
 
     void enter(clock::time_point deadline, handler_type handler);
-    void finish(waiter& w, error_code ec); // under the lock
 
     boost::asio::any_io_executor executor_;
-    const std::size_t limit_, max_waiting_;
+    const std::size_t limit_;
     std::mutex mutex_;
-    std::size_t running_ = 0, waiting_ = 0;
-    std::deque<std::shared_ptr<waiter>> waiters_; // may hold finished waiters, skipped lazily
+    std::size_t running_ = 0;
+    waiter_queue<> waiters_; // under mutex_
 };
 
 // Leaves the gate when destroyed, however the operation ends.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "completion.hpp"
+#include "outcome.hpp"
 
 #include <ddbcache/error.hpp>
 
@@ -17,12 +18,6 @@
 #include <utility>
 
 namespace ddbcache::detail {
-
-template <class T>
-struct outcome {
-    error_code ec;
-    T value{};
-};
 
 template <class T>
 boost::asio::awaitable<outcome<T>> with_total_cancellation(boost::asio::awaitable<outcome<T>> op) {

@@ -56,13 +56,13 @@ asio::awaitable<fetched> ask_agent(source_settings s, http::endpoint ep, std::st
     if (!auth) co_return fetch_failure(name, why);
     const std::array<http::header_field, 2> headers{{{"Accept", "application/json"}, {"Authorization", *auth}}};
     http_session session(s.executor, ep, s.tls);
-    const http_answer a = co_await session.send("GET", target, std::span(headers.data(), auth->empty() ? 1 : 2), {},
-                                                s.metadata_timeout);
+    const auto a = co_await session.send("GET", target, std::span(headers.data(), auth->empty() ? 1 : 2), {},
+                                         s.metadata_timeout, why);
     if (a.ec) co_return fetched{a.ec == asio::error::operation_aborted ? a.ec : error_code(client_errc::credentials_unavailable),
-                                name + ": " + a.cause, {}, std::nullopt};
-    if (a.status != 200)
-        co_return fetch_failure(name, "HTTP " + std::to_string(a.status) + ": " + codec::printable(a.body));
-    co_return parse_json_credentials(name, a.body);
+                                name + ": " + why, {}, std::nullopt};
+    if (a.value.status != 200)
+        co_return fetch_failure(name, "HTTP " + std::to_string(a.value.status) + ": " + codec::printable(a.value.body));
+    co_return parse_json_credentials(name, a.value.body);
 }
 
 } // namespace

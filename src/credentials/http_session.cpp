@@ -16,14 +16,18 @@ http::pool_options one_connection(const http::tls_options& tls) {
 http_session::http_session(boost::asio::any_io_executor executor, http::endpoint ep, const http::tls_options& tls)
     : pool_(std::move(executor), std::move(ep), one_connection(tls)) {}
 
-boost::asio::awaitable<http_answer> http_session::send(std::string_view method, std::string_view target,
-                                                       std::span<const http::header_field> headers,
-                                                       std::string_view body, http::clock::duration timeout) {
+boost::asio::awaitable<detail::outcome<http_answer>> http_session::send(std::string_view method, std::string_view target,
+                                                                        std::span<const http::header_field> headers,
+                                                                        std::string_view body,
+                                                                        http::clock::duration timeout, std::string& why) {
     http::response res;
     const http::request req{method, headers, body, target};
     const http::exchange_result r = co_await pool_.exchange(req, res, http::clock::now() + timeout, timeout);
-    if (r.ec) co_return http_answer{r.ec, r.ec.message() + (r.detail ? std::string(": ") + r.detail : ""), 0, {}};
-    co_return http_answer{{}, {}, res.status, std::move(res.body)};
+    if (r.ec) {
+        why = r.ec.message() + (r.detail ? std::string(": ") + r.detail : "");
+        co_return detail::outcome<http_answer>{r.ec, {}};
+    }
+    co_return detail::outcome<http_answer>{{}, {res.status, std::move(res.body)}};
 }
 
 } // namespace ddbcache::credentials_sources

@@ -3,6 +3,7 @@
 // on the io_context.
 #pragma once
 
+#include "../async/outcome.hpp"
 #include "../http/connection_pool.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -12,9 +13,8 @@
 
 namespace ddbcache::credentials_sources {
 
+// An answer, whatever its status (the status is not judged here).
 struct http_answer {
-    error_code ec;     // transport failure (the answer's status is not judged here)
-    std::string cause; // the transport failure in words
     unsigned status = 0;
     std::string body;
 };
@@ -23,9 +23,11 @@ class http_session {
 public:
     http_session(boost::asio::any_io_executor executor, http::endpoint ep, const http::tls_options& tls);
 
-    boost::asio::awaitable<http_answer> send(std::string_view method, std::string_view target,
-                                             std::span<const http::header_field> headers, std::string_view body,
-                                             http::clock::duration timeout);
+    // Fails only when no answer came (the transport failed); `why` then says how.
+    boost::asio::awaitable<detail::outcome<http_answer>> send(std::string_view method, std::string_view target,
+                                                              std::span<const http::header_field> headers,
+                                                              std::string_view body, http::clock::duration timeout,
+                                                              std::string& why);
 
     const http::endpoint& endpoint() const noexcept { return pool_.target(); }
 

@@ -50,54 +50,64 @@ struct imds_fetch {
     std::shared_ptr<imds_token> token;
     std::string name;
 
-    // A GET with the session token, fetching a new token first when there is none or on a 401.
-    asio::awaitable<http_answer> get(http_session& session, std::string_view path, std::string& why) {
+    using answer = detail::outcome<http_answer>;
+
+    // A GET of `what` with the session token, fetching a new token first when there is none or on
+    // a 401. Fails when no answer came, or no token; `why` then names the step and the cause.
+    asio::awaitable<answer> get(http_session& session, std::string_view path, const std::string& what,
+                                std::string& why) {
+        const auto unavailable = [] { return answer{client_errc::credentials_unavailable, {}}; };
         for (int round = 0; round < 2; ++round) {
             std::string value = round == 0 ? token->get() : std::string();
             if (value.empty()) {
                 const std::string ttl = std::to_string(token_ttl.count());
                 const std::array<http::header_field, 1> ask{{{"X-aws-ec2-metadata-token-ttl-seconds", ttl}}};
-                http_answer t = co_await session.send("PUT", "/latest/api/token", ask, {}, settings.metadata_timeout);
-                if (t.ec || t.status != 200) {
-                    why = t.ec ? "token request: " + t.cause : "token request: HTTP " + std::to_string(t.status);
-                    co_return t.ec ? t : http_answer{client_errc::credentials_unavailable, why, t.status, {}};
+                answer t = co_await session.send("PUT", "/latest/api/token", ask, {}, settings.metadata_timeout, why);
+                if (t.ec) {
+                    why = "token request: " + why;
+                    co_return t;
                 }
-                if (t.body.empty() || !http::fits_header_value(t.body)) {
+                if (t.value.status != 200) {
+                    why = "token request: HTTP " + std::to_string(t.value.status);
+                    co_return unavailable();
+                }
+                if (t.value.body.empty() || !http::fits_header_value(t.value.body)) {
                     why = "token request: the token is empty or holds a control character";
-                    co_return http_answer{client_errc::credentials_unavailable, why, t.status, {}};
+                    co_return unavailable();
                 }
-                value = t.body;
-                token->set(std::move(t.body));
+                value = t.value.body;
+                token->set(std::move(t.value.body));
             }
             const std::array<http::header_field, 1> with{{{"X-aws-ec2-metadata-token", value}}};
-            http_answer a = co_await session.send("GET", path, with, {}, settings.metadata_timeout);
-            if (a.ec || a.status != 401) co_return a;
+            answer a = co_await session.send("GET", path, with, {}, settings.metadata_timeout, why);
+            if (a.ec) why = what + ": " + why;
+            if (a.ec || a.value.status != 401) co_return a;
         }
         why = std::string(path) + ": HTTP 401 twice, with a fresh token";
-        co_return http_answer{client_errc::credentials_unavailable, why, 401, {}};
+        co_return unavailable();
     }
 
     asio::awaitable<fetched> operator()() {
         http_session session(settings.executor, ep, settings.tls);
         std::string why;
-        const http_answer role = co_await get(session, credentials_path, why);
+        const answer role = co_await get(session, credentials_path, "role name", why);
         if (auto failed = judge(role, why, "role name")) co_return *failed;
-        const std::string role_name = role.body.substr(0, role.body.find_first_of("\r\n"));
+        const std::string role_name = role.value.body.substr(0, role.value.body.find_first_of("\r\n"));
         if (role_name.empty()) co_return fetch_failure(name, "no instance role attached (empty role list)");
         // The name goes into the path: IAM's grammar only, so that it cannot climb out of it.
         if (!is_role_name(role_name))
             co_return fetch_failure(name, "the role name " + codec::printable(role_name) + " is not an IAM role name");
-        const http_answer creds = co_await get(session, credentials_path + role_name, why);
-        if (auto failed = judge(creds, why, "credentials of role " + codec::printable(role_name))) co_return *failed;
-        co_return parse_json_credentials(name, creds.body);
+        const std::string what = "credentials of role " + codec::printable(role_name);
+        const answer creds = co_await get(session, credentials_path + role_name, what, why);
+        if (auto failed = judge(creds, why, what)) co_return *failed;
+        co_return parse_json_credentials(name, creds.value.body);
     }
 
-    std::optional<fetched> judge(const http_answer& a, const std::string& why, const std::string& what) const {
+    std::optional<fetched> judge(const answer& a, const std::string& why, const std::string& what) const {
         if (a.ec == asio::error::operation_aborted) return fetched{a.ec, name + ": cancelled", {}, std::nullopt};
-        if (!why.empty()) return fetch_failure(name, why);
-        if (a.ec) return fetch_failure(name, what + ": " + a.cause);
-        if (a.status == 404 && what == "role name") return fetch_failure(name, "no instance role attached (HTTP 404)");
-        if (a.status != 200) return fetch_failure(name, what + ": HTTP " + std::to_string(a.status));
+        if (a.ec) return fetch_failure(name, why);
+        if (a.value.status == 404 && what == "role name") return fetch_failure(name, "no instance role attached (HTTP 404)");
+        if (a.value.status != 200) return fetch_failure(name, what + ": HTTP " + std::to_string(a.value.status));
         return std::nullopt;
     }
 };

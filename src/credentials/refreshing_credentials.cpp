@@ -3,7 +3,6 @@
 #include "../async/completion.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -20,16 +19,22 @@ wall_clock::duration backoff_after(unsigned failures) {
     return std::min<wall_clock::duration>(delay, 30s);
 }
 
+using waiter_handler = detail::waiter_queue<>::handler_type;
+
+// Unbounded: every waiter waits for the same refresh, and holds no resource while it waits.
+const detail::waiter_queue_limits refresh_waits{std::numeric_limits<std::size_t>::max(), {}, client_errc::timeout};
+
 } // namespace
 
 refreshing_credentials::refreshing_credentials(credentials fixed, std::string source_name)
     : source_name_(std::move(source_name)), refresh_before_(0), must_wait_within_(0), now_(wall_clock::now),
-      current_(std::make_shared<const credentials>(std::move(fixed))) {}
+      current_(std::make_shared<const credentials>(std::move(fixed))), waiters_(executor_, mutex_, refresh_waits) {}
 
 refreshing_credentials::refreshing_credentials(asio::any_io_executor executor, std::string source_name, fetcher fetch,
                                                wall_clock::duration refresh_before_expiry, wall_now now)
     : executor_(std::move(executor)), source_name_(std::move(source_name)), fetch_(std::move(fetch)),
-      refresh_before_(refresh_before_expiry), must_wait_within_(refresh_before_expiry / 5), now_(std::move(now)) {}
+      refresh_before_(refresh_before_expiry), must_wait_within_(refresh_before_expiry / 5), now_(std::move(now)),
+      waiters_(executor_, mutex_, refresh_waits) {}
 
 bool refreshing_credentials::usable(wall_clock::time_point now) const {
     return current_ && (!expiration_ || now < *expiration_ - must_wait_within_);
@@ -83,9 +88,7 @@ asio::awaitable<void> refreshing_credentials::refresh() {
             last_error_ = std::move(f.message);
             next_attempt_ = now + backoff_after(failures_);
         }
-        for (const auto& weak : waiters_)
-            if (auto w = weak.lock()) finish_waiter(*w, {});
-        waiters_.clear();
+        waiters_.wake_all({});
     }
 }
 
@@ -96,63 +99,43 @@ auto refreshing_credentials::wait_for_refresh(steady_time give_up_at, Token&& to
     return asio::async_initiate<Token, void(error_code)>(
         [this, give_up_at](auto handler) {
             std::lock_guard guard(mutex_);
-            if (!refreshing_) return detail::post_completion(executor_, waiter(std::move(handler)), error_code());
-            auto w = std::make_shared<refresh_waiter>(executor_, waiter(std::move(handler)));
-            auto slot = asio::get_associated_cancellation_slot(w->handler);
-            if (slot.is_connected()) {
-                // Posted: finishing the waiter clears this very slot, which must not happen inside it.
-                slot.assign([self = shared_from_this(), weak = std::weak_ptr(w)](asio::cancellation_type) {
-                    asio::post(self->executor_, [self, weak] {
-                        std::lock_guard held(self->mutex_);
-                        if (auto target = weak.lock()) self->finish_waiter(*target, asio::error::operation_aborted);
-                    });
-                });
-            }
-            w->timer.expires_at(give_up_at);
-            w->timer.async_wait([self = shared_from_this(), w](error_code ec) {
-                std::lock_guard held(self->mutex_);
-                if (!ec) self->finish_waiter(*w, client_errc::timeout);
-            });
-            waiters_.push_back(w);
+            if (!refreshing_) return detail::post_completion(executor_, waiter_handler(std::move(handler)), error_code());
+            waiters_.push(give_up_at, waiter_handler(std::move(handler)), shared_from_this());
         },
         token);
 }
 
-void refreshing_credentials::finish_waiter(refresh_waiter& w, error_code ec) {
-    if (w.done) return;
-    w.done = true;
-    w.timer.cancel();
-    asio::get_associated_cancellation_slot(w.handler).clear();
-    detail::post_completion(executor_, std::move(w.handler), ec);
-}
-
-credentials_result refreshing_credentials::failure_now(wall_clock::time_point now) const {
+error_code refreshing_credentials::failure_now(wall_clock::time_point now, std::string& why) const {
     std::string cause = last_error_.empty() ? source_name_ + ": the credentials it gave expire too soon to use"
                                             : last_error_;
     if (now < next_attempt_) {
         const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_attempt_ - now);
         cause += " (next attempt in " + std::to_string(wait.count()) + " ms)";
     }
-    return {nullptr, client_errc::credentials_unavailable, "no valid credentials: " + cause};
+    why = "no valid credentials: " + cause;
+    return client_errc::credentials_unavailable;
 }
 
-asio::awaitable<credentials_result> refreshing_credentials::current(steady_time give_up_at) {
+asio::awaitable<refreshing_credentials::result> refreshing_credentials::current(std::string& why,
+                                                                                steady_time give_up_at) {
     for (int round = 0;; ++round) {
         {
             std::lock_guard guard(mutex_);
             const auto now = now_();
             if (usable(now)) {
                 if (due(now)) start_refresh_if_allowed(now);
-                co_return credentials_result{current_, {}, {}};
+                co_return result{{}, current_};
             }
             // Nothing valid: wait for a refresh (once), unless the source is in its backoff.
-            if (round > 0 || !start_refresh_if_allowed(now)) co_return failure_now(now);
+            if (round > 0 || !start_refresh_if_allowed(now)) co_return result{failure_now(now, why), nullptr};
         }
         auto [ec] = co_await wait_for_refresh(give_up_at, asio::as_tuple(asio::use_awaitable));
-        if (ec == client_errc::timeout)
-            co_return credentials_result{nullptr, ec, "no valid credentials within the call's time: " + source_name_ +
-                                                          " had not answered yet"};
-        if (ec) co_return credentials_result{nullptr, ec, "cancelled while waiting for credentials from " + source_name_};
+        if (ec) {
+            why = ec == client_errc::timeout
+                      ? "no valid credentials within the call's time: " + source_name_ + " had not answered yet"
+                      : "cancelled while waiting for credentials from " + source_name_;
+            co_return result{ec, nullptr};
+        }
     }
 }
 

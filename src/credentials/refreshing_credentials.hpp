@@ -9,21 +9,15 @@
 
 #include "fetched.hpp"
 
-#include <boost/asio/any_completion_handler.hpp>
+#include "../async/outcome.hpp"
+#include "../async/waiter_queue.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <memory>
 #include <mutex>
-#include <vector>
 
 namespace ddbcache::credentials_sources {
-
-struct credentials_result {
-    std::shared_ptr<const credentials> value; // null on failure
-    error_code ec;
-    std::string message; // names the source and the cause
-};
 
 // What time it is for expirations; tests pass a clock they move.
 using wall_now = std::function<wall_clock::time_point()>;
@@ -42,8 +36,10 @@ public:
 
     // Valid credentials, waiting for a refresh when none are held: until `give_up_at` (then
     // client_errc::timeout) or the caller's cancellation (then operation_aborted), whichever is
-    // first. The refresh itself goes on for later calls.
-    boost::asio::awaitable<credentials_result> current(steady_time give_up_at = steady_time::max());
+    // first. The refresh itself goes on for later calls. On failure `why` names the source and the
+    // cause.
+    using result = detail::outcome<std::shared_ptr<const credentials>>;
+    boost::asio::awaitable<result> current(std::string& why, steady_time give_up_at = steady_time::max());
 
     // The service called `used` stale (ExpiredToken) before their expiration: they are dropped,
     // unless newer ones replaced them already, so that the next call fetches at once. False for
@@ -55,22 +51,12 @@ public:
     bool refreshing() const;     // whether a fetch is under way (for tests)
 
 private:
-    using waiter = boost::asio::any_completion_handler<void(error_code)>;
-    // One call waiting for the refresh; owned by its timer's pending wait.
-    struct refresh_waiter {
-        refresh_waiter(const boost::asio::any_io_executor& ex, waiter h) : timer(ex), handler(std::move(h)) {}
-        boost::asio::steady_timer timer;
-        waiter handler;
-        bool done = false;
-    };
-
     bool usable(wall_clock::time_point now) const;       // under the lock
     bool due(wall_clock::time_point now) const;          // under the lock
     bool start_refresh_if_allowed(wall_clock::time_point now); // under the lock
     boost::asio::awaitable<void> refresh();
     template <class Token> auto wait_for_refresh(steady_time give_up_at, Token&& token);
-    void finish_waiter(refresh_waiter& w, error_code ec); // under the lock
-    credentials_result failure_now(wall_clock::time_point now) const; // under the lock
+    error_code failure_now(wall_clock::time_point now, std::string& why) const; // under the lock
 
     boost::asio::any_io_executor executor_;
     const std::string source_name_;
@@ -86,8 +72,7 @@ private:
     wall_clock::time_point next_attempt_{};
     std::string last_error_;
     std::size_t fetches_ = 0;
-    // Weak: a waiter's timer owns it, so an io_context torn down with calls waiting frees them.
-    std::vector<std::weak_ptr<refresh_waiter>> waiters_;
+    detail::waiter_queue<> waiters_; // calls waiting for the refresh under way, all woken by its end
 };
 
 } // namespace ddbcache::credentials_sources

@@ -37,11 +37,12 @@ asio::awaitable<fetched> assume_role(source_settings s, http::endpoint ep, web_i
     const std::array<http::header_field, 2> headers{{{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
                                                      {"Accept", "application/xml"}}};
     http_session session(s.executor, ep, s.tls);
-    const http_answer a = co_await session.send("POST", ep.target, headers, body, s.sts_timeout);
+    std::string why;
+    const auto a = co_await session.send("POST", ep.target, headers, body, s.sts_timeout, why);
     if (a.ec) co_return fetched{a.ec == asio::error::operation_aborted ? a.ec : error_code(client_errc::credentials_unavailable),
-                                name + ": " + ep.host_header + ": " + a.cause, {}, std::nullopt};
-    fetched f = parse_sts_credentials(name, a.body);
-    if (f.ec && a.status != 200) f.message += " (HTTP " + std::to_string(a.status) + ")";
+                                name + ": " + ep.host_header + ": " + why, {}, std::nullopt};
+    fetched f = parse_sts_credentials(name, a.value.body);
+    if (f.ec && a.value.status != 200) f.message += " (HTTP " + std::to_string(a.value.status) + ")";
     co_return f;
 }
 

@@ -156,9 +156,10 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
         res.spare_capacity = json_padding; // so that the reserve below costs nothing
         std::shared_ptr<const credentials> signing = creds->try_current();
         if (!signing) {
-            credentials_sources::credentials_result fresh = co_await creds->current(call_deadline);
+            std::string why;
+            auto fresh = co_await creds->current(why, call_deadline);
             if (fresh.ec) {
-                record(diag, {}, operation + " failed: " + fresh.message, 0, sent);
+                record(diag, {}, operation + " failed: " + why, 0, sent);
                 co_return detail::outcome<response>{fresh.ec, {}};
             }
             signing = std::move(fresh.value);

@@ -1,18 +1,14 @@
 #include "connection_pool.hpp"
 
 #include "../async/completion.hpp"
+#include "../async/waiter_queue.hpp"
 
-#include <boost/asio/any_completion_handler.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
-#include <deque>
 #include <mutex>
 #include <vector>
 
@@ -21,8 +17,10 @@ namespace asio = boost::asio;
 
 namespace {
 
+// Waiters get a connection, or (when null) the right to open one.
+using connection_waiters = detail::waiter_queue<std::unique_ptr<connection>>;
 using acquire_signature = void(error_code, std::unique_ptr<connection>);
-using acquire_handler = asio::any_completion_handler<acquire_signature>;
+using acquire_handler = connection_waiters::handler_type;
 
 void append_head(std::string& head, const endpoint& ep, const request& req) {
     head.clear();
@@ -64,21 +62,15 @@ error_code map_transport_error(error_code ec) {
 
 } // namespace
 
-struct waiter {
-    // Constructed, never assigned: Boost 1.81's any_completion_handler move-assignment recurses.
-    waiter(const asio::any_io_executor& ex, acquire_handler h) : timer(ex), handler(std::move(h)) {}
-    asio::steady_timer timer;
-    acquire_handler handler;
-    bool done = false;
-};
-
 // The pool's state sits behind a mutex rather than on a strand: taking an idle connection, or the
 // right to open one, then happens inline, with no post and no handler (a strand would cost two
 // hops per acquire and one per release). Only waiting for a connection goes through a handler.
 struct connection_pool::state : std::enable_shared_from_this<state> {
     state(asio::any_io_executor ex, endpoint e, pool_options o)
         : executor(ex), ep(std::move(e)), options(std::move(o)),
-          tls(ep.tls ? std::make_unique<tls_context>(options.tls) : nullptr), reaper(ex) {}
+          tls(ep.tls ? std::make_unique<tls_context>(options.tls) : nullptr),
+          waiters(ex, mutex, {options.max_waiters, client_errc::pool_exhausted, client_errc::pool_wait_timeout}),
+          reaper(ex) {}
 
     asio::any_io_executor executor;
     endpoint ep;
@@ -87,16 +79,14 @@ struct connection_pool::state : std::enable_shared_from_this<state> {
 
     std::mutex mutex; // guards what follows, up to the mirrors
     std::vector<std::unique_ptr<connection>> idle; // back = most recently used
-    std::deque<std::shared_ptr<waiter>> waiters;   // may hold finished waiters, skipped lazily
+    connection_waiters waiters;
     std::size_t open = 0;                           // open, opening or in use
-    std::size_t active_waiters = 0;
     bool closed = false;
     bool reaper_running = false;
     asio::steady_timer reaper;
 
     // Mirrors for stats(), readable from any thread.
-    std::atomic<std::size_t> open_mirror{0}, idle_mirror{0}, waiting_mirror{0}, opened_total{0},
-        resumed_total{0};
+    std::atomic<std::size_t> open_mirror{0}, idle_mirror{0}, opened_total{0}, resumed_total{0};
 
     using lock = std::lock_guard<std::mutex>;
 
@@ -120,7 +110,7 @@ struct connection_pool::state : std::enable_shared_from_this<state> {
             publish();
             return outcome::granted;
         }
-        if (active_waiters >= options.max_waiters) return ec = client_errc::pool_exhausted, outcome::failed;
+        if (waiters.full()) return ec = client_errc::pool_exhausted, outcome::failed;
         return outcome::must_wait;
     }
 
@@ -135,7 +125,7 @@ struct connection_pool::state : std::enable_shared_from_this<state> {
         lock guard(mutex);
         std::unique_ptr<connection> granted;
         error_code ec;
-        if (try_acquire(granted, ec) == outcome::must_wait) return enqueue_waiter(deadline, std::move(h));
+        if (try_acquire(granted, ec) == outcome::must_wait) return waiters.push(deadline, std::move(h), shared_from_this());
         complete(std::move(h), ec, std::move(granted));
     }
 
@@ -148,7 +138,6 @@ struct connection_pool::state : std::enable_shared_from_this<state> {
     void publish() {
         open_mirror = open;
         idle_mirror = idle.size();
-        waiting_mirror = active_waiters;
     }
 
     void drop_expired_idle() {
@@ -173,64 +162,16 @@ struct connection_pool::state : std::enable_shared_from_this<state> {
         });
     }
 
-    std::shared_ptr<waiter> next_waiter() {
-        while (!waiters.empty()) {
-            auto w = std::move(waiters.front());
-            waiters.pop_front();
-            if (!w->done) return w;
-        }
-        return nullptr;
-    }
-
-    void enqueue_waiter(clock::time_point deadline, acquire_handler h) {
-        auto w = std::make_shared<waiter>(executor, std::move(h));
-        auto slot = asio::get_associated_cancellation_slot(w->handler);
-        if (slot.is_connected()) {
-            // Posted: finishing the waiter clears this very slot, which must not happen inside it.
-            slot.assign([self = shared_from_this(), weak = std::weak_ptr<waiter>(w)](asio::cancellation_type) {
-                asio::post(self->executor, [self, weak] {
-                    lock guard(self->mutex);
-                    if (auto target = weak.lock()) self->finish_waiter(*target, asio::error::operation_aborted);
-                });
-            });
-        }
-        w->timer.expires_at(deadline);
-        w->timer.async_wait([self = shared_from_this(), w](error_code ec) {
-            lock guard(self->mutex);
-            if (!ec) self->finish_waiter(*w, client_errc::pool_wait_timeout);
-        });
-        waiters.push_back(std::move(w));
-        ++active_waiters;
-        publish();
-    }
-
-    void finish_waiter(waiter& w, error_code ec) {
-        if (w.done) return;
-        w.done = true;
-        --active_waiters;
-        w.timer.cancel();
-        publish();
-        complete(std::move(w.handler), ec, nullptr);
-    }
-
-    void hand_over(waiter& w, std::unique_ptr<connection> c) {
-        w.done = true;
-        --active_waiters;
-        w.timer.cancel();
-        complete(std::move(w.handler), {}, std::move(c));
-    }
-
     // A null or unusable connection frees its place for a waiter.
     void release(std::unique_ptr<connection> c) {
         lock guard(mutex);
         if (c && c->reusable() && !closed) {
-            if (auto w = next_waiter()) return hand_over(*w, std::move(c)), publish();
+            if (waiters.wake_one({}, std::move(c))) return publish();
             c->mark_idle();
             idle.push_back(std::move(c));
             start_reaper();
         } else {
-            if (auto w = next_waiter(); w && !closed) hand_over(*w, nullptr); // its own to open
-            else --open;
+            if (closed || !waiters.wake_one({}, nullptr)) --open; // else the waiter's own to open
         }
         publish();
     }
@@ -242,7 +183,7 @@ struct connection_pool::state : std::enable_shared_from_this<state> {
         open -= idle.size();
         closing.swap(idle); // closed after the lock is released
         reaper.cancel();
-        while (auto w = next_waiter()) finish_waiter(*w, client_errc::client_closed);
+        waiters.wake_all(client_errc::client_closed);
         publish();
     }
 };
@@ -292,7 +233,7 @@ void connection_pool::close() {
 }
 
 pool_stats connection_pool::stats() const {
-    return {state_->open_mirror.load(), state_->idle_mirror.load(), state_->waiting_mirror.load(),
+    return {state_->open_mirror.load(), state_->idle_mirror.load(), state_->waiters.size(),
             state_->opened_total.load(), state_->resumed_total.load()};
 }
 

@@ -111,8 +111,15 @@ protected:
         EXPECT_TRUE(out) << "did not finish";
         return out ? std::move(*out) : T{};
     }
-    credentials_sources::credentials_result fetch(const std::shared_ptr<refreshing_credentials>& c) {
-        return run(c->current());
+    struct fetch_result {
+        std::shared_ptr<const credentials> value;
+        error_code ec;
+        std::string message;
+    };
+    fetch_result fetch(const std::shared_ptr<refreshing_credentials>& c) {
+        std::string why;
+        auto got = run(c->current(why));
+        return {std::move(got.value), got.ec, std::move(why)};
     }
     void run_for(std::chrono::steady_clock::duration d) {
         io.restart();
@@ -673,8 +680,9 @@ TEST_F(Refresh, CallsThatFindNothingValidAllWaitForOneFetch) {
     std::vector<std::string> keys(20);
     for (int i = 0; i < 20; ++i)
         asio::co_spawn(io, [&, i]() -> asio::awaitable<void> {
-            auto got = co_await source->current();
-            keys[i] = got.ec ? got.message : got.value->access_key_id;
+            std::string why;
+            auto got = co_await source->current(why);
+            keys[i] = got.ec ? why : got.value->access_key_id;
             ++done;
         }, asio::detached);
     while (done < 20 && io.run_one_for(5s) > 0) {
@@ -704,7 +712,8 @@ TEST_F(CredentialSources, WaitersOnSeveralThreadsEndEachByTheRefreshOrByTheirOwn
             // Odd callers wait as long as it takes; even ones give up long before the agent answers.
             const auto give_up_at = i % 2 ? refreshing_credentials::steady_time::max()
                                           : std::chrono::steady_clock::now() + 50ms;
-            auto got = co_await source->current(give_up_at);
+            std::string cause;
+            auto got = co_await source->current(cause, give_up_at);
             outcomes[i] = got.ec ? got.ec.message() : got.value->access_key_id;
             if (++done == callers) io.stop();
         }, asio::detached);
