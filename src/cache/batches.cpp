@@ -128,7 +128,8 @@ asio::awaitable<outcome<cache::values>> cache::impl::run(const cache_requests::g
 
 asio::awaitable<outcome<cache::value_map>> cache::impl::run(const cache_requests::get_dict& request,
                                                             diagnostics* diag) {
-    auto [ec, vs] = co_await run(cache_requests::get_many{request.keys}, diag);
+    const cache_requests::get_many many{request.keys}; // named: GCC 12 mishandles temporaries across co_await
+    auto [ec, vs] = co_await run(many, diag);
     value_map out;
     for (std::size_t i = 0; !ec && i < request.keys.size(); ++i) out[request.keys[i]] = std::move(vs[i]);
     co_return outcome<value_map>{ec, std::move(out)};

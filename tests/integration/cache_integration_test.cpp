@@ -11,6 +11,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -24,6 +25,7 @@
 #include <cstdio>
 #include <ctime>
 #include <functional>
+#include <optional>
 #include <set>
 
 namespace ddbcache::test {
@@ -53,6 +55,67 @@ protected:
             threads);
     }
 };
+
+TEST_P(Cache, TheDefaultTokenThrowsAnExceptionCarryingTheAwsTypeMessageAndAttempts) {
+    run_on_io([&]() -> asio::awaitable<void> {
+        cache_options o = options(unique_table_name("absent"));
+        o.create_table = false;
+        cache c(co_await asio::this_coro::executor, o);
+        try {
+            co_await c.async_get("k");
+            ADD_FAILURE() << "a get on a missing table succeeded";
+        } catch (const error_with_diagnostics& e) {
+            EXPECT_EQ(e.code(), service_errc::resource_not_found);
+            EXPECT_EQ(e.get_diagnostics().aws_type, "ResourceNotFoundException");
+            EXPECT_EQ(e.get_diagnostics().http_status, 400u);
+            EXPECT_EQ(e.get_diagnostics().attempts, 1u);
+            const std::string what = e.what();
+            EXPECT_NE(what.find("GetItem failed after 1 attempt: ResourceNotFoundException: "), std::string::npos) << what;
+            EXPECT_NE(what.find(e.get_diagnostics().message), std::string::npos) << what;
+        }
+    }());
+}
+
+TEST_P(Cache, ADeferredOperationKeepsItsCacheAliveUntilItIsAwaited) {
+    run_on_io([&]() -> asio::awaitable<void> {
+        auto c = std::make_unique<cache>(co_await asio::this_coro::executor, options(unique_table_name("lifetime")));
+        co_await c->async_set("k", "v");
+        auto with_default_token = c->async_get("k");
+        auto with_deferred = c->async_get("k", asio::deferred);
+        c.reset(); // neither operation has started yet
+        EXPECT_EQ(co_await std::move(with_default_token), "v");
+        auto [ec, value] = co_await std::move(with_deferred)(tuple_awaitable);
+        EXPECT_FALSE(ec) << ec.message();
+        EXPECT_EQ(value, "v");
+    }());
+}
+
+TEST_P(Cache, AStartedOperationCompletesAfterItsCacheIsDestroyed) {
+    asio::io_context io;
+    std::optional<cache> c(std::in_place, io.get_executor(), options(unique_table_name("lifetime")));
+    error_code ec = asio::error::would_block;
+    bool stored = false;
+    c->async_set("k", "v", [&](error_code e, bool ok) { ec = e, stored = ok; });
+    c.reset();
+    io.run();
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_TRUE(stored);
+}
+
+TEST_P(Cache, TwoCachesOnTwoTablesShareOneClient) {
+    run_on_io([&]() -> asio::awaitable<void> {
+        auto shared = std::make_shared<client>(co_await asio::this_coro::executor, local_client_options(GetParam()));
+        cache sessions(shared, options(unique_table_name("sessions")));
+        cache pages(shared, options(unique_table_name("pages")));
+        EXPECT_EQ(&sessions.dynamodb(), shared.get());
+        EXPECT_EQ(&pages.dynamodb(), shared.get());
+        co_await sessions.async_set("k", "a session");
+        co_await pages.async_set("k", "a page");
+        shared.reset(); // the caches keep it alive
+        EXPECT_EQ(co_await sessions.async_get("k"), "a session");
+        EXPECT_EQ(co_await pages.async_get("k"), "a page");
+    }());
+}
 
 TEST_P(Cache, SetGetHasEraseFollowCachelib) {
     with_cache([](cache& c) -> asio::awaitable<void> {

@@ -4,6 +4,7 @@
 #include "fault_proxy.hpp"
 #include "local_servers.hpp"
 
+#include <mutex>
 #include <ddbcache/cache.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -11,6 +12,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 namespace ddbcache::test {
@@ -41,6 +43,12 @@ private:
 class Secrets : public testing::TestWithParam<std::string> {
 protected:
     std::vector<std::string> said; // every message the library produced
+    // Every record the logging hook received (from the io_context's threads).
+    struct log_lines {
+        std::mutex mutex;
+        std::vector<std::string> lines;
+    };
+    std::shared_ptr<log_lines> logged = std::make_shared<log_lines>();
 
     cache_options options(const std::string& endpoint) const {
         cache_options o;
@@ -51,6 +59,11 @@ protected:
         o.client.attempt_timeout = 300ms;
         o.client.call_timeout = 2s;
         o.client.retry.base_delay = 1ms;
+        o.client.log.level = log_level::debug;
+        o.client.log.sink = [logged = logged](const log_record& r) {
+            const std::lock_guard lock(logged->mutex);
+            logged->lines.push_back(std::string(r.component) + ": " + std::string(r.message));
+        };
         return o;
     }
     void keep(const diagnostics& d, error_code ec) {
@@ -64,6 +77,11 @@ protected:
         }
         EXPECT_EQ(logs.find(secret_key), std::string::npos) << logs;
         EXPECT_EQ(logs.find(session_token), std::string::npos) << logs;
+        const std::lock_guard lock(logged->mutex);
+        for (const std::string& line : logged->lines) {
+            EXPECT_EQ(line.find(secret_key), std::string::npos) << line;
+            EXPECT_EQ(line.find(session_token), std::string::npos) << line;
+        }
     }
 };
 
@@ -87,6 +105,13 @@ TEST_P(Secrets, NoFailureMessageOrLogLineContainsTheSecretKeyOrTheSessionToken) 
             } catch (const std::exception& e) {
                 said.push_back(e.what());
             }
+            try { // the default token's exception, which carries the diagnostics
+                co_await c.async_get("k");
+                ADD_FAILURE() << fault_name(static_cast<fault>(f)) << " did not fail";
+            } catch (const error_with_diagnostics& e) {
+                said.push_back(e.what());
+                said.push_back(e.get_diagnostics().message);
+            }
         }
         proxy.set_plan({});
         // The server's own refusals: a table that does not exist, an item too large.
@@ -108,6 +133,8 @@ TEST_P(Secrets, NoFailureMessageOrLogLineContainsTheSecretKeyOrTheSessionToken) 
     }());
     expect_no_secret(logs.text());
     EXPECT_GT(said.size(), 40u);
+    EXPECT_GT(logged->lines.size(), 20u) << "the hook saw the retries";
+    EXPECT_EQ(logs.text(), "") << "nothing is written to the process's streams unless a sink is set";
 }
 
 TEST_P(Secrets, AMalformedCredentialsFileIsReportedWithoutItsContent) {
