@@ -15,7 +15,8 @@ std::int64_t parse_integer(std::string_view text, std::string_view what) {
 }
 
 void throw_failure(std::string_view operation, const error_code& ec, const diagnostics& diag) {
-    throw boost::system::system_error(ec, std::string(operation) + ": " + (diag.message.empty() ? ec.message() : diag.message));
+    throw boost::system::system_error(ec, std::string(operation) + ": " +
+                                              (diag.message.empty() ? ec.message() : diag.message));
 }
 
 std::string failure_line(const std::exception& e) {

@@ -6,9 +6,8 @@ void sign_call(sigv4::signer& signer, const http::endpoint& ep, std::string_view
                std::string_view body, const credentials& creds, std::chrono::system_clock::time_point time,
                signed_call& out) {
     constexpr std::string_view content_type = "application/x-amz-json-1.0";
-    const std::array<sigv4::header, 3> to_sign{{{"Host", ep.host_header},
-                                                {"Content-Type", content_type},
-                                                {"X-Amz-Target", target}}};
+    const std::array<sigv4::header, 3> to_sign{
+        {{"Host", ep.host_header}, {"Content-Type", content_type}, {"X-Amz-Target", target}}};
     signer.sign({"POST", ep.target, "", to_sign, body, ""}, creds, {region, "dynamodb", time}, out.auth);
     out.fields = {{{"Content-Type", content_type},
                    {"X-Amz-Target", target},
