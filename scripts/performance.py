@@ -23,7 +23,7 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "release"
-BENCH = BUILD / "examples" / "ddbcache-bench"
+BENCH = BUILD / "examples" / "tools" / "ddbcache-bench"
 OUT = ROOT / "docs" / "performance"
 QUICK = "--quick" in sys.argv
 RUNS = 2 if QUICK else 5

@@ -4,10 +4,8 @@
 
 #include <ddbcache/error.hpp>
 
-#include <boost/system/system_error.hpp>
-
-#include <charconv>
 #include <cstdint>
+#include <exception>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -20,13 +18,8 @@ struct usage_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-inline std::int64_t parse_integer(std::string_view text, std::string_view what) {
-    std::int64_t n = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (ec != std::errc{} || end != text.data() + text.size())
-        throw usage_error(std::string(what) + " must be an integer, not \"" + std::string(text) + "\"");
-    return n;
-}
+// `text` as a whole decimal integer; anything else is a usage_error naming `what`.
+std::int64_t parse_integer(std::string_view text, std::string_view what);
 
 // Walks `args`: "--name" options go to apply_option(name, next_argument), which returns false
 // for an unknown one; every other argument (all of them after "--") goes to positional(arg).
@@ -51,21 +44,10 @@ void walk_arguments(std::span<char*> args, std::string_view tool, ApplyOption&& 
 
 // A failed operation as an exception that names the cause: the diagnostics' message (with the AWS
 // type and message when DynamoDB refused it), else the error's own.
-[[noreturn]] inline void throw_failure(std::string_view operation, const error_code& ec, const diagnostics& diag) {
-    throw boost::system::system_error(ec, std::string(operation) + ": " + (diag.message.empty() ? ec.message() : diag.message));
-}
+[[noreturn]] void throw_failure(std::string_view operation, const error_code& ec, const diagnostics& diag);
 
 // An exception as the one line a tool prints: a system_error without Boost's "[category:value]"
 // suffix (its explanation already names the cause), anything else as it is.
-inline std::string failure_line(const std::exception& e) {
-    std::string line = e.what();
-    if (const auto* system = dynamic_cast<const boost::system::system_error*>(&e)) {
-        const std::string suffix = std::string(": ") + system->code().what();
-        if (line.ends_with(suffix)) line.resize(line.size() - suffix.size());
-    }
-    for (char& c : line)
-        if (c == '\n' || c == '\r') c = ' ';
-    return line;
-}
+std::string failure_line(const std::exception& e);
 
 } // namespace ddbcache::tools

@@ -21,42 +21,23 @@ public:
         ++total_;
     }
 
-    void merge(const latency_histogram& other) {
-        for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
-        total_ += other.total_;
-    }
+    void merge(const latency_histogram& other);
 
     std::uint64_t count() const { return total_; }
 
     // The value at quantile q (0..1]: the middle of the bucket holding the rank-q sample; 0 when empty.
-    std::uint64_t value_at(double q) const {
-        if (total_ == 0) return 0;
-        const auto rank = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(q * static_cast<double>(total_) + 0.5));
-        std::uint64_t seen = 0;
-        for (std::size_t i = 0; i < counts_.size(); ++i) {
-            seen += counts_[i];
-            if (seen >= rank) return middle_of(i);
-        }
-        return max_value;
-    }
+    std::uint64_t value_at(double q) const;
 
     // Bucket layout: values below 256 have a bucket each; above, a value v with bit width
-    // 8 + e (e >= 1) falls in bucket 256 + (e - 1) * 128 + (v >> e) - 128.
+    // 8 + e (e >= 1) falls in bucket 256 + (e - 1) * 128 + (v >> e) - 128. Inline: every
+    // recorded value goes through it.
     static std::size_t index_of(std::uint64_t v) {
         if (v < 2 * sub_buckets) return static_cast<std::size_t>(v);
         const auto e = static_cast<unsigned>(std::bit_width(v)) - (sub_bucket_bits + 1);
         return static_cast<std::size_t>(2 * sub_buckets + (e - 1) * sub_buckets + (v >> e) - sub_buckets);
     }
-    static std::uint64_t lowest_of(std::size_t index) {
-        if (index < 2 * sub_buckets) return index;
-        const std::uint64_t e = (index - 2 * sub_buckets) / sub_buckets + 1;
-        const std::uint64_t mantissa = (index - 2 * sub_buckets) % sub_buckets + sub_buckets;
-        return mantissa << e;
-    }
-    static std::uint64_t middle_of(std::size_t index) {
-        const std::uint64_t low = lowest_of(index);
-        return low + (lowest_of(index + 1) - low) / 2;
-    }
+    static std::uint64_t lowest_of(std::size_t index);
+    static std::uint64_t middle_of(std::size_t index);
 
 private:
     static constexpr std::uint64_t max_value = (std::uint64_t{1} << (sub_bucket_bits + 1 + max_exponent)) - 1;

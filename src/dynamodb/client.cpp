@@ -1,5 +1,6 @@
 #include "client_impl.hpp"
 
+#include "call_signing.hpp"
 #include "client_config.hpp"
 #include "../logging.hpp"
 #include "../codec/printable.hpp"
@@ -98,22 +99,11 @@ client::impl::impl(asio::any_io_executor ex, client_options o)
 asio::awaitable<client::impl::attempt_result> client::impl::attempt(const credentials& signing, const std::string& target,
                                                                     const std::string& body,
                                                                     http::response& res, clock::time_point call_deadline) {
-    const auto& ep = pool.target();
-    const std::array<sigv4::header, 3> to_sign{{{"Host", ep.host_header},
-                                                {"Content-Type", "application/x-amz-json-1.0"},
-                                                {"X-Amz-Target", target}}};
-    sigv4::signed_headers auth;
+    dynamodb::signed_call signed_request;
     const auto signed_with = skew.current();
-    signer.sign({"POST", ep.target, "", to_sign, body, ""}, signing,
-                {region, "dynamodb", std::chrono::system_clock::now() + signed_with}, auth);
-
-    std::array<http::header_field, 5> headers{{{"Content-Type", "application/x-amz-json-1.0"},
-                                               {"X-Amz-Target", target},
-                                               {"X-Amz-Date", auth.x_amz_date},
-                                               {"Authorization", auth.authorization},
-                                               {"X-Amz-Security-Token", auth.x_amz_security_token}}};
-    const std::size_t header_count = auth.x_amz_security_token.empty() ? 4 : 5;
-    const http::request req{"POST", std::span(headers.data(), header_count), body, {}};
+    dynamodb::sign_call(signer, pool.target(), region, target, body, signing,
+                        std::chrono::system_clock::now() + signed_with, signed_request);
+    const http::request req{"POST", signed_request.headers(), body, {}};
 
     const auto sent = std::chrono::system_clock::now();
     const http::exchange_result r = co_await pool.exchange(req, res, call_deadline, options.attempt_timeout);

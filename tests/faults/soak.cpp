@@ -9,7 +9,7 @@
 //                 [--fault-rate F] [--faults CLASS,CLASS...] [--json]
 // Exit status: 0 when no value was wrong, no operation hung and every exact counter is exact.
 #include "fault_proxy.hpp"
-#include "tools/command_line.hpp"
+#include "command_line.hpp"
 
 #include <ddbcache/cache.hpp>
 

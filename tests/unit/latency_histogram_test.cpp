@@ -1,5 +1,5 @@
 // The load tool's histogram: bucket boundaries, precision, quantiles, merging.
-#include "tools/latency_histogram.hpp"
+#include "latency_histogram.hpp"
 
 #include <gtest/gtest.h>
 

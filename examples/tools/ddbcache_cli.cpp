@@ -4,7 +4,7 @@
 
 #include "codec/base64.hpp"
 #include "dynamodb/json_writer.hpp"
-#include "tools/command_line.hpp"
+#include "command_line.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

@@ -5,10 +5,11 @@
 // pool with no per-request work: the server's ceiling, against which real runs are compared.
 #include <ddbcache/cache.hpp>
 
+#include "dynamodb/call_signing.hpp"
 #include "http/connection_pool.hpp"
 #include "http/endpoint.hpp"
-#include "tools/command_line.hpp"
-#include "tools/latency_histogram.hpp"
+#include "command_line.hpp"
+#include "latency_histogram.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -20,7 +21,6 @@
 
 #include <sys/resource.h>
 
-#include <array>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -389,18 +389,13 @@ replay_request signed_get_item(const ddbcache::cache& c, const bench_options& o,
     ddbcache::diagnostics diag;
     const ddbcache::credentials creds = ddbcache::resolve_credentials(c.options().client.credentials, ec, diag);
     if (ec) throw std::runtime_error(diag.message);
-    const std::array<sigv4::header, 3> to_sign{{{"Host", ep.host_header},
-                                                {"Content-Type", "application/x-amz-json-1.0"},
-                                                {"X-Amz-Target", "DynamoDB_20120810.GetItem"}}};
+    // Signed as the client signs each attempt, then kept: the same request is sent every time.
     sigv4::signer signer;
     const auto& client = const_cast<ddbcache::cache&>(c).dynamodb();
-    const sigv4::signed_headers auth = signer.sign({"POST", ep.target, "", to_sign, r.body, ""}, creds,
-                                                   {client.region(), "dynamodb", client.now()});
-    r.header_storage = {{"Content-Type", "application/x-amz-json-1.0"},
-                        {"X-Amz-Target", "DynamoDB_20120810.GetItem"},
-                        {"X-Amz-Date", auth.x_amz_date},
-                        {"Authorization", auth.authorization}};
-    if (!auth.x_amz_security_token.empty()) r.header_storage.emplace_back("X-Amz-Security-Token", auth.x_amz_security_token);
+    ddbcache::dynamodb::signed_call signed_request;
+    ddbcache::dynamodb::sign_call(signer, ep, client.region(), "DynamoDB_20120810.GetItem", r.body, creds,
+                                  client.now(), signed_request);
+    for (const auto& [name, value] : signed_request.headers()) r.header_storage.emplace_back(name, value);
     for (const auto& [name, value] : r.header_storage) r.headers.push_back({name, value});
     return r;
 }
