@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -63,6 +64,13 @@ struct client_options {
     // Where the client and the caches built on it log (retries, clock skew, table bootstrap).
     // Nothing by default.
     logger log;
+
+    // DynamoDB's time, for programs and tests that decide time instead of sleeping: when set, the
+    // client signs by it, the cache dates entries and checks their expiry by it, credentials
+    // expire by it, and no clock skew is learned. It is called from any thread running the
+    // io_context. Empty: this host's system_clock, corrected by the skew learned from DynamoDB's
+    // answers (see client::now()).
+    std::function<std::chrono::system_clock::time_point()> clock;
 };
 
 // Options of one call. `diag`, when set, receives the AWS error type and message, the HTTP status
@@ -154,7 +162,8 @@ public:
 
     connection_stats stats() const;
 
-    // DynamoDB's time: this host's system_clock plus clock_skew(). Requests are signed with it,
+    // DynamoDB's time: options().clock when set, else this host's system_clock plus clock_skew().
+    // Requests are signed with it,
     // and the cache dates its entries and checks their expiry with it, so that a host whose clock
     // is wrong neither fails its calls nor shortens or lengthens cache lifetimes.
     std::chrono::system_clock::time_point now() const noexcept;

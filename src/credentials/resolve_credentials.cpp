@@ -82,7 +82,8 @@ namespace {
 std::shared_ptr<refreshing_credentials> fetching(const credentials_options& options, const source_settings& s,
                                                  source chosen) {
     return std::make_shared<refreshing_credentials>(s.executor, std::move(chosen.name), std::move(chosen.fetch),
-                                                    options.refresh_before_expiry);
+                                                    options.refresh_before_expiry,
+                                                    s.clock ? s.clock : wall_now(wall_clock::now));
 }
 
 // No source, with `why` the setting that cannot be used (the caller has set the error code).

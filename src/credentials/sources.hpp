@@ -9,6 +9,9 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <chrono>
+#include <functional>
+
 namespace ddbcache::credentials_sources {
 
 struct source_settings {
@@ -18,6 +21,7 @@ struct source_settings {
     std::chrono::milliseconds metadata_timeout; // per request, IMDS and the container agent
     std::chrono::milliseconds sts_timeout;      // per AssumeRoleWithWebIdentity request
     std::chrono::milliseconds process_timeout{60'000}; // a credential_process run, start to exit
+    std::function<std::chrono::system_clock::time_point()> clock = {}; // expirations' time; empty: system_clock
 };
 
 struct source {

@@ -89,9 +89,10 @@ client::impl::impl(asio::any_io_executor ex, client_options o)
       pool(ex, checked_endpoint(options, region), make_pool_options(options)), quota(options.retry.quota) {
     error_code ec;
     diagnostics diag;
-    const credentials_sources::source_settings sources{executor, region, {options.ca_file, options.ca_dir},
-                                                       options.credentials.metadata_timeout,
-                                                       std::chrono::duration_cast<std::chrono::milliseconds>(options.call_timeout)};
+    credentials_sources::source_settings sources{executor, region, {options.ca_file, options.ca_dir},
+                                                 options.credentials.metadata_timeout,
+                                                 std::chrono::duration_cast<std::chrono::milliseconds>(options.call_timeout)};
+    sources.clock = options.clock;
     creds = credentials_sources::choose_credentials(options.credentials, sources, ec, diag);
     if (ec) throw_config_error(ec, "ddbcache: " + diag.message);
 }
@@ -101,8 +102,7 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const creden
                                                                     http::response& res, clock::time_point call_deadline) {
     dynamodb::signed_call signed_request;
     const auto signed_with = skew.current();
-    dynamodb::sign_call(signer, pool.target(), region, target, body, signing,
-                        std::chrono::system_clock::now() + signed_with, signed_request);
+    dynamodb::sign_call(signer, pool.target(), region, target, body, signing, now(), signed_request);
     const http::request req{"POST", signed_request.headers(), body, {}};
 
     const auto sent = std::chrono::system_clock::now();
@@ -111,7 +111,8 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const creden
     if (r.ec) co_return attempt_result{r.ec, r.stage, 0, {}, r.detail ? r.ec.message() + ": " + r.detail : "", sends};
     // Moved by this answer, or by another call's since this one was signed (calls under way at
     // once on a skewed host all fail; the first answer teaches the skew to every one of them).
-    const bool learned = skew.learn(res.header("date"), sent, std::chrono::system_clock::now());
+    // An injected clock is DynamoDB's time by definition: nothing to learn.
+    const bool learned = !options.clock && skew.learn(res.header("date"), sent, std::chrono::system_clock::now());
     if (learned)
         write_log(options.log, log_level::warning, "client", [&] {
             return "DynamoDB's clock is " + std::to_string(skew.current().count()) +
@@ -225,7 +226,7 @@ client& client::operator=(client&&) noexcept = default;
 
 asio::any_io_executor client::get_executor() const noexcept { return impl_->executor; }
 const std::string& client::region() const noexcept { return impl_->region; }
-std::chrono::system_clock::time_point client::now() const noexcept { return impl_->skew.now(); }
+std::chrono::system_clock::time_point client::now() const noexcept { return impl_->now(); }
 std::chrono::milliseconds client::clock_skew() const noexcept { return impl_->skew.current(); }
 const std::string& client::endpoint() const noexcept { return impl_->endpoint_url; }
 const client_options& client::options() const noexcept { return impl_->options; }

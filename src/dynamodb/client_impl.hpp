@@ -27,6 +27,9 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     dynamodb::retry_quota quota;
     dynamodb::clock_skew skew;
 
+    // DynamoDB's time (see client::now).
+    std::chrono::system_clock::time_point now() const { return options.clock ? options.clock() : skew.now(); }
+
     // One attempt's outcome: a transport error, or a response judged by status, checksum and type.
     struct attempt_result {
         error_code ec;

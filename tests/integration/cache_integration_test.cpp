@@ -21,6 +21,7 @@
 
 #include <simdjson.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
@@ -114,6 +115,24 @@ TEST_P(Cache, TwoCachesOnTwoTablesShareOneClient) {
         shared.reset(); // the caches keep it alive
         EXPECT_EQ(co_await sessions.async_get("k"), "a session");
         EXPECT_EQ(co_await pages.async_get("k"), "a page");
+    }());
+}
+
+TEST_P(Cache, AnInjectedClockDecidesExpiryWithoutSleeping) {
+    using wall = std::chrono::system_clock;
+    auto ticks = std::make_shared<std::atomic<wall::rep>>(wall::now().time_since_epoch().count());
+    cache_options o = options(unique_table_name("clock"));
+    o.client.clock = [ticks] { return wall::time_point(wall::duration(ticks->load())); };
+    run_on_io([&]() -> asio::awaitable<void> {
+        cache c(co_await asio::this_coro::executor, o);
+        co_await c.async_set("k", "v", {.timeout = 60s});
+        EXPECT_EQ(co_await c.async_get("k"), "v");
+        ticks->fetch_add(std::chrono::duration_cast<wall::duration>(59s).count());
+        EXPECT_TRUE(co_await c.async_has("k")) << "59 s later";
+        ticks->fetch_add(std::chrono::duration_cast<wall::duration>(1s).count());
+        EXPECT_FALSE(co_await c.async_get("k")) << "60 s later";
+        EXPECT_TRUE(co_await c.async_add("k", "again")) << "the table's condition uses the same clock";
+        EXPECT_EQ(c.dynamodb().clock_skew(), 0ms) << "no skew is learned against an injected clock";
     }());
 }
 
