@@ -9,8 +9,8 @@
 // callback or any other token, the error_code arrives as the first argument; `options.diag` then
 // receives the diagnostics. Backend failures arrive as errors, never as `false` or an empty value.
 //
-// Errors, common to every operation: invalid_key (empty, over 2048 bytes with the prefix, not
-// UTF-8) before any request; pool_exhausted / pool_wait_timeout when max_operations_in_flight are
+// Errors, common to every operation: invalid_key (empty, or over 2048 bytes with the prefix) and
+// invalid_utf8 before any request; pool_exhausted / pool_wait_timeout when max_operations_in_flight are
 // under way and too many wait or the wait outlasts call_timeout; the client's errors (client.hpp:
 // service_errc from DynamoDB, timeout, transport failures, credentials_unavailable...);
 // operation_aborted when cancelled. Each operation lists its own below.
@@ -38,6 +38,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -60,7 +61,8 @@ struct cache_options {
     value_codec codec = value_codec::cachelib;
     bool consistent_reads = false; // strongly consistent GetItem/BatchGetItem (twice the cost)
     unsigned clear_segments = 4;   // parallel Scan segments in async_clear (1 to 1000000, DynamoDB's limit)
-    // Operations under way at once (0: twice client.max_connections). The others wait to start,
+    // Operations of this cache under way at once (0: twice the client's max_connections; per cache,
+    // also when caches share a client). The others wait to start,
     // in order, holding only a few hundred bytes each; at most client.max_waiters of them
     // (more fail with pool_exhausted), each for at most client.call_timeout (pool_wait_timeout).
     std::size_t max_operations_in_flight = 0;
@@ -82,6 +84,11 @@ struct counter_options {
     std::int64_t delta = 1;
     diagnostics* diag = nullptr; // as call_options::diag
 };
+
+// Options structs are passed as braced temporaries inside co_await expressions, which GCC 12
+// destroys twice: they must stay trivially destructible.
+static_assert(std::is_trivially_destructible_v<call_options> && std::is_trivially_destructible_v<write_options> &&
+              std::is_trivially_destructible_v<counter_options>);
 
 class cache;
 
@@ -136,7 +143,7 @@ public:
 
     // The value, or nullopt when absent, expired, or stored as Python's None. Errors:
     // unsupported_value when the stored bytes are not what the codec writes.
-    template <class CompletionToken = default_token>
+    template <detail::token_other_than<call_options> CompletionToken = default_token>
     auto async_get(std::string key, CompletionToken&& token = {}) {
         return async_get(std::move(key), call_options{}, std::forward<CompletionToken>(token));
     }
@@ -146,7 +153,7 @@ public:
     }
 
     // True when an unexpired entry exists (fetches only the key and expiration attributes).
-    template <class CompletionToken = default_token>
+    template <detail::token_other_than<call_options> CompletionToken = default_token>
     auto async_has(std::string key, CompletionToken&& token = {}) {
         return async_has(std::move(key), call_options{}, std::forward<CompletionToken>(token));
     }
@@ -157,7 +164,7 @@ public:
 
     // Stores (overwriting). True once stored. Errors: item_too_large (saying by how much) and
     // invalid_argument (a negative timeout, or an expiration past 9999-12-31) before any request.
-    template <class CompletionToken = default_token>
+    template <detail::token_other_than<write_options> CompletionToken = default_token>
     auto async_set(std::string key, std::string v, CompletionToken&& token = {}) {
         return async_set(std::move(key), std::move(v), write_options{}, std::forward<CompletionToken>(token));
     }
@@ -169,7 +176,7 @@ public:
 
     // Stores only when no unexpired entry exists; false when one does. Errors: as async_set, and
     // outcome_unknown is never reported (a retried add recognises its own earlier write).
-    template <class CompletionToken = default_token>
+    template <detail::token_other_than<write_options> CompletionToken = default_token>
     auto async_add(std::string key, std::string v, CompletionToken&& token = {}) {
         return async_add(std::move(key), std::move(v), write_options{}, std::forward<CompletionToken>(token));
     }
@@ -181,7 +188,7 @@ public:
 
     // True when the key existed and was deleted (cachelib's delete). Errors: outcome_unknown when
     // a retried delete finds the item gone (an attempt whose answer was lost may have deleted it).
-    template <class CompletionToken = default_token>
+    template <detail::token_other_than<call_options> CompletionToken = default_token>
     auto async_erase(std::string key, CompletionToken&& token = {}) {
         return async_erase(std::move(key), call_options{}, std::forward<CompletionToken>(token));
     }
@@ -194,7 +201,7 @@ public:
     // Compare-and-swap, atomic across processes and with Python's cachelib. Errors:
     // unsupported_value for a value that is not a 64-bit integer or a result that overflows;
     // timeout after 2000 lost races in a row.
-    template <class CompletionToken = default_token>
+    template <detail::token_other_than<counter_options> CompletionToken = default_token>
     auto async_inc(std::string key, CompletionToken&& token = {}) {
         return async_inc(std::move(key), counter_options{}, std::forward<CompletionToken>(token));
     }
@@ -203,7 +210,7 @@ public:
         return initiate(cache_requests::inc{std::move(key), o.delta}, o.diag, std::forward<CompletionToken>(token));
     }
     // Atomically subtracts `delta` (default 1): the new value. As async_inc.
-    template <class CompletionToken = default_token>
+    template <detail::token_other_than<counter_options> CompletionToken = default_token>
     auto async_dec(std::string key, CompletionToken&& token = {}) {
         return async_dec(std::move(key), counter_options{}, std::forward<CompletionToken>(token));
     }
@@ -215,7 +222,7 @@ public:
     // Values in the order of `ks` (duplicates allowed), by BatchGetItem (100 keys per request, the
     // chunks in parallel, unprocessed keys sent again). Errors: as async_get; timeout when
     // BatchGetItem leaves keys unprocessed 12 rounds in a row.
-    template <class CompletionToken = default_token>
+    template <detail::token_other_than<call_options> CompletionToken = default_token>
     auto async_get_many(keys ks, CompletionToken&& token = {}) {
         return async_get_many(std::move(ks), call_options{}, std::forward<CompletionToken>(token));
     }
@@ -224,7 +231,7 @@ public:
         return initiate(cache_requests::get_many{std::move(ks)}, o.diag, std::forward<CompletionToken>(token));
     }
     // Key -> value (nullopt when absent). As async_get_many.
-    template <class CompletionToken = default_token>
+    template <detail::token_other_than<call_options> CompletionToken = default_token>
     auto async_get_dict(keys ks, CompletionToken&& token = {}) {
         return async_get_dict(std::move(ks), call_options{}, std::forward<CompletionToken>(token));
     }
@@ -238,7 +245,7 @@ public:
     // first request, so bad input stores nothing. Errors: as async_set; timeout when
     // BatchWriteItem leaves items unprocessed 12 rounds in a row. On any error, some chunks may
     // have been stored.
-    template <class CompletionToken = default_token>
+    template <detail::token_other_than<write_options> CompletionToken = default_token>
     auto async_set_many(mapping pairs, CompletionToken&& token = {}) {
         return async_set_many(std::move(pairs), write_options{}, std::forward<CompletionToken>(token));
     }
@@ -249,8 +256,9 @@ public:
     }
 
     // Completes with exactly the keys that existed and were deleted (conditional deletes, 64 at a
-    // time). Errors: as async_erase; on an error, keys before it may have been deleted.
-    template <class CompletionToken = default_token>
+    // time). Errors: as async_erase; on an error, other keys (before it, or in its window of 64) may
+    // have been deleted.
+    template <detail::token_other_than<call_options> CompletionToken = default_token>
     auto async_erase_many(keys ks, CompletionToken&& token = {}) {
         return async_erase_many(std::move(ks), call_options{}, std::forward<CompletionToken>(token));
     }
@@ -263,7 +271,7 @@ public:
     // parallel Scan in clear_segments segments, BatchWriteItem deletes). Errors: bad_response when
     // the Scan repeats a LastEvaluatedKey or answers items without their key. On an error, part of
     // the entries may have been removed.
-    template <class CompletionToken = default_token>
+    template <detail::token_other_than<call_options> CompletionToken = default_token>
     auto async_clear(CompletionToken&& token = {}) {
         return async_clear(call_options{}, std::forward<CompletionToken>(token));
     }
@@ -273,7 +281,9 @@ public:
     }
 
     const cache_options& options() const noexcept;
-    client& dynamodb() noexcept; // the underlying client (stats, raw calls), shared or the cache's own
+    // The underlying client (stats, raw calls), shared or the cache's own. Its close() affects every
+    // cache sharing it.
+    client& dynamodb() noexcept;
     boost::asio::any_io_executor get_executor() const noexcept;
 
     struct impl;

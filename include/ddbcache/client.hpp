@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 namespace ddbcache {
 
@@ -80,6 +81,13 @@ struct call_options {
     diagnostics* diag = nullptr;
 };
 
+namespace detail {
+// A completion token, not an options struct: without it, a non-const options variable would bind
+// to the token-only overload's forwarding reference.
+template <class Token, class Options>
+concept token_other_than = !std::is_same_v<std::remove_cvref_t<Token>, Options>;
+} // namespace detail
+
 // A snapshot of the connection pool, for monitoring.
 struct connection_stats {
     std::size_t open = 0;         // connections open or opening
@@ -117,7 +125,7 @@ public:
     // for transport failures after retries, operation_aborted when cancelled.
     // Cancellation: any type; an attempt under way is abandoned (its connection closed), and the
     // request may or may not have reached DynamoDB.
-    template <class CompletionToken = default_token>
+    template <detail::token_other_than<call_options> CompletionToken = default_token>
     auto async_call(std::string operation, std::string body, CompletionToken&& token = {}) {
         return async_call(std::move(operation), std::move(body), call_options{}, std::forward<CompletionToken>(token));
     }
@@ -139,7 +147,7 @@ public:
     // parses the answer (client_errc::bad_response, nesting_too_deep when it is not DynamoDB's).
     // The result is default-constructed on error, except write_item_result (see operations.hpp).
     // Cancellation: as async_call; a cancelled write may have been applied.
-    template <class Request, class CompletionToken = default_token>
+    template <class Request, detail::token_other_than<call_options> CompletionToken = default_token>
         requires is_operation_request<Request>
     auto async_execute(Request request, CompletionToken&& token = {}) {
         return async_execute(std::move(request), call_options{}, std::forward<CompletionToken>(token));

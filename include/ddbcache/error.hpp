@@ -88,10 +88,11 @@ service_errc service_errc_from_type(std::string_view aws_type) noexcept;
 // (ProvisionedThroughputExceeded, Throttling, RequestLimitExceeded, TransactionInProgress), a
 // server-side failure (InternalServerError, ServiceUnavailable, an HTTP 5xx status), a timeout
 // (client_errc::timeout, pool_wait_timeout, pool_exhausted), a damaged answer (bad_response,
-// checksum_mismatch) or a transport failure (Asio's connection_refused, connection_reset, eof,
-// host_not_found_try_again, timed_out, network_unreachable and the like). False for everything a
-// retry cannot change: a refused request, bad input, missing credentials, a cancelled call
-// (operation_aborted), client_closed, outcome_unknown. The client has already retried the first
+// checksum_mismatch) or a transport failure (Asio's connection_refused, connection_reset,
+// connection_aborted, eof, broken_pipe, timed_out, network_unreachable, network_down, network_reset,
+// host_unreachable, host_not_found_try_again, try_again; a cut HTTP answer). False for everything
+// else: a refused request, bad input, missing credentials, TLS failures, host_not_found, a
+// cancelled call (operation_aborted), client_closed, outcome_unknown. The client has already retried the first
 // kinds as client_options::retry allows; this says whether a later attempt may succeed.
 // `http_status` (diagnostics::http_status) decides service_errc::http_status and unknown: 5xx is
 // worth retrying, 4xx is not.

@@ -9,7 +9,7 @@ namespace ddbcache {
 
 enum class log_level { debug, info, warning, error, off };
 
-// One record. `component` is "client" (calls, retries, clock skew), "credentials" or "cache"
+// One record. `component` is "client" (calls, retries, clock skew, stale credentials) or "cache"
 // (table bootstrap); the views are valid during the sink's call only.
 struct log_record {
     log_level level = log_level::info;

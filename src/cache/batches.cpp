@@ -99,16 +99,18 @@ asio::awaitable<outcome<cache::values>> cache::impl::run(const cache_requests::g
     if (error_code ec = full_keys(request.keys, fulls, why)) co_return failure<values>(diag, ec, why);
     const std::vector<std::string> unique = unique_in_order(fulls);
     std::vector<asio::awaitable<outcome<std::vector<item>>>> chunks;
+    std::vector<diagnostics> each((unique.size() + limits::batch_get_item_keys - 1) / limits::batch_get_item_keys);
     for (std::size_t i = 0; i < unique.size(); i += limits::batch_get_item_keys) {
         std::vector<item> chunk_keys;
         for (std::size_t j = i; j < std::min(unique.size(), i + limits::batch_get_item_keys); ++j)
             chunk_keys.push_back(key_item(unique[j]));
-        chunks.push_back(batch_get(std::move(chunk_keys), diag));
+        chunks.push_back(batch_get(std::move(chunk_keys), &each[i / limits::batch_get_item_keys]));
     }
+    std::vector<outcome<std::vector<item>>> answered = co_await in_parallel(std::move(chunks));
+    if (error_code ec = first_failure(answered, each, diag)) co_return outcome<values>{ec, {}};
     std::unordered_map<std::string, value> by_key;
     const auto now = this->now();
-    for (outcome<std::vector<item>>& chunk : co_await in_parallel(std::move(chunks))) {
-        if (chunk.ec) co_return outcome<values>{chunk.ec, {}};
+    for (outcome<std::vector<item>>& chunk : answered) {
         for (const item& it : chunk.value) {
             if (layout::is_expired(options, it, now)) continue;
             const std::string* k = key_of(it);
@@ -158,13 +160,15 @@ asio::awaitable<outcome<cache::keys>> cache::impl::run(const cache_requests::set
         }
     }
     std::vector<asio::awaitable<outcome<bool>>> chunks;
+    std::vector<diagnostics> each((writes.size() + limits::batch_write_item_requests - 1) / limits::batch_write_item_requests);
     for (std::size_t i = 0; i < writes.size(); i += limits::batch_write_item_requests) {
         const auto first = writes.begin() + static_cast<std::ptrdiff_t>(i);
         const auto last = writes.begin() + static_cast<std::ptrdiff_t>(std::min(writes.size(), i + limits::batch_write_item_requests));
-        chunks.push_back(batch_write({std::make_move_iterator(first), std::make_move_iterator(last)}, diag));
+        chunks.push_back(batch_write({std::make_move_iterator(first), std::make_move_iterator(last)},
+                                     &each[i / limits::batch_write_item_requests]));
     }
-    for (outcome<bool>& r : co_await in_parallel(std::move(chunks)))
-        if (r.ec) co_return outcome<keys>{r.ec, {}};
+    const std::vector<outcome<bool>> written = co_await in_parallel(std::move(chunks));
+    if (error_code ec = first_failure(written, each, diag)) co_return outcome<keys>{ec, {}};
     co_return outcome<keys>{{}, std::move(stored)};
 }
 
@@ -184,14 +188,10 @@ asio::awaitable<outcome<cache::keys>> cache::impl::run(const cache_requests::era
         for (std::size_t j = i; j < end; ++j) erases.push_back({unique_keys[j]});
         std::vector<asio::awaitable<outcome<bool>>> window;
         for (std::size_t j = 0; j < erases.size(); ++j) window.push_back(run(erases[j], &each[j]));
-        std::vector<outcome<bool>> results = co_await in_parallel(std::move(window));
-        for (std::size_t j = i; j < end; ++j) {
-            if (results[j - i].ec) {
-                if (diag) *diag = std::move(each[j - i]);
-                co_return outcome<keys>{results[j - i].ec, {}};
-            }
+        const std::vector<outcome<bool>> results = co_await in_parallel(std::move(window));
+        if (error_code ec = first_failure(results, each, diag)) co_return outcome<keys>{ec, {}};
+        for (std::size_t j = i; j < end; ++j)
             if (results[j - i].value) deleted.push_back(unique_keys[j]);
-        }
     }
     co_return outcome<keys>{{}, std::move(deleted)};
 }

@@ -86,20 +86,30 @@ cache::impl::run_admitted(std::shared_ptr<impl> self, Request request, diagnosti
 template <class Request>
 void cache::start(std::shared_ptr<impl> self, Request request, diagnostics* diag,
                   handler_for<typename Request::result> handler) {
+    if (diag) diag->clear(); // a reused object must not report an earlier call (say, when this one is cancelled)
     auto executor = self->dynamodb->get_executor();
     detail::spawn_erased<typename Request::result>(
         executor, impl::run_admitted(std::move(self), std::move(request), diag), std::move(handler));
 }
 
-// The entry point of every request type, instantiated from cache_requests::all: this exported
-// table of their addresses makes the compiler emit each one for the users' translation units.
-template <class... Requests>
-struct cache::impl::entry_points<std::tuple<Requests...>> {
-    static constexpr auto table = std::tuple{&cache::start<Requests>...};
-};
-extern const decltype(cache::impl::entry_points<cache_requests::all>::table) cache_entry_points;
-const decltype(cache::impl::entry_points<cache_requests::all>::table) cache_entry_points =
-    cache::impl::entry_points<cache_requests::all>::table;
+// The entry point of every request type, explicitly instantiated (the public header only declares it).
+#define DDBCACHE_INSTANTIATE_START(Request)                                                   \
+    template void cache::start<cache_requests::Request>(std::shared_ptr<impl>, cache_requests::Request, \
+                                                        diagnostics*, handler_for<cache_requests::Request::result>);
+DDBCACHE_INSTANTIATE_START(get)
+DDBCACHE_INSTANTIATE_START(has)
+DDBCACHE_INSTANTIATE_START(set)
+DDBCACHE_INSTANTIATE_START(add)
+DDBCACHE_INSTANTIATE_START(erase)
+DDBCACHE_INSTANTIATE_START(inc)
+DDBCACHE_INSTANTIATE_START(dec)
+DDBCACHE_INSTANTIATE_START(get_many)
+DDBCACHE_INSTANTIATE_START(get_dict)
+DDBCACHE_INSTANTIATE_START(set_many)
+DDBCACHE_INSTANTIATE_START(erase_many)
+DDBCACHE_INSTANTIATE_START(clear)
+#undef DDBCACHE_INSTANTIATE_START
+static_assert(std::tuple_size_v<cache_requests::all> == 12, "instantiate every request of cache_requests::all above");
 
 cache::cache(asio::any_io_executor executor, cache_options options) {
     options = checked_options(std::move(options));

@@ -70,6 +70,18 @@ boost::asio::awaitable<std::vector<outcome<T>>> in_parallel(std::vector<boost::a
     co_return std::move(values);
 }
 
+// Tasks run in parallel each write their own diagnostics (they may run on several threads, and a
+// later success would clear an earlier failure's): the first failure's go to the caller's `diag`.
+template <class T>
+error_code first_failure(const std::vector<outcome<T>>& results, std::vector<diagnostics>& each, diagnostics* diag) {
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        if (!results[i].ec) continue;
+        if (diag) *diag = std::move(each[i]);
+        return results[i].ec;
+    }
+    return {};
+}
+
 struct cache::impl {
     impl(std::shared_ptr<client> dynamodb, cache_options o);
 
@@ -85,9 +97,6 @@ struct cache::impl {
     template <class Request>
     static awaitable_outcome<typename Request::result> run_admitted(std::shared_ptr<impl> self, Request request,
                                                                     diagnostics* diag);
-    // The entry points of every request type (cache.cpp).
-    template <class Requests>
-    struct entry_points;
 
     awaitable_outcome<bool> enter_gate(diagnostics* diag);
 

@@ -53,9 +53,10 @@ asio::awaitable<outcome<bool>> cache::impl::clear_segment(unsigned segment, unsi
 asio::awaitable<outcome<bool>> cache::impl::run(const cache_requests::clear&, diagnostics* diag) {
     const unsigned segments = options.clear_segments;
     std::vector<asio::awaitable<outcome<bool>>> tasks;
-    for (unsigned s = 0; s < segments; ++s) tasks.push_back(clear_segment(s, segments, diag));
-    for (outcome<bool>& r : co_await in_parallel(std::move(tasks)))
-        if (r.ec) co_return r;
+    std::vector<diagnostics> each(segments);
+    for (unsigned s = 0; s < segments; ++s) tasks.push_back(clear_segment(s, segments, &each[s]));
+    const std::vector<outcome<bool>> cleared = co_await in_parallel(std::move(tasks));
+    if (error_code ec = first_failure(cleared, each, diag)) co_return outcome<bool>{ec, false};
     co_return outcome<bool>{{}, true};
 }
 

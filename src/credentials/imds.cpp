@@ -64,7 +64,7 @@ struct imds_fetch {
                 const std::array<http::header_field, 1> ask{{{"X-aws-ec2-metadata-token-ttl-seconds", ttl}}};
                 answer t = co_await session.send("PUT", "/latest/api/token", ask, {}, settings.metadata_timeout, why);
                 if (t.ec) {
-                    why = "token request: " + why;
+                    why.insert(0, "token request: ");
                     co_return t;
                 }
                 if (t.value.status != 200) {
@@ -80,7 +80,7 @@ struct imds_fetch {
             }
             const std::array<http::header_field, 1> with{{{"X-aws-ec2-metadata-token", value}}};
             answer a = co_await session.send("GET", path, with, {}, settings.metadata_timeout, why);
-            if (a.ec) why = what + ": " + why;
+            if (a.ec) why.insert(0, ": ").insert(0, what);
             if (a.ec || a.value.status != 401) co_return a;
         }
         why = std::string(path) + ": HTTP 401 twice, with a fresh token";
@@ -98,7 +98,8 @@ struct imds_fetch {
         if (!is_role_name(role_name))
             co_return fetch_failure(name, "the role name " + codec::printable(role_name) + " is not an IAM role name");
         const std::string what = "credentials of role " + codec::printable(role_name);
-        const answer creds = co_await get(session, credentials_path + role_name, what, why);
+        const std::string role_path = credentials_path + role_name; // named: it outlives the co_await on GCC 12
+        const answer creds = co_await get(session, role_path, what, why);
         if (auto failed = judge(creds, why, what)) co_return *failed;
         co_return parse_json_credentials(name, creds.value.body);
     }

@@ -21,20 +21,24 @@ wall_clock::duration backoff_after(unsigned failures) {
 
 using waiter_handler = detail::waiter_queue<>::handler_type;
 
-// Unbounded: every waiter waits for the same refresh, and holds no resource while it waits.
-const detail::waiter_queue_limits refresh_waits{std::numeric_limits<std::size_t>::max(), {}, client_errc::timeout};
+// Unbounded: every waiter waits for the same refresh, and holds no resource while it waits. A
+// function, not a namespace-scope constant: its error_code needs a category, which a client made
+// during another translation unit's static initialisation could see still zeroed.
+detail::waiter_queue_limits refresh_waits() {
+    return {std::numeric_limits<std::size_t>::max(), {}, client_errc::timeout};
+}
 
 } // namespace
 
 refreshing_credentials::refreshing_credentials(credentials fixed, std::string source_name)
     : source_name_(std::move(source_name)), refresh_before_(0), must_wait_within_(0), now_(wall_clock::now),
-      current_(std::make_shared<const credentials>(std::move(fixed))), waiters_(executor_, mutex_, refresh_waits) {}
+      current_(std::make_shared<const credentials>(std::move(fixed))), waiters_(executor_, mutex_, refresh_waits()) {}
 
 refreshing_credentials::refreshing_credentials(asio::any_io_executor executor, std::string source_name, fetcher fetch,
                                                wall_clock::duration refresh_before_expiry, wall_now now)
     : executor_(std::move(executor)), source_name_(std::move(source_name)), fetch_(std::move(fetch)),
       refresh_before_(refresh_before_expiry), must_wait_within_(refresh_before_expiry / 5), now_(std::move(now)),
-      waiters_(executor_, mutex_, refresh_waits) {}
+      waiters_(executor_, mutex_, refresh_waits()) {}
 
 bool refreshing_credentials::usable(wall_clock::time_point now) const {
     return current_ && (!expiration_ || now < *expiration_ - must_wait_within_);

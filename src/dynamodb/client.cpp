@@ -72,6 +72,13 @@ std::string checked_region(const client_options& o) {
     return region;
 }
 
+// Replaces every occurrence of `secret` in `text`.
+void redact(std::string& text, const std::string& secret) {
+    if (secret.empty()) return;
+    for (std::size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at))
+        text.replace(at, secret.size(), "<redacted>");
+}
+
 } // namespace
 
 void record(diagnostics* diag, std::string aws_type, std::string message, unsigned status, unsigned attempts) {
@@ -124,6 +131,10 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const creden
                                  "response body does not match its x-amz-crc32 header", sends};
     if (res.status / 100 == 2) co_return attempt_result{{}, http::failure_stage::none, res.status, {}, {}, sends};
     auto err = dynamodb::parse_error_response(res.status, res.body);
+    // An InvalidSignatureException may quote the canonical request, whose signed headers include
+    // X-Amz-Security-Token: no secret leaves the call in a message.
+    redact(err.message, signing.session_token);
+    redact(err.message, signing.secret_access_key);
     co_return attempt_result{err.code, http::failure_stage::none, res.status, std::move(err.aws_type),
                              std::move(err.message), sends, skew_moved};
 }
@@ -150,7 +161,7 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
             std::string why;
             auto fresh = co_await creds->current(why, call_deadline);
             if (fresh.ec) {
-                record(diag, {}, operation + " failed: " + why, 0, sent);
+                record(diag, {}, std::string(operation).append(" failed: ").append(why), 0, sent);
                 co_return detail::outcome<response>{fresh.ec, {}};
             }
             signing = std::move(fresh.value);
@@ -167,7 +178,7 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
         if (!refreshed_stale && dynamodb::says_credentials_stale(r.aws_type) && creds->expire(signing)) {
             refreshed_stale = true;
             write_log(options.log, log_level::info, "client",
-                      [&] { return operation + ": " + r.aws_type + "; fetching new credentials and sending again"; });
+                      [&] { return std::string(operation).append(": ").append(r.aws_type).append("; fetching new credentials and sending again"); });
             --attempts;
             continue;
         }
@@ -190,7 +201,7 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
         // no quota: the cause is known and gone).
         if (r.skew_moved && dynamodb::may_be_clock_skew(r.aws_type)) {
             write_log(options.log, log_level::info, "client",
-                      [&] { return operation + ": " + cause + "; re-signed with DynamoDB's time and sent again"; });
+                      [&] { return std::string(operation).append(": ").append(cause).append("; re-signed with DynamoDB's time and sent again"); });
             continue;
         }
         if (kind == dynamodb::retry_kind::never) co_return fail(r.ec, cause);
@@ -198,8 +209,8 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
                                                                : dynamodb::retry_quota::retry_cost;
         if (!quota.try_spend(cost)) {
             write_log(options.log, log_level::warning, "client", [&] {
-                return operation + ": " + cause + "; not retried: the client's retry quota (" +
-                       std::to_string(options.retry.quota) + " tokens) is spent";
+                return std::string(operation).append(": ").append(cause).append("; not retried: the client's retry quota (")
+                    .append(std::to_string(options.retry.quota)).append(" tokens) is spent");
             });
             co_return fail(r.ec, cause + " (retry quota exhausted)");
         }
@@ -207,8 +218,8 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
         const auto delay = dynamodb::backoff_delay(options.retry, attempts);
         if (clock::now() + delay >= call_deadline) co_return fail(r.ec, cause + " (no time left to retry)");
         write_log(options.log, log_level::debug, "client", [&] {
-            return operation + " attempt " + std::to_string(attempts) + " failed: " + cause + "; retrying in " +
-                   std::to_string(delay.count()) + " ms";
+            return std::string(operation).append(" attempt ").append(std::to_string(attempts)).append(" failed: ")
+                .append(cause).append("; retrying in ").append(std::to_string(delay.count())).append(" ms");
         });
         backoff_timer.expires_after(delay);
         auto [wait_ec] = co_await backoff_timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -239,6 +250,7 @@ connection_stats client::stats() const {
 
 void client::call_erased(std::shared_ptr<impl> self, std::string operation, std::string body, diagnostics* diag,
                          handler_for<response> handler) {
+    if (diag) diag->clear(); // a reused object must not report an earlier call (say, when this one is cancelled)
     auto executor = self->executor;
     detail::spawn_erased<response>(executor, impl::call(std::move(self), std::move(operation), std::move(body), diag),
                                    std::move(handler));

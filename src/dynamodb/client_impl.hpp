@@ -59,9 +59,6 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
 namespace detail {
 struct client_access {
     static const std::shared_ptr<client::impl>& impl_of(const client& c) noexcept { return c.impl_; }
-    // The typed operations' entry points (operations.cpp), for the requests of a std::tuple.
-    template <class Requests>
-    struct operation_table;
 };
 } // namespace detail
 

@@ -57,19 +57,29 @@ awaitable_outcome<typename Request::result> call_operation(const client& c, Requ
 template <class Request>
 void client::execute_erased(std::shared_ptr<impl> self, Request r, diagnostics* d,
                             handler_for<typename Request::result> h) {
+    if (d) d->clear(); // a reused object must not report an earlier call (say, when this one is cancelled)
     auto executor = self->executor;
     detail::spawn_erased<typename Request::result>(executor, run_typed(std::move(self), std::move(r), d), std::move(h));
 }
 
-// Both entry points of every listed operation, instantiated from the list itself: this exported
-// table of their addresses makes the compiler emit each one for the other translation units.
-template <class... Requests>
-struct detail::client_access::operation_table<std::tuple<Requests...>> {
-    static constexpr auto entries = std::tuple{std::pair{&dynamodb::call_operation<Requests>,
-                                                         &client::execute_erased<Requests>}...};
-};
-extern const decltype(detail::client_access::operation_table<operation_requests>::entries) operation_entry_points;
-const decltype(detail::client_access::operation_table<operation_requests>::entries) operation_entry_points =
-    detail::client_access::operation_table<operation_requests>::entries;
+// Both entry points of every listed operation, explicitly instantiated (the public headers only
+// declare them).
+#define DDBCACHE_INSTANTIATE_OPERATION(Request)                                                                \
+    template dynamodb::awaitable_outcome<Request::result> dynamodb::call_operation<Request>(const client&, Request, \
+                                                                                          diagnostics*);      \
+    template void client::execute_erased<Request>(std::shared_ptr<client::impl>, Request, diagnostics*,          \
+                                                  client::handler_for<Request::result>);
+DDBCACHE_INSTANTIATE_OPERATION(get_item_request)
+DDBCACHE_INSTANTIATE_OPERATION(put_item_request)
+DDBCACHE_INSTANTIATE_OPERATION(delete_item_request)
+DDBCACHE_INSTANTIATE_OPERATION(update_item_request)
+DDBCACHE_INSTANTIATE_OPERATION(batch_get_item_request)
+DDBCACHE_INSTANTIATE_OPERATION(batch_write_item_request)
+DDBCACHE_INSTANTIATE_OPERATION(scan_request)
+DDBCACHE_INSTANTIATE_OPERATION(create_table_request)
+DDBCACHE_INSTANTIATE_OPERATION(describe_table_request)
+DDBCACHE_INSTANTIATE_OPERATION(update_time_to_live_request)
+#undef DDBCACHE_INSTANTIATE_OPERATION
+static_assert(std::tuple_size_v<operation_requests> == 10, "instantiate every request of operation_requests above");
 
 } // namespace ddbcache

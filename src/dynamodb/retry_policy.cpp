@@ -112,7 +112,16 @@ bool is_retryable(error_code ec, unsigned http_status) noexcept {
         return ec == client_errc::timeout || ec == client_errc::pool_wait_timeout ||
                ec == client_errc::pool_exhausted || ec == client_errc::bad_response ||
                ec == client_errc::checksum_mismatch;
-    return true;
+    namespace error = boost::asio::error;
+    // Transport failures a later attempt, on a new connection, may not meet.
+    for (const error_code transient :
+         {error_code(error::connection_refused), error_code(error::connection_reset), error_code(error::connection_aborted),
+          error_code(error::eof), error_code(error::broken_pipe), error_code(error::timed_out),
+          error_code(error::network_unreachable), error_code(error::network_down), error_code(error::network_reset),
+          error_code(error::host_unreachable), error_code(error::host_not_found_try_again), error_code(error::try_again),
+          error_code(boost::beast::http::error::partial_message), error_code(boost::beast::http::error::end_of_stream)})
+        if (ec == transient) return true;
+    return false;
 }
 
 } // namespace ddbcache

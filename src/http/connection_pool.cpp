@@ -167,7 +167,8 @@ struct connection_pool::state : std::enable_shared_from_this<state> {
         lock guard(mutex);
         if (c && c->reusable() && !closed) {
             if (waiters.wake_one({}, std::move(c))) return publish();
-            c->mark_idle();
+            // wake_one moves `c` only when it returns true (a waiter took it).
+            c->mark_idle(); // NOLINT(bugprone-use-after-move)
             idle.push_back(std::move(c));
             start_reaper();
         } else {

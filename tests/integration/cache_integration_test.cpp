@@ -136,6 +136,19 @@ TEST_P(Cache, AnInjectedClockDecidesExpiryWithoutSleeping) {
     }());
 }
 
+TEST_P(Cache, OptionsPassAsNamedVariablesOrTemporaries) {
+    with_cache([](cache& c) -> asio::awaitable<void> {
+        write_options forever{.timeout = 0s}; // not const: must not be taken for a completion token
+        EXPECT_TRUE(co_await c.async_set("k", "v", forever));
+        call_options plain;
+        EXPECT_EQ(co_await c.async_get("k", plain), "v");
+        counter_options by_three{.delta = 3};
+        EXPECT_EQ(co_await c.async_inc("n", by_three), 3);
+        EXPECT_EQ(co_await c.async_dec("n", counter_options{.delta = 2}), 1);
+        EXPECT_TRUE(co_await c.async_add("other", "v", write_options{.timeout = 60s}));
+    });
+}
+
 TEST_P(Cache, SetGetHasEraseFollowCachelib) {
     with_cache([](cache& c) -> asio::awaitable<void> {
         auto [miss_ec, miss] = co_await c.async_get("k", tuple_awaitable); // creates the table

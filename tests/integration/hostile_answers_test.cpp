@@ -38,13 +38,16 @@ std::vector<std::string> requested_keys(const std::string& body) {
 
 class HostileAnswers : public testing::Test {
 protected:
+    static constexpr const char* secret_key = "local-test-secret-5e1b";
+    static constexpr const char* session_token = "local-test-session-token-8a2f";
+
     cache_options options(const std::string& url) const {
         cache_options o;
         o.table_name = "hostile";
         o.codec = value_codec::raw;
         o.client.endpoint = url;
         o.client.region = "us-east-1";
-        o.client.credentials.explicit_credentials = credentials{"AKIDLOCALTEST", "local-test-secret", ""};
+        o.client.credentials.explicit_credentials = credentials{"AKIDLOCALTEST", secret_key, session_token};
         o.client.retry.base_delay = std::chrono::milliseconds(1);
         return o;
     }
@@ -64,6 +67,25 @@ protected:
         EXPECT_TRUE(io.stopped()) << "the calls did not end within 2 minutes";
     }
 };
+
+TEST_F(HostileAnswers, AnErrorMessageQuotingTheSessionTokenOrTheSecretKeyIsRedacted) {
+    // As an InvalidSignatureException quotes the canonical request, whose signed headers include
+    // X-Amz-Security-Token.
+    const std::string message = std::string("The Canonical String for this request should have been 'POST\\n/\\n\\n") +
+                                "x-amz-security-token:" + session_token + "\\n' (and the key " + secret_key + ")";
+    with_server(
+        [&](const seen_request&) -> scripted_reply {
+            return {400, R"({"__type":"com.amazon.coral.service#InvalidSignatureException","message":")" + message + "\"}"};
+        },
+        [&](cache& c, scripted_http_server&) -> asio::awaitable<void> {
+            diagnostics diag;
+            auto [ec, v] = co_await c.async_get("k", {.diag = &diag}, tuple_awaitable);
+            EXPECT_EQ(ec, service_errc::invalid_signature) << ec.message();
+            EXPECT_NE(diag.message.find("x-amz-security-token:<redacted>"), std::string::npos) << diag.message;
+            EXPECT_EQ(diag.message.find(session_token), std::string::npos) << diag.message;
+            EXPECT_EQ(diag.message.find(secret_key), std::string::npos) << diag.message;
+        });
+}
 
 TEST_F(HostileAnswers, AnAttributeNestedTwentyThousandLevelsDeepFailsNamingTheLimit) {
     std::string deep = R"({"S":"bottom"})";

@@ -328,6 +328,7 @@ TEST(Retryable, RefusalsBadInputCancellationAndUnknownOutcomesAreNot) {
                           make_error_code(client_errc::invalid_key), make_error_code(client_errc::item_too_large),
                           make_error_code(client_errc::no_credentials), make_error_code(client_errc::client_closed),
                           make_error_code(client_errc::outcome_unknown), error_code(boost::asio::error::operation_aborted),
+                          error_code(boost::asio::error::host_not_found), make_error_code(client_errc::tls_failure),
                           error_code{}})
         EXPECT_FALSE(is_retryable(ec)) << ec.message();
 }
