@@ -55,6 +55,8 @@ constexpr with_diagnostics_t<std::decay_t<CompletionToken>> with_diagnostics(Com
 
 // The default completion token of every ddbcache operation.
 using default_token = with_diagnostics_t<boost::asio::deferred_t>;
+// It is a braced default argument, inside co_await expressions that GCC 12 destroys twice.
+static_assert(std::is_trivially_destructible_v<default_token>);
 
 namespace detail {
 

@@ -35,10 +35,6 @@ cache_options checked_options(cache_options o) {
     return o;
 }
 
-std::shared_ptr<client> own_client(asio::any_io_executor executor, const cache_options& o) {
-    return std::make_shared<client>(std::move(executor), o.client);
-}
-
 } // namespace
 
 asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
@@ -112,8 +108,8 @@ DDBCACHE_INSTANTIATE_START(clear)
 static_assert(std::tuple_size_v<cache_requests::all> == 12, "instantiate every request of cache_requests::all above");
 
 cache::cache(asio::any_io_executor executor, cache_options options) {
-    options = checked_options(std::move(options));
-    auto dynamodb = own_client(std::move(executor), options);
+    options = checked_options(std::move(options)); // before the client: no environment is read for bad options
+    auto dynamodb = std::make_shared<client>(std::move(executor), options.client);
     impl_ = std::make_shared<impl>(std::move(dynamodb), std::move(options));
 }
 cache::cache(std::shared_ptr<client> dynamodb, cache_options options) {

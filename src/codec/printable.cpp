@@ -18,4 +18,11 @@ std::string printable(std::string_view text) {
     return out;
 }
 
+void redact(std::string& text, std::string_view secret) {
+    if (secret.empty()) return;
+    constexpr std::string_view mark = "[redacted]";
+    for (std::size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + mark.size()))
+        text.replace(at, secret.size(), mark);
+}
+
 } // namespace ddbcache::codec

@@ -56,12 +56,14 @@ asio::awaitable<fetched> ask_agent(source_settings s, http::endpoint ep, std::st
     if (!auth) co_return fetch_failure(name, why);
     const std::array<http::header_field, 2> headers{{{"Accept", "application/json"}, {"Authorization", *auth}}};
     http_session session(s.executor, ep, s.tls);
-    const auto a = co_await session.send("GET", target, std::span(headers.data(), auth->empty() ? 1 : 2), {},
-                                         s.metadata_timeout, why);
+    auto a = co_await session.send("GET", target, std::span(headers.data(), auth->empty() ? 1 : 2), {},
+                                   s.metadata_timeout, why);
     if (a.ec) co_return fetched{a.ec == asio::error::operation_aborted ? a.ec : error_code(client_errc::credentials_unavailable),
                                 name + ": " + why, {}, std::nullopt};
-    if (a.value.status != 200)
+    if (a.value.status != 200) {
+        codec::redact(a.value.body, *auth); // an error page may echo the Authorization it was sent
         co_return fetch_failure(name, "HTTP " + std::to_string(a.value.status) + ": " + codec::printable(a.value.body));
+    }
     co_return parse_json_credentials(name, a.value.body);
 }
 

@@ -38,9 +38,10 @@ asio::awaitable<fetched> assume_role(source_settings s, http::endpoint ep, web_i
                                                      {"Accept", "application/xml"}}};
     http_session session(s.executor, ep, s.tls);
     std::string why;
-    const auto a = co_await session.send("POST", ep.target, headers, body, s.sts_timeout, why);
+    auto a = co_await session.send("POST", ep.target, headers, body, s.sts_timeout, why);
     if (a.ec) co_return fetched{a.ec == asio::error::operation_aborted ? a.ec : error_code(client_errc::credentials_unavailable),
                                 name + ": " + ep.host_header + ": " + why, {}, std::nullopt};
+    if (a.value.status != 200) codec::redact(a.value.body, trimmed); // STS's message may quote the token it was sent
     fetched f = parse_sts_credentials(name, a.value.body);
     if (f.ec && a.value.status != 200) f.message += " (HTTP " + std::to_string(a.value.status) + ")";
     co_return f;

@@ -72,13 +72,6 @@ std::string checked_region(const client_options& o) {
     return region;
 }
 
-// Replaces every occurrence of `secret` in `text`.
-void redact(std::string& text, const std::string& secret) {
-    if (secret.empty()) return;
-    for (std::size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at))
-        text.replace(at, secret.size(), "<redacted>");
-}
-
 } // namespace
 
 void record(diagnostics* diag, std::string aws_type, std::string message, unsigned status, unsigned attempts) {
@@ -133,8 +126,8 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const creden
     auto err = dynamodb::parse_error_response(res.status, res.body);
     // An InvalidSignatureException may quote the canonical request, whose signed headers include
     // X-Amz-Security-Token: no secret leaves the call in a message.
-    redact(err.message, signing.session_token);
-    redact(err.message, signing.secret_access_key);
+    codec::redact(err.message, signing.session_token);
+    codec::redact(err.message, signing.secret_access_key);
     co_return attempt_result{err.code, http::failure_stage::none, res.status, std::move(err.aws_type),
                              std::move(err.message), sends, skew_moved};
 }

@@ -213,6 +213,20 @@ TEST_F(CredentialSources, WebIdentityErrorsNameTheStsCodeMessageAndStatus) {
     EXPECT_NE(got.message.find("HTTP 400"), std::string::npos) << got.message;
 }
 
+TEST_F(CredentialSources, AnStsErrorQuotingTheWebIdentityTokenIsRedacted) {
+    scripted_http_server sts(io, [](const seen_request&) {
+        return scripted_reply{400, "<ErrorResponse><Error><Code>InvalidIdentityToken</Code><Message>bad jwt-secret-4f2a"
+                                   "</Message></Error></ErrorResponse>"};
+    });
+    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", write("token", "jwt-secret-4f2a\n").c_str(), 1);
+    setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/cache", 1);
+    setenv("AWS_ENDPOINT_URL_STS", sts.url().c_str(), 1);
+    auto got = fetch(choose());
+    EXPECT_EQ(got.ec, client_errc::credentials_unavailable);
+    EXPECT_NE(got.message.find("InvalidIdentityToken: bad [redacted]"), std::string::npos) << got.message;
+    EXPECT_EQ(got.message.find("jwt-secret-4f2a"), std::string::npos) << got.message;
+}
+
 TEST_F(CredentialSources, MalformedStsAnswersAreNamed) {
     int round = 0;
     scripted_http_server sts(io, [&](const seen_request&) {
@@ -340,6 +354,18 @@ TEST_F(CredentialSources, MalformedAgentAnswersAreNamedNeverQuoted) {
         EXPECT_NE(f.message.find(cause), std::string::npos) << f.message;
         EXPECT_EQ(f.message.find("hidden-secret"), std::string::npos) << f.message;
     }
+}
+
+TEST_F(CredentialSources, AContainerAgentErrorPageEchoingTheAuthorizationIsRedacted) {
+    scripted_http_server agent(io, [](const seen_request& r) {
+        return scripted_reply{403, "refused Authorization: " + r.header("authorization")};
+    });
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", (agent.url() + "/creds").c_str(), 1);
+    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "agent-secret-77c1", 1);
+    auto got = fetch(choose());
+    EXPECT_EQ(got.ec, client_errc::credentials_unavailable);
+    EXPECT_NE(got.message.find("HTTP 403: refused Authorization: [redacted]"), std::string::npos) << got.message;
+    EXPECT_EQ(got.message.find("agent-secret-77c1"), std::string::npos) << got.message;
 }
 
 TEST_F(CredentialSources, AContainerTokenFileThatIsAFifoIsRefusedWithoutWaitingForAWriter) {

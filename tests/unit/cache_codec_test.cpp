@@ -1,15 +1,19 @@
 // The cachelib codec and item layout, checked against bytes CPython's pickle module produced
 // (written out below) and against Python's repr() and isoformat() rules.
 #include "cache/cachelib_codec.hpp"
+#include "codec/printable.hpp"
 #include "cache/item_layout.hpp"
 
 #include <boost/asio/error.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <future>
 #include <stdexcept>
 
 namespace ddbcache {
@@ -309,6 +313,65 @@ TEST(CacheOptions, ACacheGivenNoClientIsRefused) {
     } catch (const std::invalid_argument& e) {
         EXPECT_NE(std::string(e.what()).find("null client"), std::string::npos) << e.what();
     }
+}
+
+// with_diagnostics around tokens other than deferred and use_awaitable: the completion's first
+// argument becomes an exception_ptr holding error_with_diagnostics (an empty key fails before any
+// request, so no server is needed).
+TEST(WithDiagnostics, AFutureThrowsTheErrorWithItsDiagnostics) {
+    boost::asio::io_context io;
+    cache c(io.get_executor(), valid_options());
+    std::future<cache::value> value = c.async_get("", with_diagnostics(boost::asio::use_future));
+    io.run();
+    try {
+        value.get();
+        ADD_FAILURE() << "an empty key was accepted";
+    } catch (const error_with_diagnostics& e) {
+        EXPECT_EQ(e.code(), client_errc::invalid_key);
+        EXPECT_EQ(e.get_diagnostics().message, "the key is empty");
+        EXPECT_NE(std::string(e.what()).find("the key is empty"), std::string::npos) << e.what();
+    }
+}
+
+TEST(WithDiagnostics, ACallbackGetsAnExceptionPtrOnItsOwnExecutor) {
+    boost::asio::io_context io;
+    boost::asio::io_context other; // the callback's associated executor
+    cache c(io.get_executor(), valid_options());
+    std::exception_ptr failure;
+    bool called = false;
+    c.async_get("", with_diagnostics(boost::asio::bind_executor(other, [&](std::exception_ptr e, cache::value) {
+                    called = true;
+                    failure = e;
+                })));
+    io.run();
+    EXPECT_FALSE(called) << "not on the cache's executor";
+    other.run();
+    ASSERT_TRUE(called);
+    try {
+        std::rethrow_exception(failure);
+    } catch (const error_with_diagnostics& e) {
+        EXPECT_EQ(e.code(), client_errc::invalid_key);
+        EXPECT_EQ(e.get_diagnostics().message, "the key is empty");
+    }
+}
+
+TEST(WithDiagnostics, ACallerDiagnosticsObjectIsTheOneFilled) {
+    boost::asio::io_context io;
+    cache c(io.get_executor(), valid_options());
+    diagnostics mine;
+    std::future<cache::value> value = c.async_get("", {.diag = &mine}, with_diagnostics(boost::asio::use_future));
+    io.run();
+    EXPECT_THROW(value.get(), error_with_diagnostics);
+    EXPECT_EQ(mine.message, "the key is empty");
+}
+
+TEST(Redact, EveryOccurrenceOfTheSecretIsReplacedAndNothingElse) {
+    std::string text = "token=abc123; again abc123abc123; abc12 stays";
+    codec::redact(text, "abc123");
+    EXPECT_EQ(text, "token=[redacted]; again [redacted][redacted]; abc12 stays");
+    std::string untouched = "nothing secret";
+    codec::redact(untouched, "");
+    EXPECT_EQ(untouched, "nothing secret");
 }
 
 TEST(Retryable, ThrottlingServerFailuresTimeoutsAndTransportFailuresAreWorthRetrying) {
