@@ -20,6 +20,7 @@
 #include <sigv4/sigv4.hpp>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -62,8 +63,12 @@ namespace {
 
 constexpr std::string_view usage = R"(usage: ddbcache-bench --endpoint URL [OPTIONS]
 
-  --op get|set|add|mixed|get_many   the operation (default get); mixed = 80 % get, 20 % set;
-                                    get_many reads 10 keys per operation
+  --op get|set|add|mixed|get_many|get_or_set|get_or_set_miss|get_set_miss
+                       the operation (default get); mixed = 80 % get, 20 % set;
+                       get_many reads 10 keys per operation; get_or_set hits stored keys;
+                       get_or_set_miss and get_set_miss (a get, then a set: the plain cache-aside)
+                       use a key never seen before each time
+  --lease              get_or_set with the fleet-wide lease
   --concurrency N      operations in flight (default 64)
   --connections N      connection pool size (default 64)
   --threads N          threads running the io_context (default 1)
@@ -73,7 +78,7 @@ constexpr std::string_view usage = R"(usage: ddbcache-bench --endpoint URL [OPTI
   --table T            table (default ddbcache-bench; created when missing)
   --region R           region (default from the AWS environment)
   --json               one JSON object: ops_per_s, p50_us, p90_us, p99_us, p999_us, cpu_us_per_op,
-                       peak_rss_kb, errors, retries, wrong_values, misses
+                       peak_rss_kb, errors, retries, wrong_values, misses, requests_per_op
   --replay             send one pre-signed GetItem over the same pool, with no per-request work
   --compare-replay     run the operation, then --replay with the same settings, and compare
                        (with --json: one line each)
@@ -85,7 +90,7 @@ struct bench_options {
     std::size_t concurrency = 64, connections = 64, threads = 1, value_size = 100, keys = 1000;
     std::uint64_t ops = 0;
     std::chrono::seconds duration{10};
-    bool json = false, replay = false, compare_replay = false, help = false;
+    bool json = false, replay = false, compare_replay = false, help = false, lease = false;
 };
 
 std::size_t positive(std::string text, std::string_view what) {
@@ -98,6 +103,7 @@ bool apply_option(bench_options& o, std::string_view name, auto&& next) {
     if (name == "--help") o.help = true;
     else if (name == "--json") o.json = true;
     else if (name == "--replay") o.replay = true;
+    else if (name == "--lease") o.lease = true;
     else if (name == "--compare-replay") o.compare_replay = true;
     else if (name == "--endpoint") o.endpoint = next();
     else if (name == "--region") o.region = next();
@@ -119,8 +125,10 @@ bench_options parse_arguments(std::span<char*> args) {
     tools::walk_arguments(
         args, "ddbcache-bench", [&](std::string_view name, auto&& next) { return apply_option(o, name, next); },
         [](std::string_view arg) { throw tools::usage_error("unexpected argument \"" + std::string(arg) + "\""); });
-    static const std::set<std::string> known_ops{"get", "set", "add", "mixed", "get_many"};
-    if (!o.help && !known_ops.contains(o.op)) throw tools::usage_error("--op must be get, set, add, mixed or get_many");
+    static const std::set<std::string> known_ops{"get",        "set",        "add",           "mixed",
+                                                 "get_many",   "get_or_set", "get_or_set_miss", "get_set_miss"};
+    if (!o.help && !known_ops.contains(o.op))
+        throw tools::usage_error("--op must be get, set, add, mixed, get_many, get_or_set, get_or_set_miss or get_set_miss");
     return o;
 }
 
@@ -164,6 +172,8 @@ struct workload {
     std::vector<std::string> keys;
     std::vector<std::string> values;
     std::atomic<std::uint64_t> started{0};
+    std::atomic<std::uint64_t> fresh_keys{0}; // for the *_miss operations
+    const std::string run_id = std::to_string(::getpid()) + "-" + std::to_string(steady::now().time_since_epoch().count());
     steady::time_point deadline;
 
     explicit workload(const bench_options& o) : options(o) {
@@ -215,6 +225,18 @@ asio::awaitable<void> one_cache_operation(ddbcache::cache& c, workload& w, rando
         for (std::size_t i = 0; !ec && i < values.size(); ++i) check_value(w, indices[i], values[i], s);
     } else if (is_set) {
         ec = std::get<0>(co_await c.async_set(w.keys[index], w.values[index], {.diag = &diag}, as_result));
+    } else if (op == "get_or_set" || op == "get_or_set_miss") {
+        const std::string key = op == "get_or_set" ? w.keys[index] : "miss-" + w.run_id + "-" + std::to_string(w.fresh_keys++);
+        const std::string& v = w.values[index];
+        auto compute = [&v]() -> asio::awaitable<std::string> { co_return v; };
+        auto [e, r] = co_await c.async_get_or_set(key, compute, {.lease = w.options.lease, .diag = &diag}, as_result);
+        ec = e;
+        if (!ec && op == "get_or_set") check_value(w, index, r.value, s);
+    } else if (op == "get_set_miss") {
+        const std::string key = "miss-" + w.run_id + "-" + std::to_string(w.fresh_keys++);
+        auto [e, value] = co_await c.async_get(key, {.diag = &diag}, as_result);
+        ec = e;
+        if (!ec && !value) ec = std::get<0>(co_await c.async_set(key, w.values[index], {.diag = &diag}, as_result));
     } else if (op == "add") {
         ec = std::get<0>(co_await c.async_add(w.keys[index], w.values[index], {.diag = &diag}, as_result));
     } else {
@@ -268,6 +290,7 @@ struct run_report {
     worker_stats stats;
     tools::latency_histogram latency;
     double seconds = 0, cpu_seconds = 0;
+    std::uint64_t requests = 0; // HTTP requests the client sent during the run
     long peak_rss_kb = 0, rss_before_kb = 0; // peak over the process's life; peak before this run
     std::uint64_t allocations = 0;
     double ops_per_s() const { return static_cast<double>(stats.ops) / seconds; }
@@ -328,7 +351,8 @@ std::string to_json(const run_report& r) {
         << ",\"p999_us\":" << us(h, 0.999) << ",\"cpu_us_per_op\":" << r.cpu_us_per_op()
         << ",\"peak_rss_kb\":" << r.peak_rss_kb << ",\"errors\":" << r.error_count()
         << ",\"retries\":" << r.stats.retries << ",\"wrong_values\":" << r.stats.wrong_values
-        << ",\"misses\":" << r.stats.misses << "}";
+        << ",\"misses\":" << r.stats.misses << ",\"requests_per_op\":"
+        << static_cast<double>(r.requests) / static_cast<double>(std::max<std::uint64_t>(1, r.stats.ops)) << "}";
     return out.str();
 }
 
@@ -351,6 +375,8 @@ void print_text(std::string_view title, const run_report& r) {
     std::printf("  client CPU %.2f us/op; %.1f allocations/op; peak RSS %ld KB (%ld KB before the run)\n",
                 r.cpu_us_per_op(), static_cast<double>(r.allocations) / static_cast<double>(std::max<std::uint64_t>(1, r.stats.ops)),
                 r.peak_rss_kb, r.rss_before_kb);
+    std::printf("  DynamoDB requests %.2f/op\n",
+                static_cast<double>(r.requests) / static_cast<double>(std::max<std::uint64_t>(1, r.stats.ops)));
     std::printf("  retries %llu; wrong values %llu; misses %llu\n", static_cast<unsigned long long>(r.stats.retries),
                 static_cast<unsigned long long>(r.stats.wrong_values), static_cast<unsigned long long>(r.stats.misses));
     print_errors(stdout, "  errors: ", r.stats);
@@ -426,7 +452,9 @@ int run(const bench_options& o) {
     };
     std::optional<run_report> real, replay;
     if (!o.replay) {
+        const std::size_t requests_before = c.dynamodb().stats().requests_total;
         real = measure(io, w, [&](random_source& random, worker_stats& s) { return one_cache_operation(c, w, random, s); });
+        real->requests = c.dynamodb().stats().requests_total - requests_before;
         emit(o.op, *real);
     }
     if (o.replay || o.compare_replay) {

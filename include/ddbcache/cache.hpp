@@ -402,7 +402,9 @@ public:
     // callers. `compute` is a coroutine function `() -> asio::awaitable<std::string>` (or
     // `std::optional<std::string>`, nullopt meaning "no value"), run on the cache's executor; or
     // an asynchronous operation `(handler)` that calls handler(error_code, std::optional<std::string>)
-    // once. It is called at most once per call, and not at all on a hit.
+    // once. A call computes at most once, and not on a hit, except that with early_refresh_beta a
+    // hit may start a background refresh that calls it after the call has completed: what it
+    // captures must then outlive the call (or be owned by it).
     //
     // Single-flight: concurrent callers of one key in this process share one read and one
     // computation (the first caller's compute; the others' are never called). A cancelled caller

@@ -95,6 +95,7 @@ struct connection_stats {
     std::size_t waiting = 0;      // calls waiting for a connection
     std::size_t opened_total = 0; // connections opened since the client was created
     std::size_t tls_resumed_total = 0; // of which resumed an earlier TLS session (no full handshake)
+    std::size_t requests_total = 0; // HTTP requests sent since the client was created (retries and resends counted)
 };
 
 // A successful call's answer.

@@ -25,7 +25,7 @@ namespace layout = cache_layout;
 
 struct cache::impl::flight {
     flight(const asio::any_io_executor& ex, std::mutex& guard)
-        : waiters(ex, guard, {.at_deadline = client_errc::timeout}) {}
+        : waiters(ex, guard, {.when_full = {}, .at_deadline = client_errc::timeout}) {}
     detail::waiter_queue<> waiters; // under impl::flights_mutex
     bool done = false;              // under impl::flights_mutex; the fields below are final once set
     outcome<get_or_set_result> result;
@@ -83,22 +83,22 @@ asio::awaitable<outcome<get_or_set_result>> cache::impl::run(const cache_request
         f = slot;
     }
     if (leads) {
-        auto fly = [](std::shared_ptr<impl> self, std::shared_ptr<flight> f, std::string full,
-                      cache_requests::get_or_set request) -> asio::awaitable<void> {
+        auto fly = [](std::shared_ptr<impl> owner, std::shared_ptr<flight> flying, std::string key,
+                      cache_requests::get_or_set work) -> asio::awaitable<void> {
             outcome<get_or_set_result> r;
             try {
-                r = co_await self->resolve(request, full, f->diag);
+                r = co_await owner->resolve(work, key, flying->diag);
             } catch (const boost::system::system_error& e) {
                 r.ec = e.code();
             } catch (const std::bad_alloc&) {
                 r.ec = make_error_code(boost::system::errc::not_enough_memory);
             }
-            std::lock_guard lock(self->flights_mutex);
-            f->result = std::move(r);
-            f->done = true;
-            if (auto it = self->flights.find(full); it != self->flights.end() && it->second == f)
-                self->flights.erase(it);
-            f->waiters.wake_all({});
+            std::lock_guard lock(owner->flights_mutex);
+            flying->result = std::move(r);
+            flying->done = true;
+            if (auto it = owner->flights.find(key); it != owner->flights.end() && it->second == flying)
+                owner->flights.erase(it);
+            flying->waiters.wake_all({});
         };
         asio::co_spawn(dynamodb->get_executor(), fly(shared_from_this(), f, full, request), asio::detached);
     }
@@ -171,7 +171,7 @@ asio::awaitable<outcome<get_or_set_result>> cache::impl::resolve(const cache_req
     // A miss. With the lease, one process computes; the others read what it stores.
     std::optional<internal_requests::release> holding;
     if (o.lease && !read_ec) {
-        const std::string lease_key = layout::reserved_key(options.key_prefix, "lease", full.substr(options.key_prefix.size()));
+        const std::string lease_key = lease_key_of(full);
         const std::string owner = new_owner_token();
         const auto deadline = std::chrono::steady_clock::now() + o.lease_wait;
         for (unsigned attempt = 1;; ++attempt) {
@@ -187,6 +187,16 @@ asio::awaitable<outcome<get_or_set_result>> cache::impl::resolve(const cache_req
             }
             if (grant.granted) {
                 holding = internal_requests::release{lease_key, owner, grant.fence};
+                // The previous holder may have stored the value and released the lease between this
+                // flight's read and its grant: read again before computing.
+                internal_requests::read_entry recheck{full, true};
+                auto [recheck_ec, now_there] = co_await run_admitted(self, recheck, &d);
+                std::optional<result> answer;
+                if (!recheck_ec) take(now_there, answer);
+                if (answer) {
+                    co_await release_lease(*holding, full);
+                    co_return std::move(*answer);
+                }
                 break;
             }
             const auto left = deadline - std::chrono::steady_clock::now();
@@ -221,17 +231,20 @@ asio::awaitable<outcome<get_or_set_result>> cache::impl::resolve(const cache_req
         co_await store_computed(request, full, value, took);
         r.value = {std::move(value), value_source::computed};
     }
-    if (holding) {
-        diagnostics d;
-        auto [ec, released] = co_await run_admitted(self, *holding, &d);
-        if (ec || !released)
-            write_log(dynamodb->options().log, log_level::warning, "cache", [&] {
-                return "get_or_set of key '" + codec::printable(full) + "': releasing its lease failed: " +
-                       (ec ? ec.message() + " " + d.message : std::string("the lease had lapsed"));
-            });
-    }
+    if (holding) co_await release_lease(*holding, full);
     if (r.ec && stale) diag.clear();
     co_return stale_or(std::move(r));
+}
+
+// Best effort: a lease left behind lapses after its ttl.
+asio::awaitable<void> cache::impl::release_lease(internal_requests::release holding, const std::string& full) {
+    diagnostics d;
+    auto [ec, released] = co_await run_admitted(shared_from_this(), holding, &d);
+    if (ec || !released)
+        write_log(dynamodb->options().log, log_level::warning, "cache", [&] {
+            return "get_or_set of key '" + codec::printable(full) + "': releasing its lease failed: " +
+                   (ec ? ec.message() + " " + d.message : std::string("the lease had lapsed"));
+        });
 }
 
 // Runs the caller's compute once; an exception becomes an error with its what() as the message.
@@ -301,33 +314,33 @@ void cache::impl::refresh_early_if_due(const cache_requests::get_or_set& request
         std::lock_guard lock(flights_mutex);
         if (!refreshing.insert(full).second) return;
     }
-    auto refresh = [](std::shared_ptr<impl> self, std::string full,
-                      cache_requests::get_or_set request) -> asio::awaitable<void> {
+    auto refresh = [](std::shared_ptr<impl> state, std::string key,
+                      cache_requests::get_or_set work) -> asio::awaitable<void> {
         diagnostics d;
         std::optional<internal_requests::release> holding;
         bool go = true;
-        if (request.options.lease) {
+        if (work.options.lease) {
             const std::string lease_key =
-                layout::reserved_key(self->options.key_prefix, "lease", full.substr(self->options.key_prefix.size()));
+                state->lease_key_of(key);
             const std::string owner = new_owner_token();
-            internal_requests::grant take_lease{lease_key, owner, request.options.lease_ttl};
-            auto [ec, grant] = co_await run_admitted(self, take_lease, &d);
+            internal_requests::grant take_lease{lease_key, owner, work.options.lease_ttl};
+            auto [ec, grant] = co_await run_admitted(state, take_lease, &d);
             go = !ec && grant.granted; // another process refreshes it, or DynamoDB is failing
             if (go) holding = internal_requests::release{lease_key, owner, grant.fence};
         }
         if (go) {
             const auto started = std::chrono::steady_clock::now();
-            auto [ec, value] = co_await self->compute(request, full, d);
+            auto [ec, value] = co_await state->compute(work, key, d);
             const auto took =
                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-            if (!ec) co_await self->store_computed(request, full, value, took);
+            if (!ec) co_await state->store_computed(work, key, value, took);
             else
-                write_log(self->dynamodb->options().log, log_level::warning, "cache",
+                write_log(state->dynamodb->options().log, log_level::warning, "cache",
                           [&] { return "early refresh: " + d.message; });
-            if (holding) co_await run_admitted(self, *holding, &d);
+            if (holding) co_await state->release_lease(*holding, key);
         }
-        std::lock_guard lock(self->flights_mutex);
-        self->refreshing.erase(full);
+        std::lock_guard lock(state->flights_mutex);
+        state->refreshing.erase(key);
     };
     asio::co_spawn(dynamodb->get_executor(), refresh(shared_from_this(), full, request), asio::detached);
 }

@@ -180,6 +180,11 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
 
     // ---- keys, items and values (cache.cpp) ----
     std::string full_key(const std::string& key) const { return options.key_prefix + key; }
+    // The item of get_or_set's fleet-wide lease on a full key.
+    std::string lease_key_of(const std::string& full) const {
+        return cache_layout::reserved_key(options.key_prefix, "lease",
+                                          std::string_view(full).substr(options.key_prefix.size()));
+    }
     // Checks a caller's key (empty is refused even with a prefix) and its prefixed form.
     static error_code check_key(const std::string& key, const std::string& full, std::string& why);
     item key_item(const std::string& full) const { return item{{options.key_field, attribute_value::S(full)}}; }
@@ -232,6 +237,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
                                                            const std::string& full, diagnostics& diag);
     awaitable_outcome<bool> store_computed(const cache_requests::get_or_set& request, const std::string& full,
                                            const std::optional<std::string>& value, std::chrono::milliseconds took);
+    boost::asio::awaitable<void> release_lease(internal_requests::release holding, const std::string& full);
     void refresh_early_if_due(const cache_requests::get_or_set& request, const std::string& full, const item& found);
 
     // ---- clear (clear.cpp) ----

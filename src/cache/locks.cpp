@@ -226,6 +226,26 @@ asio::awaitable<outcome<lease>> cache::impl::run(const cache_requests::lock& req
     }
 }
 
+namespace {
+
+asio::awaitable<outcome<bool>> extend_held(std::shared_ptr<lease::state> s, std::chrono::milliseconds ttl,
+                                           diagnostics* diag) {
+    std::string why;
+    if (error_code ec = check_ttl(s->name, ttl, why)) co_return failure<bool>(diag, ec, why);
+    internal_requests::extend extend{s->full, s->owner, s->fence, ttl};
+    auto r = co_await cache::impl::run_admitted(s->cache_state, extend, diag);
+    if (!r.ec && r.value) s->until_ms = epoch_ms(s->cache_state->now()) + ttl.count();
+    co_return r;
+}
+
+asio::awaitable<outcome<bool>> release_held(std::shared_ptr<lease::state> s, diagnostics* diag) {
+    if (s->heartbeat) s->heartbeat->stop(s->heartbeat);
+    internal_requests::release release{s->full, s->owner, s->fence};
+    co_return co_await cache::impl::run_admitted(s->cache_state, release, diag);
+}
+
+} // namespace
+
 void lease::fail_empty(diagnostics* diag, handler_type handler, const char* operation) {
     if (diag) diag->message = std::string(operation) + " of an empty lease (default-constructed or moved from)";
     detail::post_completion(asio::system_executor(), std::move(handler), error_code(client_errc::invalid_argument),
@@ -235,30 +255,16 @@ void lease::fail_empty(diagnostics* diag, handler_type handler, const char* oper
 void lease::start_extend(std::shared_ptr<state> s, std::chrono::milliseconds ttl, diagnostics* diag,
                          handler_type handler) {
     if (diag) diag->clear();
-    auto run = [](std::shared_ptr<state> s, std::chrono::milliseconds ttl,
-                  diagnostics* diag) -> asio::awaitable<outcome<bool>> {
-        std::string why;
-        if (error_code ec = check_ttl(s->name, ttl, why)) co_return failure<bool>(diag, ec, why);
-        internal_requests::extend extend{s->full, s->owner, s->fence, ttl};
-        auto r = co_await cache::impl::run_admitted(s->cache_state, extend, diag);
-        if (!r.ec && r.value) s->until_ms = epoch_ms(s->cache_state->now()) + ttl.count();
-        co_return r;
-    };
     if (!s) return fail_empty(diag, std::move(handler), "extend");
     auto executor = s->cache_state->dynamodb->get_executor();
-    detail::spawn_erased<bool>(executor, run(std::move(s), ttl, diag), std::move(handler));
+    detail::spawn_erased<bool>(executor, extend_held(std::move(s), ttl, diag), std::move(handler));
 }
 
 void lease::start_release(std::shared_ptr<state> s, diagnostics* diag, handler_type handler) {
     if (diag) diag->clear();
-    auto run = [](std::shared_ptr<state> s, diagnostics* diag) -> asio::awaitable<outcome<bool>> {
-        if (s->heartbeat) s->heartbeat->stop(s->heartbeat);
-        internal_requests::release release{s->full, s->owner, s->fence};
-        co_return co_await cache::impl::run_admitted(s->cache_state, release, diag);
-    };
     if (!s) return fail_empty(diag, std::move(handler), "release");
     auto executor = s->cache_state->dynamodb->get_executor();
-    detail::spawn_erased<bool>(executor, run(std::move(s), diag), std::move(handler));
+    detail::spawn_erased<bool>(executor, release_held(std::move(s), diag), std::move(handler));
 }
 
 } // namespace ddbcache

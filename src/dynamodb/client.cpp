@@ -238,7 +238,7 @@ void client::close() { impl_->pool.close(); }
 
 connection_stats client::stats() const {
     const http::pool_stats s = impl_->pool.stats();
-    return {s.open, s.idle, s.waiting, s.opened_total, s.tls_resumed_total};
+    return {s.open, s.idle, s.waiting, s.opened_total, s.tls_resumed_total, s.requests_total};
 }
 
 void client::call_erased(std::shared_ptr<impl> self, std::string operation, std::string body, diagnostics* diag,

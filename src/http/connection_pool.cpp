@@ -86,7 +86,7 @@ struct connection_pool::state : std::enable_shared_from_this<state> {
     asio::steady_timer reaper;
 
     // Mirrors for stats(), readable from any thread.
-    std::atomic<std::size_t> open_mirror{0}, idle_mirror{0}, opened_total{0}, resumed_total{0};
+    std::atomic<std::size_t> open_mirror{0}, idle_mirror{0}, opened_total{0}, resumed_total{0}, requests_total{0};
 
     using lock = std::lock_guard<std::mutex>;
 
@@ -235,7 +235,7 @@ void connection_pool::close() {
 
 pool_stats connection_pool::stats() const {
     return {state_->open_mirror.load(), state_->idle_mirror.load(), state_->waiters.size(),
-            state_->opened_total.load(), state_->resumed_total.load()};
+            state_->opened_total.load(), state_->resumed_total.load(), state_->requests_total.load()};
 }
 
 const endpoint& connection_pool::target() const noexcept { return state_->ep; }
@@ -267,6 +267,7 @@ asio::awaitable<exchange_result> connection_pool::exchange(const request& req, r
             }
             if (place.conn->resumed_tls_session()) ++s->resumed_total;
         }
+        s->requests_total.fetch_add(1, std::memory_order_relaxed);
         exchange_result r =
             co_await place.conn->exchange(head, req.body, s->options.max_response_body, out, deadline);
         r.ec = map_transport_error(r.ec);

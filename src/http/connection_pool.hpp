@@ -33,6 +33,7 @@ struct pool_stats {
     std::size_t waiting = 0; // callers waiting for a connection
     std::size_t opened_total = 0;
     std::size_t tls_resumed_total = 0; // of which resumed an earlier TLS session
+    std::size_t requests_total = 0;    // requests sent, each resend counted
 };
 
 class connection_pool {

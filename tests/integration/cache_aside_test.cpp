@@ -512,6 +512,40 @@ TEST_P(FailSafe, AStoreWhoseAnswerIsLostStillReturnsTheComputedValue) {
     }, proxied());
 }
 
+// Another process's miss read before this one stored, and its lease granted after this one released:
+// it reads again before computing.
+TEST_P(FailSafe, ALeaseGrantedAfterAnotherProcessStoredTheValueReadsItInsteadOfComputingAgain) {
+    counted_compute origin;
+    run_on_io([&]() -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        cache a(ex, options());
+        co_await a.async_set("other", "x"); // the table exists
+        cache_options via = proxied();
+        via.client.attempt_timeout = 60s;
+        via.client.call_timeout = 120s;
+        cache b(ex, via); // "another process": its own single-flight
+        proxy.set_plan([](const proxied_request& r) { return r.operation == "GetItem" ? fault::delay : fault::none; });
+        std::optional<get_or_set_result> from_b;
+        auto b_compute = origin.returning("from b");
+        asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
+            from_b = co_await b.async_get_or_set("k", b_compute, {.lease = true, .lease_wait = 30s});
+        }, asio::detached);
+        while (proxy.injected(fault::delay) == 0) co_await pause(5ms);
+        // B's GetItem is forwarded (a miss) and its answer held. Should it reach the server only
+        // after A's store, the race is not exercised, but the verdict is the same.
+        co_await pause(300ms);
+        proxy.set_plan({});
+        auto a_compute = origin.returning("from a");
+        const get_or_set_result from_a = co_await a.async_get_or_set("k", a_compute, {.lease = true});
+        EXPECT_EQ(from_a.source, value_source::computed);
+        proxy.release_delayed();
+        while (!from_b) co_await pause(5ms);
+        EXPECT_EQ(from_b->value, "from a");
+        EXPECT_EQ(from_b->source, value_source::hit);
+    }());
+    EXPECT_EQ(*origin.calls, 1) << "computed again by the process whose miss was read before the value was stored";
+}
+
 INSTANTIATE_TEST_SUITE_P(LocalServers, FailSafe, testing::ValuesIn(server_names), server_param_name);
 
 INSTANTIATE_TEST_SUITE_P(LocalServers, CacheAside, testing::ValuesIn(server_names), server_param_name);
