@@ -36,6 +36,8 @@ public:
         case client_errc::invalid_region: return "the AWS region is not a valid region name";
         case client_errc::invalid_header_value:
             return "a request line or header would hold a control character (CR, LF or another)";
+        case client_errc::lock_not_acquired: return "the lock was held by another owner for all of the wait";
+        case client_errc::compute_failed: return "the value's computation failed";
         }
         return "unknown ddbcache client error";
     }

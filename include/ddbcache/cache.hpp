@@ -9,7 +9,8 @@
 // callback or any other token, the error_code arrives as the first argument; `options.diag` then
 // receives the diagnostics. Backend failures arrive as errors, never as `false` or an empty value.
 //
-// Errors, common to every operation: invalid_key (empty, or over 2048 bytes with the prefix) and
+// Errors, common to every operation: invalid_key (empty, over 2048 bytes with the prefix, or
+// beginning with "\x1f", which is reserved for lock and lease items: see lease.hpp) and
 // invalid_utf8 before any request; pool_exhausted / pool_wait_timeout when max_operations_in_flight are
 // under way and too many wait or the wait outlasts call_timeout; the client's errors (client.hpp:
 // service_errc from DynamoDB, timeout, transport failures, credentials_unavailable...);
@@ -30,9 +31,14 @@
 #pragma once
 
 #include <ddbcache/client.hpp>
+#include <ddbcache/lease.hpp>
+
+#include <boost/asio/co_spawn.hpp>
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -66,6 +72,15 @@ struct cache_options {
     // in order, holding only a few hundred bytes each; at most client.max_waiters of them
     // (more fail with pool_exhausted), each for at most client.call_timeout (pool_wait_timeout).
     std::size_t max_operations_in_flight = 0;
+    // Sliding expiration (the idea of AWS's .NET session provider): a get or get_or_set that finds
+    // an entry moves its expiration_time to now + window, capped at created_at + absolute (0: no
+    // cap), by one conditional UpdateItem, skipped while less than a quarter of the window has
+    // passed since the last move (so a key read constantly costs at most ~4 writes per window).
+    // Entries that never expire are left alone. window 0: off.
+    struct sliding_expiration {
+        std::chrono::seconds window{0};
+        std::chrono::seconds absolute{0};
+    } sliding;
     // The client the cache builds for itself (ignored by the constructor given a shared client).
     client_options client;
 };
@@ -85,10 +100,89 @@ struct counter_options {
     diagnostics* diag = nullptr; // as call_options::diag
 };
 
+// Where get_or_set's value came from.
+enum class value_source {
+    hit,      // read from the table (including a value another process computed while this one waited)
+    computed, // computed by this call, or by the one this call joined (single-flight), and stored
+    stale,    // fail-safe: expired at most max_stale ago, served because compute or DynamoDB failed
+};
+
+struct get_or_set_result {
+    std::optional<std::string> value; // nullopt: compute answered "no value" (or a cached one did)
+    value_source source = value_source::hit;
+};
+
+// Options of get_or_set.
+struct get_or_set_options {
+    timeout_option timeout = {}; // lifetime of a computed value (unset: default_timeout; 0: never expires)
+    // Lifetime of a "no value" answer (a negative entry, read by cachelib as None); 0: not stored.
+    std::chrono::seconds negative_timeout{0};
+    // Fail-safe: when compute fails, or DynamoDB fails (throttling, 5xx, timeouts) after the entry
+    // was read expired, serve it if it expired at most max_stale ago. 0: off. An expired entry is
+    // only there until DynamoDB's TTL deletes it (which AWS documents as within a few days).
+    std::chrono::seconds max_stale{0};
+    // Early refresh by probabilistic early expiration (XFetch: Vattani, Chierichetti, Lowenstein,
+    // "Optimal Probabilistic Cache Stampede Prevention", VLDB 2015): a hit refreshes in the
+    // background when now - delta * beta * ln(random) >= expiry, delta being the last compute's
+    // duration (stored in the item). 0: off; 1: the paper's choice; more refreshes earlier.
+    double early_refresh_beta = 0;
+    // Fleet-wide lease: on a miss, one process computes while it holds a lease item
+    // (key_prefix + "\x1f" "lease:" + key, a lock); the others poll the value with backoff for up
+    // to lease_wait, then compute themselves. A holder that crashes is taken over after lease_ttl.
+    bool lease = false;
+    std::chrono::milliseconds lease_ttl{10000};
+    std::chrono::milliseconds lease_wait{30000};
+    diagnostics* diag = nullptr; // as call_options::diag
+};
+
 // Options structs are passed as braced temporaries inside co_await expressions, which GCC 12
 // destroys twice: they must stay trivially destructible.
 static_assert(std::is_trivially_destructible_v<call_options> && std::is_trivially_destructible_v<write_options> &&
-              std::is_trivially_destructible_v<counter_options>);
+              std::is_trivially_destructible_v<counter_options> &&
+              std::is_trivially_destructible_v<get_or_set_options>);
+
+namespace detail {
+// The one form every compute takes inside the library: an initiation given the completion
+// handler, which it calls once with (null, value) or (the failure, nullopt).
+using compute_handler = boost::asio::any_completion_handler<void(std::exception_ptr, std::optional<std::string>)>;
+using compute_function = std::function<void(compute_handler)>;
+
+template <class T>
+struct is_awaitable_of_value : std::false_type {};
+template <>
+struct is_awaitable_of_value<boost::asio::awaitable<std::string>> : std::true_type {};
+template <>
+struct is_awaitable_of_value<boost::asio::awaitable<std::optional<std::string>>> : std::true_type {};
+
+// A coroutine function `() -> asio::awaitable<std::string or std::optional<std::string>>` (run
+// with co_spawn on `executor`; it is kept alive until its coroutine ends), or an asynchronous
+// operation `(handler)` calling handler(error_code, std::optional<std::string>) once.
+template <class Compute>
+compute_function erase_compute(Compute&& compute, boost::asio::any_io_executor executor) {
+    using function = std::decay_t<Compute>;
+    auto shared = std::make_shared<function>(std::forward<Compute>(compute));
+    if constexpr (std::is_invocable_v<function&> && is_awaitable_of_value<std::invoke_result_t<function&>>::value) {
+        return [shared, executor](compute_handler handler) {
+            boost::asio::co_spawn(executor, (*shared)(),
+                                  [shared, handler = std::move(handler)](std::exception_ptr e, auto v) mutable {
+                                      std::move(handler)(e, e ? std::nullopt : std::optional<std::string>(std::move(v)));
+                                  });
+        };
+    } else {
+        static_assert(std::is_invocable_v<function&, boost::asio::any_completion_handler<void(error_code, std::optional<std::string>)>>,
+                      "compute must be a coroutine function returning asio::awaitable<std::string> or "
+                      "asio::awaitable<std::optional<std::string>>, or an asynchronous operation taking a "
+                      "handler void(error_code, std::optional<std::string>)");
+        return [shared](compute_handler handler) {
+            (*shared)(boost::asio::any_completion_handler<void(error_code, std::optional<std::string>)>(
+                [handler = std::move(handler)](error_code ec, std::optional<std::string> v) mutable {
+                    std::move(handler)(ec ? std::make_exception_ptr(boost::system::system_error(ec)) : nullptr,
+                                       ec ? std::nullopt : std::move(v));
+                }));
+        };
+    }
+}
+} // namespace detail
 
 class cache;
 
@@ -113,9 +207,18 @@ struct get_dict { using result = value_map; std::vector<std::string> keys; };
 struct set_many { using result = keys; mapping pairs; timeout_option timeout; };
 struct erase_many { using result = std::vector<std::string>; std::vector<std::string> keys; };
 struct clear { using result = bool; };
+struct touch { using result = bool; std::string key; timeout_option timeout; };
+struct get_or_set {
+    using result = get_or_set_result;
+    std::string key;
+    detail::compute_function compute;
+    get_or_set_options options;
+};
+struct lock { using result = ddbcache::lease; std::string name; lock_options options; };
 
 // Every cache operation, in one list.
-using all = std::tuple<get, has, set, add, erase, inc, dec, get_many, get_dict, set_many, erase_many, clear>;
+using all = std::tuple<get, has, set, add, erase, inc, dec, get_many, get_dict, set_many, erase_many, clear, touch,
+                       get_or_set, lock>;
 } // namespace cache_requests
 
 class cache {
@@ -278,6 +381,61 @@ public:
     template <class CompletionToken = default_token>
     auto async_clear(const call_options& o, CompletionToken&& token = {}) {
         return initiate(cache_requests::clear{}, o.diag, std::forward<CompletionToken>(token));
+    }
+
+    // Extends an unexpired entry's expiry to `timeout` from now (unset: default_timeout; 0: never
+    // expires) without rewriting its value: one conditional UpdateItem. False for a missing or
+    // expired key, and then nothing is created. Errors: as async_set (before any request).
+    template <detail::token_other_than<write_options> CompletionToken = default_token>
+    auto async_touch(std::string key, CompletionToken&& token = {}) {
+        return async_touch(std::move(key), write_options{}, std::forward<CompletionToken>(token));
+    }
+    template <class CompletionToken = default_token>
+    auto async_touch(std::string key, const write_options& o, CompletionToken&& token = {}) {
+        return initiate(cache_requests::touch{std::move(key), o.timeout}, o.diag, std::forward<CompletionToken>(token));
+    }
+
+    // Cache-aside: the stored value, or else the value `compute` produces, stored for the next
+    // callers. `compute` is a coroutine function `() -> asio::awaitable<std::string>` (or
+    // `std::optional<std::string>`, nullopt meaning "no value"), run on the cache's executor; or
+    // an asynchronous operation `(handler)` that calls handler(error_code, std::optional<std::string>)
+    // once. It is called at most once per call, and not at all on a hit.
+    //
+    // Single-flight: concurrent callers of one key in this process share one read and one
+    // computation (the first caller's compute; the others' are never called). A cancelled caller
+    // completes with operation_aborted at once; the shared work goes on for the others and is
+    // stored. See get_or_set_options for the fleet-wide lease, early refresh, fail-safe and negative
+    // caching.
+    //
+    // Errors: as async_get and async_set; compute's failure (its error_code, the code of a
+    // system_error it throws, or compute_failed with what() as the message) when no stale value may
+    // be served. A failed store of a computed value is logged (client_options::log) and the value
+    // still returned.
+    template <class Compute, detail::token_other_than<get_or_set_options> CompletionToken = default_token>
+    auto async_get_or_set(std::string key, Compute&& compute, CompletionToken&& token = {}) {
+        return async_get_or_set(std::move(key), std::forward<Compute>(compute), get_or_set_options{},
+                                std::forward<CompletionToken>(token));
+    }
+    template <class Compute, class CompletionToken = default_token>
+    auto async_get_or_set(std::string key, Compute&& compute, const get_or_set_options& o, CompletionToken&& token = {}) {
+        return initiate(cache_requests::get_or_set{std::move(key),
+                                                   detail::erase_compute(std::forward<Compute>(compute), get_executor()),
+                                                   o},
+                        o.diag, std::forward<CompletionToken>(token));
+    }
+
+    // Takes the lock `name` (any non-empty UTF-8 string; see lease.hpp for the layout and rules),
+    // trying again with backoff while another holds it, for up to options.wait. Errors:
+    // lock_not_acquired when still held by another at the end of the wait; invalid_key,
+    // invalid_utf8 or invalid_argument (a ttl outside 1 ms to 1 year, a negative wait) before any
+    // request; the client's errors. A cancelled lock may have been granted: it then lapses after ttl.
+    template <detail::token_other_than<lock_options> CompletionToken = default_token>
+    auto async_lock(std::string name, CompletionToken&& token = {}) {
+        return async_lock(std::move(name), lock_options{}, std::forward<CompletionToken>(token));
+    }
+    template <class CompletionToken = default_token>
+    auto async_lock(std::string name, const lock_options& o, CompletionToken&& token = {}) {
+        return initiate(cache_requests::lock{std::move(name), o}, o.diag, std::forward<CompletionToken>(token));
     }
 
     const cache_options& options() const noexcept;

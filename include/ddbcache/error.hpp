@@ -41,6 +41,8 @@ enum class client_errc {
     invalid_name = 23,         // a table or key attribute name DynamoDB would refuse
     invalid_region = 24,       // a region that is not one DNS label (lowercase letters, digits, hyphens)
     invalid_header_value = 25, // text bound for a request line or header holds a control character
+    lock_not_acquired = 26,    // another owner held the lock for all of the wait
+    compute_failed = 27,       // get_or_set's compute threw an exception that is not a system_error
 };
 
 // The DynamoDB error types (`__type` after '#'), and HTTP statuses that come without one.
