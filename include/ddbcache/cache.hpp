@@ -154,6 +154,9 @@ struct is_awaitable_of_value<boost::asio::awaitable<std::string>> : std::true_ty
 template <>
 struct is_awaitable_of_value<boost::asio::awaitable<std::optional<std::string>>> : std::true_type {};
 
+template <class F>
+concept coroutine_compute = requires(F& f) { requires is_awaitable_of_value<decltype(f())>::value; };
+
 // A coroutine function `() -> asio::awaitable<std::string or std::optional<std::string>>` (run
 // with co_spawn on `executor`; it is kept alive until its coroutine ends), or an asynchronous
 // operation `(handler)` calling handler(error_code, std::optional<std::string>) once.
@@ -161,7 +164,7 @@ template <class Compute>
 compute_function erase_compute(Compute&& compute, boost::asio::any_io_executor executor) {
     using function = std::decay_t<Compute>;
     auto shared = std::make_shared<function>(std::forward<Compute>(compute));
-    if constexpr (std::is_invocable_v<function&> && is_awaitable_of_value<std::invoke_result_t<function&>>::value) {
+    if constexpr (coroutine_compute<function>) {
         return [shared, executor](compute_handler handler) {
             boost::asio::co_spawn(executor, (*shared)(),
                                   [shared, handler = std::move(handler)](std::exception_ptr e, auto v) mutable {

@@ -99,6 +99,7 @@ private:
     static void start_extend(std::shared_ptr<state> s, std::chrono::milliseconds ttl, diagnostics* diag,
                              handler_type handler);
     static void start_release(std::shared_ptr<state> s, diagnostics* diag, handler_type handler);
+    static void fail_empty(diagnostics* diag, handler_type handler, const char* operation);
 
     std::shared_ptr<state> state_;
 };

@@ -65,27 +65,15 @@ asio::awaitable<outcome<bool>> cache::impl::enter_gate(diagnostics* diag) {
 }
 
 template <class Request>
-cache::impl::awaitable_outcome<typename Request::result>
-cache::impl::run_admitted(std::shared_ptr<impl> self, Request request, diagnostics* diag) {
-    using result = typename Request::result;
-    impl& c = *self; // `self` in this frame keeps the cache's state alive
-    const outcome<bool> entered = co_await c.enter_gate(diag);
-    if (entered.ec) co_return outcome<result>{entered.ec, {}};
-    detail::admission leave_when_done(c.gate);
-    outcome<result> r = co_await c.run(request, diag);
-    // A missing table is created (when the options allow) and the operation runs again.
-    if (r.ec != service_errc::resource_not_found || !c.options.create_table) co_return r;
-    if (error_code ec = co_await c.create_table(diag)) co_return outcome<result>{ec, {}};
-    co_return co_await c.run(request, diag);
-}
-
-template <class Request>
 void cache::start(std::shared_ptr<impl> self, Request request, diagnostics* diag,
                   handler_for<typename Request::result> handler) {
     if (diag) diag->clear(); // a reused object must not report an earlier call (say, when this one is cancelled)
     auto executor = self->dynamodb->get_executor();
-    detail::spawn_erased<typename Request::result>(
-        executor, impl::run_admitted(std::move(self), std::move(request), diag), std::move(handler));
+    constexpr bool composed = std::is_same_v<Request, cache_requests::get_or_set> ||
+                              std::is_same_v<Request, cache_requests::lock>;
+    auto op = composed ? impl::run_composed(std::move(self), std::move(request), diag)
+                       : impl::run_admitted(std::move(self), std::move(request), diag);
+    detail::spawn_erased<typename Request::result>(executor, std::move(op), std::move(handler));
 }
 
 // The entry point of every request type, explicitly instantiated (the public header only declares it).
@@ -104,8 +92,11 @@ DDBCACHE_INSTANTIATE_START(get_dict)
 DDBCACHE_INSTANTIATE_START(set_many)
 DDBCACHE_INSTANTIATE_START(erase_many)
 DDBCACHE_INSTANTIATE_START(clear)
+DDBCACHE_INSTANTIATE_START(touch)
+DDBCACHE_INSTANTIATE_START(get_or_set)
+DDBCACHE_INSTANTIATE_START(lock)
 #undef DDBCACHE_INSTANTIATE_START
-static_assert(std::tuple_size_v<cache_requests::all> == 12, "instantiate every request of cache_requests::all above");
+static_assert(std::tuple_size_v<cache_requests::all> == 15, "instantiate every request of cache_requests::all above");
 
 cache::cache(asio::any_io_executor executor, cache_options options) {
     options = checked_options(std::move(options)); // before the client: no environment is read for bad options
@@ -131,6 +122,10 @@ error_code cache::impl::check_key(const std::string& key, const std::string& ful
         why = "the key is empty";
         return client_errc::invalid_key;
     }
+    if (key.front() == layout::reserved_key_lead) {
+        why = "key '" + codec::printable(key) + "' begins with \\x1f, which is reserved for lock and lease items";
+        return client_errc::invalid_key;
+    }
     return layout::check_key(full, why);
 }
 
@@ -143,6 +138,9 @@ std::string cache::impl::encode(std::string_view v) const {
 
 error_code cache::impl::decode(const item& it, std::optional<std::string>& out, std::string& why) const {
     out.reset();
+    if (const attribute_value* negative = it.find(layout::no_value_field); negative && negative->if_BOOL() &&
+                                                                             *negative->if_BOOL())
+        return {}; // a cached "no value"
     const attribute_value* response = it.find(layout::response_field);
     const std::string* bytes = response ? response->if_B() : nullptr;
     if (!bytes) {

@@ -5,6 +5,9 @@
 //   counters.cpp        inc, dec
 //   batches.cpp         get_many, get_dict, set_many, erase_many
 //   clear.cpp           clear
+//   expiration.cpp      touch, sliding expiration
+//   locks.cpp           lock, lease extend and release, the heartbeat
+//   cache_aside.cpp     get_or_set: single-flight, fleet-wide lease, early refresh, fail-safe
 #pragma once
 
 #include "../async/admission_gate.hpp"
@@ -24,8 +27,11 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace ddbcache {
@@ -36,7 +42,31 @@ inline constexpr std::size_t erase_window = 64;      // conditional deletes of o
 inline constexpr int counter_rounds = 2000;          // compare-and-swap rounds of one inc before it gives up
 inline constexpr int table_status_polls = 600;       // DescribeTable polls while a new table is CREATING (about a minute)
 inline constexpr int batch_rounds_without_progress = 12; // batch rounds in a row that leave as much unprocessed
+inline constexpr std::chrono::milliseconds max_lease_ttl = std::chrono::hours(24 * 365); // lock and lease ttl
+// Pauses between attempts to take a held lock or lease, or to read the value its holder computes.
+inline constexpr retry_options contention_backoff{0, std::chrono::milliseconds(25), std::chrono::milliseconds(1000), 0};
 } // namespace cache_limits
+
+// The outcome of one attempt to take a lock.
+struct lock_grant {
+    bool granted = false;
+    std::int64_t fence = 0;
+};
+
+// 128 random bits in hex, naming the holder of a lock or lease (locks.cpp).
+std::string new_owner_token();
+
+// Steps of the composed operations (get_or_set, lock, a lease's extend and release), each run
+// through admission like a public request.
+namespace internal_requests {
+// The item, expired or not (nullopt when absent).
+struct read_entry { using result = std::optional<item>; std::string full; bool consistent; };
+// One conditional PutItem of an item built for get_or_set.
+struct put_entry { using result = bool; item attributes; };
+struct grant { using result = lock_grant; std::string full, owner; std::chrono::milliseconds ttl; };
+struct extend { using result = bool; std::string full, owner; std::int64_t fence; std::chrono::milliseconds ttl; };
+struct release { using result = bool; std::string full, owner; std::int64_t fence; };
+} // namespace internal_requests
 
 using detail::outcome;
 
@@ -82,12 +112,18 @@ error_code first_failure(const std::vector<outcome<T>>& results, std::vector<dia
     return {};
 }
 
-struct cache::impl {
+struct cache::impl : std::enable_shared_from_this<cache::impl> {
     impl(std::shared_ptr<client> dynamodb, cache_options o);
 
     cache_options options;
     std::shared_ptr<client> dynamodb;
     std::shared_ptr<detail::admission_gate> gate;
+
+    // get_or_set's computations under way in this process, by full key (cache_aside.cpp).
+    struct flight;
+    std::mutex flights_mutex;
+    std::unordered_map<std::string, std::shared_ptr<flight>> flights;
+    std::unordered_set<std::string> refreshing; // keys being refreshed early
 
     template <class T>
     using awaitable_outcome = boost::asio::awaitable<outcome<T>>;
@@ -96,9 +132,29 @@ struct cache::impl {
     // parameter: the coroutine frame keeps the cache's state alive.
     template <class Request>
     static awaitable_outcome<typename Request::result> run_admitted(std::shared_ptr<impl> self, Request request,
-                                                                    diagnostics* diag);
+                                                                    diagnostics* diag) {
+        using result = typename Request::result;
+        impl& c = *self; // `self` in this frame keeps the cache's state alive
+        const outcome<bool> entered = co_await c.enter_gate(diag);
+        if (entered.ec) co_return outcome<result>{entered.ec, {}};
+        detail::admission leave_when_done(c.gate);
+        outcome<result> r = co_await c.run(request, diag);
+        // A missing table is created (when the options allow) and the operation runs again.
+        if (r.ec != service_errc::resource_not_found || !c.options.create_table) co_return r;
+        if (error_code ec = co_await c.create_table(diag)) co_return outcome<result>{ec, {}};
+        co_return co_await c.run(request, diag);
+    }
 
     awaitable_outcome<bool> enter_gate(diagnostics* diag);
+
+    // Composed operations (get_or_set, lock) run without holding a place themselves: each of their
+    // DynamoDB steps is admitted on its own, so that waiting for a lease or a computation never
+    // keeps other operations out.
+    template <class Request>
+    static awaitable_outcome<typename Request::result> run_composed(std::shared_ptr<impl> self, Request request,
+                                                                    diagnostics* diag) {
+        co_return co_await self->run(request, diag);
+    }
 
     // ---- one function per request type ----
     awaitable_outcome<value> run(const cache_requests::get&, diagnostics*);
@@ -113,6 +169,14 @@ struct cache::impl {
     awaitable_outcome<keys> run(const cache_requests::set_many&, diagnostics*);
     awaitable_outcome<keys> run(const cache_requests::erase_many&, diagnostics*);
     awaitable_outcome<bool> run(const cache_requests::clear&, diagnostics*);
+    awaitable_outcome<bool> run(const cache_requests::touch&, diagnostics*);
+    awaitable_outcome<get_or_set_result> run(const cache_requests::get_or_set&, diagnostics*);
+    awaitable_outcome<lease> run(const cache_requests::lock&, diagnostics*);
+    awaitable_outcome<std::optional<item>> run(const internal_requests::read_entry&, diagnostics*);
+    awaitable_outcome<bool> run(const internal_requests::put_entry&, diagnostics*);
+    awaitable_outcome<lock_grant> run(const internal_requests::grant&, diagnostics*);
+    awaitable_outcome<bool> run(const internal_requests::extend&, diagnostics*);
+    awaitable_outcome<bool> run(const internal_requests::release&, diagnostics*);
 
     // ---- keys, items and values (cache.cpp) ----
     std::string full_key(const std::string& key) const { return options.key_prefix + key; }
@@ -155,6 +219,20 @@ struct cache::impl {
     awaitable_outcome<bool> batch_write(std::vector<write_request> writes, diagnostics* diag);
     // Full keys of `ks`, each checked; duplicates kept (callers dedupe as they need).
     error_code full_keys(const keys& ks, std::vector<std::string>& out, std::string& why) const;
+
+    // ---- expiration (expiration.cpp) ----
+    // Sliding expiration of an entry just read unexpired: moves its expiration_time when due (see
+    // cache_options::sliding). Failures are logged, never reported: the read succeeded.
+    boost::asio::awaitable<void> slide_if_due(const item& found);
+
+    // ---- get_or_set (cache_aside.cpp) ----
+    awaitable_outcome<get_or_set_result> resolve(const cache_requests::get_or_set& request, const std::string& full,
+                                                 diagnostics& diag);
+    awaitable_outcome<std::optional<std::string>> compute(const cache_requests::get_or_set& request,
+                                                           const std::string& full, diagnostics& diag);
+    awaitable_outcome<bool> store_computed(const cache_requests::get_or_set& request, const std::string& full,
+                                           const std::optional<std::string>& value, std::chrono::milliseconds took);
+    void refresh_early_if_due(const cache_requests::get_or_set& request, const std::string& full, const item& found);
 
     // ---- clear (clear.cpp) ----
     awaitable_outcome<bool> clear_segment(unsigned segment, unsigned segments, diagnostics* diag);

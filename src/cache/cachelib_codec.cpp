@@ -185,6 +185,8 @@ void encode_cachelib(std::string_view value, std::string& out) {
     out.push_back(STOP);
 }
 
+std::string encode_none() { return std::string("!\x80\x05N.", 5); }
+
 std::string encode_integer(long long n) { return std::to_string(n); }
 
 bool is_integer_text(std::string_view text) noexcept {

@@ -13,6 +13,9 @@ namespace ddbcache::cache_codec {
 // '!' + pickle.dumps(bytes(value), protocol=5), byte for byte as CPython 3.8+ writes it.
 void encode_cachelib(std::string_view value, std::string& out);
 
+// '!' + pickle.dumps(None, protocol=5): what cachelib stores for None.
+std::string encode_none();
+
 // The ASCII digits cachelib writes for an int (and reads back as one).
 std::string encode_integer(long long n);
 

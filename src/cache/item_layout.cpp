@@ -6,6 +6,7 @@
 
 #include <simdjson.h>
 
+#include <charconv>
 #include <cstdio>
 #include <ctime>
 
@@ -66,9 +67,8 @@ std::size_t item_size(const item& it) {
     return size;
 }
 
-error_code build_item(const cache_options& o, const std::string& full_key, std::string encoded_value,
-                      std::int64_t timeout_seconds, wall_clock::time_point now, item& out, std::string& why) {
-    out = item{};
+error_code expiration_for(const std::string& full_key, std::int64_t timeout_seconds, wall_clock::time_point now,
+                          std::int64_t& out, std::string& why) {
     const std::int64_t now_seconds = epoch_seconds(now);
     if (timeout_seconds < 0) {
         why = "timeout of " + std::to_string(timeout_seconds) + " s for key '" + codec::printable(full_key) +
@@ -81,11 +81,71 @@ error_code build_item(const cache_options& o, const std::string& full_key, std::
               std::to_string(max_expiration_seconds - now_seconds) + " s from now)";
         return client_errc::invalid_argument;
     }
+    out = timeout_seconds > 0 ? now_seconds + timeout_seconds : 0;
+    return {};
+}
+
+std::optional<wall_clock::time_point> parse_iso8601(std::string_view text) {
+    auto digits = [&](std::size_t at, std::size_t n, int& value) {
+        if (text.size() < at + n) return false;
+        value = 0;
+        for (std::size_t i = at; i < at + n; ++i) {
+            if (text[i] < '0' || text[i] > '9') return false;
+            value = value * 10 + (text[i] - '0');
+        }
+        return true;
+    };
+    int year, month, day, hour, minute, second;
+    if (!digits(0, 4, year) || text.size() < 19 || text[4] != '-' || !digits(5, 2, month) || text[7] != '-' ||
+        !digits(8, 2, day) || (text[10] != 'T' && text[10] != ' ') || !digits(11, 2, hour) || text[13] != ':' ||
+        !digits(14, 2, minute) || text[16] != ':' || !digits(17, 2, second))
+        return std::nullopt;
+    std::size_t at = 19;
+    long micros = 0;
+    if (at < text.size() && text[at] == '.') {
+        std::size_t n = 0;
+        for (++at; at < text.size() && text[at] >= '0' && text[at] <= '9'; ++at, ++n)
+            if (n < 6) micros = micros * 10 + (text[at] - '0');
+        if (n == 0) return std::nullopt;
+        for (; n < 6; ++n) micros *= 10;
+    }
+    int offset_minutes = 0;
+    const std::string_view zone = text.substr(at);
+    if (zone == "Z") {
+    } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
+        int h, m;
+        if (!digits(at + 1, 2, h) || !digits(at + 4, 2, m)) return std::nullopt;
+        offset_minutes = (zone[0] == '-' ? -1 : 1) * (h * 60 + m);
+    } else if (!zone.empty()) {
+        return std::nullopt;
+    }
+    const std::chrono::year_month_day date{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
+                                           std::chrono::day(static_cast<unsigned>(day))};
+    if (!date.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+    return wall_clock::time_point(std::chrono::sys_days(date).time_since_epoch() + std::chrono::hours(hour) +
+                                  std::chrono::minutes(minute - offset_minutes) + std::chrono::seconds(second) +
+                                  std::chrono::microseconds(micros));
+}
+
+std::optional<std::int64_t> expiration_seconds(const cache_options& o, const item& it) {
+    const attribute_value* expiration = it.find(o.expiration_time_field);
+    const std::string* digits = expiration ? expiration->if_N() : nullptr;
+    if (!digits) return std::nullopt;
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(digits->data(), digits->data() + digits->size(), value);
+    if (ec != std::errc() || end != digits->data() + digits->size()) return std::nullopt;
+    return value;
+}
+
+error_code build_item(const cache_options& o, const std::string& full_key, std::string encoded_value,
+                      std::int64_t timeout_seconds, wall_clock::time_point now, item& out, std::string& why) {
+    out = item{};
+    std::int64_t expiration = 0;
+    if (error_code ec = expiration_for(full_key, timeout_seconds, now, expiration, why)) return ec;
     out.set(o.key_field, attribute_value::S(full_key));
     out.set(created_at_field, attribute_value::S(iso8601(now)));
     out.set(response_field, attribute_value::B(std::move(encoded_value)));
-    if (timeout_seconds > 0)
-        out.set(o.expiration_time_field, attribute_value::N(now_seconds + timeout_seconds));
+    if (expiration > 0) out.set(o.expiration_time_field, attribute_value::N(expiration));
     if (const std::size_t size = item_size(out); size > max_item_bytes) {
         why = "the item for key '" + codec::printable(full_key) + "' would be " + std::to_string(size) + " bytes, " +
               std::to_string(size - max_item_bytes) + " over DynamoDB's limit of " + std::to_string(max_item_bytes);

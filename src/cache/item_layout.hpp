@@ -8,12 +8,29 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace ddbcache::cache_layout {
 
 inline constexpr const char* created_at_field = "created_at";
 inline constexpr const char* response_field = "response";
+// Attributes cachelib ignores (it reads only the key, response and expiration_time):
+inline constexpr const char* no_value_field = "no_value";     // BOOL: a negative entry (get_or_set's "no value")
+inline constexpr const char* compute_ms_field = "compute_ms"; // N: how long get_or_set's compute took (XFetch's delta)
+
+// Lock and lease items live under key_prefix + reserved_key_lead + kind + ':' + name. User keys may
+// not begin with it, so none collides with them, and a clear() of the prefix removes them.
+inline constexpr char reserved_key_lead = '\x1f';
+inline std::string reserved_key(const std::string& prefix, std::string_view kind, std::string_view name) {
+    std::string k = prefix;
+    k += reserved_key_lead;
+    k += kind;
+    k += ':';
+    k += name;
+    return k;
+}
 inline constexpr std::size_t max_key_bytes = 2048;   // DynamoDB's limit for a hash key
 inline constexpr std::size_t max_item_bytes = 409600; // DynamoDB's 400 KB item limit
 
@@ -36,6 +53,20 @@ error_code check_key(const std::string& full_key, std::string& why);
 // The latest expiration_time written: 9999-12-31T23:59:59Z, the last second Python's datetime
 // (and so cachelib) can represent.
 inline constexpr std::int64_t max_expiration_seconds = 253'402'300'799;
+
+// The expiration_time of an entry written at `now` to last `timeout_seconds` (0: none, and
+// `out` is 0). Fails with invalid_argument, naming the key, for a negative timeout or an
+// expiration past max_expiration_seconds.
+error_code expiration_for(const std::string& full_key, std::int64_t timeout_seconds, wall_clock::time_point now,
+                          std::int64_t& out, std::string& why);
+
+// Parses created_at as cachelib and this library write it (Python's isoformat(): a date, a time,
+// an optional fraction, an optional UTC offset or Z). nullopt when it is not that.
+std::optional<wall_clock::time_point> parse_iso8601(std::string_view text);
+
+// Epoch seconds of an item's expiration_time, when it is an integer that fits (what this library
+// and cachelib write); nullopt when absent or anything else.
+std::optional<std::int64_t> expiration_seconds(const cache_options& o, const item& it);
 
 // The item to put. Fails with invalid_argument for a negative timeout or one that puts the
 // expiration past max_expiration_seconds, and with item_too_large (saying by how much) over 400 KB.

@@ -31,6 +31,7 @@ asio::awaitable<outcome<cache::value>> cache::impl::run(const cache_requests::ge
     if (ec || found.empty()) co_return outcome<value>{ec, {}};
     outcome<value> out;
     if ((out.ec = decode(found, out.value, why))) co_return failure<value>(diag, out.ec, why);
+    co_await slide_if_due(found);
     co_return out;
 }
 
@@ -153,6 +154,23 @@ asio::awaitable<outcome<bool>> cache::impl::run(const cache_requests::erase& req
                             "DeleteItem of key '" + codec::printable(full) + "' was sent " +
                                 std::to_string(d->attempts) +
                                 " times and the item is gone; an attempt whose answer was lost may have deleted it");
+}
+
+// The item as stored, expired or not: get_or_set serves an expired one as stale.
+asio::awaitable<outcome<std::optional<item>>> cache::impl::run(const internal_requests::read_entry& request,
+                                                                diagnostics* diag) {
+    get_item_request get{options.table_name, key_item(request.full), {}, {}, request.consistent};
+    auto [ec, r] = co_await dynamodb::call_operation(*dynamodb, std::move(get), diag);
+    if (!ec && r.found && !key_of(*r.found))
+        co_return failure<std::optional<item>>(diag, client_errc::bad_response, no_key_attribute("GetItem"));
+    co_return outcome<std::optional<item>>{ec, std::move(r.found)};
+}
+
+// An unconditional PutItem: overwriting is idempotent, so a retried one needs no check.
+asio::awaitable<outcome<bool>> cache::impl::run(const internal_requests::put_entry& request, diagnostics* diag) {
+    put_item_request put{options.table_name, request.attributes, {}};
+    auto [ec, r] = co_await dynamodb::call_operation(*dynamodb, std::move(put), diag);
+    co_return outcome<bool>{ec, !ec};
 }
 
 } // namespace ddbcache

@@ -84,6 +84,8 @@ def check(t):
         "cpp-binary": b"\x00\xff\x80 not utf-8",
         "cpp-empty": b"",
         "cpp-counter": -5,
+        "cpp-computed": b"computed",  # stored by get_or_set
+        "cpp-no-value": None,         # get_or_set's negative entry: cachelib reads None
     }
     failures = []
     for key, want in expected.items():
