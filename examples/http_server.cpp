@@ -1,8 +1,9 @@
 // An asynchronous HTTP server (Boost.Beast) that caches an expensive computation in DynamoDB with
-// ddbcache: GET /primes/N answers how many primes are below N. The first request for an N
-// computes it (on a separate thread pool, so the I/O threads stay free); later ones, from this
-// process or any other sharing the table, are served from the cache. The X-Cache header says
-// which ("hit" or "miss").
+// ddbcache, the cache-aside way (async_get_or_set): GET /primes/N answers how many primes are
+// below N. The first request for an N computes it (on a separate thread pool, so the I/O threads
+// stay free); later ones, from this process or any other sharing the table, are served from the
+// cache. Concurrent requests for one N share one computation, and across processes a lease lets
+// one compute while the others wait for its value. The X-Cache header says which ("hit" or "miss").
 //
 //   ddbcache-http-server [PORT [ENDPOINT]]   (PORT 0 picks a free one; listens on 127.0.0.1)
 //
@@ -68,23 +69,28 @@ http::response<http::string_body> reply(const http::request<http::string_body>& 
     return response;
 }
 
+// The origin the cache stands in front of, off the I/O threads: the sieve blocks for as long as
+// it takes.
+asio::awaitable<std::string> origin(asio::thread_pool& compute_pool, std::uint64_t n) {
+    co_return std::to_string(co_await asio::co_spawn(
+        compute_pool, [n]() -> asio::awaitable<std::uint64_t> { co_return count_primes_below(n); }, asio::use_awaitable));
+}
+
 // The cached value for N, or the computed one (stored for next time).
 asio::awaitable<http::response<http::string_body>> primes(server_state& s, const http::request<http::string_body>& request,
                                                           std::uint64_t n) {
     const std::string key = "primes:" + std::to_string(n);
+    auto compute = [&pool = s.compute_pool, n] { return origin(pool, n); };
     ddbcache::diagnostics diag;
-    auto [get_ec, cached] = co_await s.cache.async_get(key, {.diag = &diag}, as_result);
-    if (get_ec) std::clog << "cache get failed, computing instead: " << diag.message << "\n";
-    if (cached) co_return reply(request, http::status::ok, *cached + "\n", "hit");
-
-    // Off the I/O threads: the computation blocks for as long as it takes.
-    const std::uint64_t count = co_await asio::co_spawn(
-        s.compute_pool, [n]() -> asio::awaitable<std::uint64_t> { co_return count_primes_below(n); }, asio::use_awaitable);
-    std::string value = std::to_string(count);
-    // A cache that cannot store is not a reason to fail the request.
-    auto [set_ec, stored] = co_await s.cache.async_set(key, value, {.diag = &diag}, as_result);
-    if (set_ec) std::clog << "cache set failed: " << diag.message << "\n";
-    co_return reply(request, http::status::ok, value + "\n", "miss");
+    auto [ec, found] = co_await s.cache.async_get_or_set(key, compute, {.lease = true, .diag = &diag}, as_result);
+    if (ec) { // DynamoDB failed: a cache that cannot answer is not a reason to fail the request
+        std::clog << "cache failed, computing instead: " << diag.message << "\n";
+        const std::string value = co_await compute();
+        co_return reply(request, http::status::ok, value + "\n", "miss");
+    }
+    // compute always answers a value, so a stored one is there too
+    const bool hit = found.source == ddbcache::value_source::hit;
+    co_return reply(request, http::status::ok, *found.value + "\n", hit ? "hit" : "miss");
 }
 
 asio::awaitable<http::response<http::string_body>> answer(server_state& s, const http::request<http::string_body>& request) {

@@ -3,6 +3,7 @@
 #include <boost/system/system_error.hpp>
 
 #include <charconv>
+#include <cmath>
 
 namespace ddbcache::tools {
 
@@ -12,6 +13,17 @@ std::int64_t parse_integer(std::string_view text, std::string_view what) {
     if (ec != std::errc{} || end != text.data() + text.size())
         throw usage_error(std::string(what) + " must be an integer, not \"" + std::string(text) + "\"");
     return n;
+}
+
+std::chrono::milliseconds parse_seconds(std::string_view text, std::string_view what) {
+    constexpr double year = 365.0 * 24 * 3600; // the longest lock ttl, and far from overflowing
+    double seconds = -1;
+    // fixed: no exponent or hex; "inf" and "nan" parse, and fail the range check
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds, std::chars_format::fixed);
+    if (ec != std::errc{} || end != text.data() + text.size() || !(seconds >= 0 && seconds <= year))
+        throw usage_error(std::string(what) + " must be seconds from 0 to 31536000 (such as 2 or 0.5), not \"" +
+                          std::string(text) + "\"");
+    return std::chrono::milliseconds(std::llround(seconds * 1000));
 }
 
 void throw_failure(std::string_view operation, const error_code& ec, const diagnostics& diag) {

@@ -4,6 +4,7 @@
 
 #include <ddbcache/error.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <span>
@@ -20,6 +21,10 @@ struct usage_error : std::runtime_error {
 
 // `text` as a whole decimal integer; anything else is a usage_error naming `what`.
 std::int64_t parse_integer(std::string_view text, std::string_view what);
+
+// `text` as seconds from 0 to a year, fractional allowed ("0.5"), rounded to milliseconds;
+// anything else is a usage_error naming `what`.
+std::chrono::milliseconds parse_seconds(std::string_view text, std::string_view what);
 
 // Walks `args`: "--name" options go to apply_option(name, next_argument), which returns false
 // for an unknown one; every other argument (all of them after "--") goes to positional(arg).

@@ -8,19 +8,34 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <simdjson.h>
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string_view>
+
+extern char** environ;
 
 namespace asio = boost::asio;
 using ddbcache::cache;
@@ -41,6 +56,24 @@ Commands:
   dec KEY [DELTA]          subtract DELTA (default 1) atomically; print the new value
   get-many KEY...          one JSON line per key: {"key":K,"value":V} with V null when absent,
                            or {"key":K,"value_b64":B} when the value is not UTF-8
+  touch KEY                move an unexpired entry's expiry to --timeout from now, without
+                           rewriting it (exit 1 when absent or expired)   [--timeout S]
+  get-or-set KEY -- COMMAND [ARG...]
+                           print the value; on a miss run COMMAND (no shell), store its standard
+                           output and print it. Across processes one runs COMMAND for a key while
+                           the others wait for its value, for up to --lease-wait. When COMMAND
+                           fails nothing is stored and the status is 2, unless a value expired at
+                           most --max-stale ago is printed instead (status 0, one line on standard
+                           error saying it is stale). Exit 1 when the stored value is Python's None.
+                           [--timeout S] [--max-stale S] [--lease-ttl S] [--lease-wait S]
+  lock NAME -- COMMAND [ARG...]
+                           run COMMAND (no shell) holding the lock NAME, taken within --wait and
+                           extended every --ttl/3 while COMMAND runs; release it when COMMAND ends.
+                           Exit with COMMAND's status (128+N when a signal N killed it), 1 when
+                           another held NAME all of --wait. COMMAND finds the lock's fencing token
+                           in DDBCACHE_FENCING_TOKEN: it grows with every grant of NAME, so what
+                           COMMAND writes can refuse a smaller one than it has seen. SIGTERM and
+                           SIGHUP are passed on to COMMAND.                [--ttl S] [--wait S]
   VALUE "-" reads the value from standard input.
 
 Options (defaults as Python cachelib's DynamoDbCache):
@@ -52,6 +85,16 @@ Options (defaults as Python cachelib's DynamoDbCache):
   --key-field F            key attribute (default cache_key)
   --expiration-field F     expiration attribute (default expiration_time)
   --timeout S              seconds until the entry expires, 0 = never (default 300)
+  --max-stale S            get-or-set: when COMMAND or DynamoDB fails, print a value expired at
+                           most S seconds ago (default 0: never)
+  --lease-ttl S            get-or-set: after how long others take over from a process that ran
+                           COMMAND and died (default 10)
+  --lease-wait S           get-or-set: how long to wait for another process's COMMAND before
+                           running it here too (default 30)
+  --ttl S                  lock: how long the lock outlives a ddbcache that dies holding it
+                           (default 30)
+  --wait S                 lock: how long to keep trying while another holds it (default 0: once)
+                           --ttl, --wait and --lease-* take fractions of seconds (0.5).
   --no-create-table        fail instead of creating a missing table
   --codec cachelib|raw     value encoding (default cachelib: readable by Python cachelib)
   --help                   this text
@@ -59,11 +102,21 @@ Options (defaults as Python cachelib's DynamoDbCache):
 Credentials come from the usual AWS environment variables and shared files.
 
 Exit status: 0 hit, stored, deleted or true (get-many: every key hit); 1 miss, not stored,
-absent or false; 2 error, with one line on standard error naming the cause.
+absent or false; 2 error, with one line on standard error naming the cause (lock: COMMAND's
+status, 1 when not taken, 2 on an error, also when the lock could not be released or was lost
+while COMMAND ran).
 )";
 
 using tools::parse_integer;
+using tools::parse_seconds;
 using tools::usage_error;
+
+// A lease's length: at least the millisecond DynamoDB's lease items count in.
+std::chrono::milliseconds positive_seconds(std::string_view text, std::string_view what) {
+    const std::chrono::milliseconds ms = parse_seconds(text, what);
+    if (ms.count() == 0) throw usage_error(std::string(what) + " must be at least 0.001");
+    return ms;
+}
 
 struct invocation {
     ddbcache::cache_options options;
@@ -71,6 +124,9 @@ struct invocation {
     std::vector<std::string> operands;
     ddbcache::timeout_option timeout;
     std::int64_t delta = 1; // inc and dec
+    ddbcache::get_or_set_options get_or_set; // max_stale, lease_ttl, lease_wait
+    ddbcache::lock_options lock;             // ttl, wait
+    std::vector<std::string> command_options; // those given, each checked against the command's
     bool help = false;
 };
 
@@ -96,8 +152,18 @@ bool apply_option(invocation& inv, std::string_view name, auto&& next_argument) 
         const std::int64_t seconds = parse_integer(next_argument(), "--timeout");
         if (seconds < 0) throw usage_error("--timeout must be 0 (never expires) or more");
         inv.timeout = std::chrono::seconds(seconds);
-    } else
+    } else if (name == "--max-stale") {
+        const std::int64_t seconds = parse_integer(next_argument(), "--max-stale");
+        if (seconds < 0) throw usage_error("--max-stale must be 0 (never) or more");
+        inv.get_or_set.max_stale = std::chrono::seconds(seconds);
+    } else if (name == "--lease-ttl") inv.get_or_set.lease_ttl = positive_seconds(next_argument(), name);
+    else if (name == "--lease-wait") inv.get_or_set.lease_wait = parse_seconds(next_argument(), name);
+    else if (name == "--ttl") inv.lock.ttl = positive_seconds(next_argument(), name);
+    else if (name == "--wait") inv.lock.wait = parse_seconds(next_argument(), name);
+    else
         return false;
+    if (name == "--timeout" || name == "--max-stale" || name.starts_with("--lease-") || name == "--ttl" || name == "--wait")
+        inv.command_options.emplace_back(name);
     return true;
 }
 
@@ -225,17 +291,166 @@ command_result run_get_many(cache& c, const invocation& inv, ddbcache::diagnosti
     co_return every_key_hit ? 0 : 1;
 }
 
+command_result run_touch(cache& c, const invocation& inv, ddbcache::diagnostics& diag) {
+    auto [ec, touched] = co_await c.async_touch(inv.operands[0], {.timeout = inv.timeout, .diag = &diag}, as_result);
+    if (ec) co_return report(ec, diag, inv.command);
+    co_return touched ? 0 : 1;
+}
+
+// How a child process ended: its wait status, or the errno that kept it from starting.
+struct child_end {
+    int wait_status = 0;
+    int spawn_error = 0;
+};
+
+// The line naming how COMMAND failed ("COMMAND 'false' exited with status 1"); empty when it
+// exited 0.
+std::string failure_of(const std::string& program, const child_end& end) {
+    const std::string name = "COMMAND '" + program + "'";
+    if (end.spawn_error) return name + " could not be run: " + std::strerror(end.spawn_error);
+    if (WIFSIGNALED(end.wait_status)) return name + " was killed by signal " + std::to_string(WTERMSIG(end.wait_status));
+    if (WEXITSTATUS(end.wait_status) != 0) return name + " exited with status " + std::to_string(WEXITSTATUS(end.wait_status));
+    return {};
+}
+
+// Reaps `pid` once it exits. SIGTERM and SIGHUP meanwhile go on to the child, which decides when
+// to end (a lock is released after it); SIGINT from a terminal reaches it directly.
+asio::awaitable<int> wait_for_exit(asio::signal_set& signals, pid_t pid) {
+    for (;;) {
+        int status = 0;
+        const pid_t reaped = ::waitpid(pid, &status, WNOHANG);
+        if (reaped == pid) co_return status;
+        if (reaped < 0 && errno != EINTR) throw boost::system::system_error(errno, boost::system::system_category(), "waitpid");
+        const int signal = co_await signals.async_wait(asio::use_awaitable);
+        if (signal == SIGTERM || signal == SIGHUP) ::kill(pid, signal);
+    }
+}
+
+asio::awaitable<void> read_to_end(asio::posix::stream_descriptor& pipe, std::string& out) {
+    auto [ec, n] = co_await asio::async_read(pipe, asio::dynamic_buffer(out), as_result);
+    if (ec && ec != asio::error::eof) throw boost::system::system_error(ec, "reading COMMAND's output");
+}
+
+// Runs argv (searched in PATH, no shell) to its end, with `env_entry` ("NAME=value") added to
+// the environment when given, its standard output read into `out` when given (else inherited).
+asio::awaitable<child_end> run_child(const std::vector<std::string>& argv, std::string env_entry, std::string* out) {
+    const auto executor = co_await asio::this_coro::executor;
+    // Catching SIGCHLD before the child exists, so its exit cannot go unnoticed.
+    asio::signal_set signals(executor, SIGCHLD, SIGTERM, SIGHUP);
+    signals.add(SIGINT); // would end ddbcache without releasing the lock
+
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    std::vector<char*> env;
+    const std::string_view env_name = std::string_view(env_entry).substr(0, env_entry.find('=') + 1);
+    for (char** e = environ; *e; ++e)
+        if (env_name.empty() || !std::string_view(*e).starts_with(env_name)) env.push_back(*e);
+    if (!env_entry.empty()) env.push_back(const_cast<char*>(env_entry.c_str()));
+    env.push_back(nullptr);
+
+    int pipe_ends[2] = {-1, -1};
+    if (out && ::pipe2(pipe_ends, O_CLOEXEC) != 0)
+        throw boost::system::system_error(errno, boost::system::system_category(), "pipe");
+    asio::posix::stream_descriptor reader(executor);
+    if (out) reader.assign(pipe_ends[0]);
+    posix_spawn_file_actions_t actions;
+    ::posix_spawn_file_actions_init(&actions);
+    if (out) ::posix_spawn_file_actions_adddup2(&actions, pipe_ends[1], STDOUT_FILENO);
+    pid_t pid = 0;
+    const int spawn_error = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), env.data());
+    ::posix_spawn_file_actions_destroy(&actions);
+    if (out) ::close(pipe_ends[1]); // the child's copy alone keeps the pipe open: its end is our end of file
+    if (spawn_error) co_return child_end{.spawn_error = spawn_error};
+
+    using namespace asio::experimental::awaitable_operators;
+    const int status = out ? co_await (read_to_end(reader, *out) && wait_for_exit(signals, pid))
+                           : co_await wait_for_exit(signals, pid);
+    co_return child_end{.wait_status = status};
+}
+
+// COMMAND [ARG...]: the operands after the key or name.
+std::vector<std::string> command_operands(const invocation& inv) {
+    return {inv.operands.begin() + 1, inv.operands.end()};
+}
+
+// get-or-set's compute: COMMAND's standard output when it exits 0; else the failure, also kept
+// in `failure` for the line ddbcache prints.
+asio::awaitable<std::string> run_compute(std::vector<std::string> argv, std::shared_ptr<std::string> failure) {
+    std::string out;
+    const child_end end = co_await run_child(argv, "", &out);
+    *failure = failure_of(argv[0], end);
+    if (!failure->empty()) throw std::runtime_error(*failure);
+    co_return out;
+}
+
+command_result run_get_or_set(cache& c, const invocation& inv, ddbcache::diagnostics& diag) {
+    auto failure = std::make_shared<std::string>();
+    ddbcache::get_or_set_options o = inv.get_or_set;
+    o.timeout = inv.timeout;
+    o.lease = true;
+    o.diag = &diag;
+    auto compute = [argv = command_operands(inv), failure] { return run_compute(argv, failure); };
+    auto [ec, result] = co_await c.async_get_or_set(inv.operands[0], compute, o, as_result);
+    if (ec == ddbcache::client_errc::compute_failed && !failure->empty()) {
+        std::cerr << "ddbcache: " << *failure << '\n';
+        co_return 2;
+    }
+    if (ec) co_return report(ec, diag, inv.command);
+    if (!result.value) co_return 1;
+    if (result.source == ddbcache::value_source::stale)
+        std::cerr << "ddbcache: printed a stale value of '" << inv.operands[0] << "' (expired at most "
+                  << inv.get_or_set.max_stale.count() << " s ago): "
+                  << (failure->empty() ? "DynamoDB failed" : *failure) << '\n';
+    write_stdout(*result.value);
+    co_return 0;
+}
+
+command_result run_lock(cache& c, const invocation& inv, ddbcache::diagnostics& diag) {
+    ddbcache::lock_options o = inv.lock;
+    o.heartbeat = true;
+    o.diag = &diag;
+    auto [ec, lease] = co_await c.async_lock(inv.operands[0], o, as_result);
+    if (ec == ddbcache::client_errc::lock_not_acquired) co_return 1;
+    if (ec) co_return report(ec, diag, inv.command);
+    const std::vector<std::string> argv = command_operands(inv);
+    const std::string token = "DDBCACHE_FENCING_TOKEN=" + std::to_string(lease.fencing_token());
+    const child_end end = co_await run_child(argv, token, nullptr);
+    auto [release_ec, released] = co_await lease.async_release({.diag = &diag}, as_result);
+    if (release_ec) co_return report(release_ec, diag, "lock: release");
+    if (!released) {
+        // Its lease lapsed (a heartbeat failed) and another took it: COMMAND may have overlapped theirs.
+        std::cerr << "ddbcache: lock: '" << inv.operands[0] << "' was lost while COMMAND ran\n";
+        co_return 2;
+    }
+    if (end.spawn_error) {
+        std::cerr << "ddbcache: " << failure_of(argv[0], end) << '\n';
+        co_return 2;
+    }
+    co_return WIFSIGNALED(end.wait_status) ? 128 + WTERMSIG(end.wait_status) : WEXITSTATUS(end.wait_status);
+}
+
 struct command {
     std::string_view name;
     std::size_t min_operands;
     std::size_t max_operands;
+    std::string_view options; // the command's own options, of those recorded in command_options
     command_result (*run)(cache&, const invocation&, ddbcache::diagnostics&);
 };
 
 constexpr command commands[] = {
-    {"get", 1, 1, run_get},         {"set", 2, 2, run_store},        {"add", 2, 2, run_store},
-    {"delete", 1, 1, run_delete},   {"has", 1, 1, run_has},          {"clear", 0, 0, run_clear},
-    {"inc", 1, 2, run_counter},     {"dec", 1, 2, run_counter},      {"get-many", 1, SIZE_MAX, run_get_many},
+    {"get", 1, 1, "", run_get},
+    {"set", 2, 2, "--timeout", run_store},
+    {"add", 2, 2, "--timeout", run_store},
+    {"delete", 1, 1, "", run_delete},
+    {"has", 1, 1, "", run_has},
+    {"clear", 0, 0, "", run_clear},
+    {"inc", 1, 2, "", run_counter},
+    {"dec", 1, 2, "", run_counter},
+    {"get-many", 1, SIZE_MAX, "", run_get_many},
+    {"touch", 1, 1, "--timeout", run_touch},
+    {"get-or-set", 2, SIZE_MAX, "--timeout --max-stale --lease-ttl --lease-wait", run_get_or_set},
+    {"lock", 2, SIZE_MAX, "--ttl --wait", run_lock},
 };
 
 // The command named, its operands checked (before any request).
@@ -245,6 +460,9 @@ const command& find_command(invocation& inv) {
         if (cmd.name != inv.command) continue;
         if (inv.operands.size() < cmd.min_operands || inv.operands.size() > cmd.max_operands)
             throw usage_error("wrong number of arguments for " + inv.command + " (see ddbcache --help)");
+        for (const std::string& option : inv.command_options)
+            if ((" " + std::string(cmd.options) + " ").find(" " + option + " ") == std::string::npos)
+                throw usage_error(option + " does not apply to " + inv.command + " (see ddbcache --help)");
         if ((cmd.name == "inc" || cmd.name == "dec") && inv.operands.size() == 2)
             inv.delta = parse_integer(inv.operands[1], "DELTA");
         return cmd;

@@ -10,11 +10,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
+#include <thread>
 
 namespace ddbcache::test {
 namespace {
@@ -31,32 +35,66 @@ std::string read_file(const std::filesystem::path& path) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// Runs the tool with `args`, feeding `input` on stdin; stdout and stderr go through files, so a
-// large output cannot block the child. `wrapper`, when given, runs the tool (faketime ...).
-cli_run run_cli(const std::vector<std::string>& args, const std::string& input = "",
-                const std::vector<std::string>& wrapper = {}) {
-    const auto dir = std::filesystem::temp_directory_path() / ("ddbcache-cli-" + std::to_string(::getpid()));
+// A directory of its own for each use (several runs may be under way at once, from threads too).
+std::filesystem::path scratch_directory() {
+    static std::atomic<int> uses{0};
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("ddbcache-cli-" + std::to_string(::getpid()) + "-" + std::to_string(++uses));
     std::filesystem::create_directories(dir);
+    return dir;
+}
+
+// A run of the tool under way.
+struct cli_child {
+    pid_t pid = -1;
+    std::filesystem::path dir;
+};
+
+// Starts the tool with `args`, feeding `input` on stdin; stdout and stderr go through files, so a
+// large output cannot block the child. `wrapper`, when given, runs the tool (faketime ...).
+cli_child start_cli(const std::vector<std::string>& args, const std::string& input = "",
+                    const std::vector<std::string>& wrapper = {}) {
+    const auto dir = scratch_directory();
     std::ofstream(dir / "in", std::ios::binary) << input;
     std::vector<char*> argv;
     for (const std::string& w : wrapper) argv.push_back(const_cast<char*>(w.c_str()));
     argv.push_back(const_cast<char*>(DDBCACHE_CLI));
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
+    // Built before fork: the child of a threaded process may only make async-signal-safe calls.
+    const std::string in_path = dir / "in", out_path = dir / "out", err_path = dir / "err";
     const pid_t pid = ::fork();
     if (pid == 0) {
-        const int in = ::open((dir / "in").c_str(), O_RDONLY);
-        const int out = ::open((dir / "out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        const int err = ::open((dir / "err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        const int in = ::open(in_path.c_str(), O_RDONLY);
+        const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (in < 0 || out < 0 || err < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(127);
         ::execv(argv[0], argv.data());
         ::_exit(127);
     }
+    return {pid, dir};
+}
+
+// Waits for the run to end: its exit status (-1 when killed), stdout and stderr.
+cli_run wait_cli(const cli_child& child) {
     int status = 0;
-    ::waitpid(pid, &status, 0);
-    cli_run r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(dir / "out"), read_file(dir / "err")};
-    std::filesystem::remove_all(dir);
+    ::waitpid(child.pid, &status, 0);
+    cli_run r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(child.dir / "out"), read_file(child.dir / "err")};
+    std::filesystem::remove_all(child.dir);
     return r;
+}
+
+cli_run run_cli(const std::vector<std::string>& args, const std::string& input = "",
+                const std::vector<std::string>& wrapper = {}) {
+    return wait_cli(start_cli(args, input, wrapper));
+}
+
+// The lines of `text`.
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
 }
 
 class Cli : public testing::TestWithParam<std::string> {
@@ -66,11 +104,15 @@ protected:
         ::setenv("AWS_SECRET_ACCESS_KEY", "local-test-secret", 1);
         ::setenv("AWS_REGION", "us-east-1", 1);
     }
-    // The tool on this test's table, with `args` after the common options.
-    cli_run cli(std::vector<std::string> args, const std::string& input = "") {
+    // The tool's arguments for this test's table: the common options, then `args`.
+    std::vector<std::string> on_table(const std::vector<std::string>& args) {
         std::vector<std::string> all{"--endpoint", endpoint_of(GetParam()), "--table", table_};
         all.insert(all.end(), args.begin(), args.end());
-        return run_cli(all, input);
+        return all;
+    }
+    // The tool on this test's table.
+    cli_run cli(const std::vector<std::string>& args, const std::string& input = "") {
+        return run_cli(on_table(args), input);
     }
     // The tool under Debian's faketime, its wall clock `offset` ("-20m") from the real one (its
     // steady clock left alone, as the client's timeouts need).
@@ -83,22 +125,23 @@ protected:
         const char* asan = std::getenv("ASAN_OPTIONS");
         const std::string asan_before = asan ? asan : "";
         ::setenv("ASAN_OPTIONS", (asan_before + (asan_before.empty() ? "" : ":") + "verify_asan_link_order=0").c_str(), 1);
-        std::vector<std::string> all{"--endpoint", endpoint_of(GetParam()), "--table", table_};
-        all.insert(all.end(), args.begin(), args.end());
-        cli_run r = run_cli(all, "", {DDBCACHE_FAKETIME, "-f", offset});
+        cli_run r = run_cli(on_table(args), "", {DDBCACHE_FAKETIME, "-f", offset});
         ::unsetenv("FAKETIME_DONT_FAKE_MONOTONIC");
         if (asan) ::setenv("ASAN_OPTIONS", asan_before.c_str(), 1);
         else ::unsetenv("ASAN_OPTIONS");
         return r;
     }
-    // The library's view of the same table.
+    // The library's view of the same table; its clock (DynamoDB's time) `clock_offset` from the
+    // real one.
     template <class Body>
-    void with_cache(Body body, const std::string& prefix = "") {
+    void with_cache(Body body, const std::string& prefix = "", std::chrono::seconds clock_offset = {}) {
         run_on_io([&]() -> asio::awaitable<void> {
             cache_options o;
             o.table_name = table_;
             o.key_prefix = prefix;
             o.client = local_client_options(GetParam());
+            if (clock_offset != std::chrono::seconds{})
+                o.client.clock = [clock_offset] { return std::chrono::system_clock::now() + clock_offset; };
             cache c(co_await asio::this_coro::executor, o);
             co_await body(c);
         }());
@@ -248,6 +291,189 @@ TEST_P(Cli, WithItsClock30MinutesAheadAnEntryIsFoundUntilDynamoDbsClockExpiresIt
     EXPECT_EQ(get.out, "still here");
 }
 
+// Cache-aside from the shell. Timing never decides a verdict: waits are bounded generously
+// (--lease-ttl, --lease-wait, --wait of minutes) and only how often COMMAND ran is counted.
+TEST_P(Cli, GetOrSetRunsTheCommandOnceForFourConcurrentProcessesOnAMissingKey) {
+    ASSERT_EQ(cli({"set", "other", "x"}).exit_status, 0); // the table exists: the processes race for the key alone
+    const auto dir = scratch_directory();
+    const std::string runs = dir / "runs";
+    const std::string command = "echo x >> '" + runs + "'; sleep 0.3; echo value";
+    std::vector<cli_child> children;
+    for (int i = 0; i < 4; ++i)
+        children.push_back(start_cli(on_table(
+            {"get-or-set", "k", "--lease-ttl", "300", "--lease-wait", "300", "--", "sh", "-c", command})));
+    for (const cli_child& child : children) {
+        const cli_run r = wait_cli(child);
+        EXPECT_EQ(r.exit_status, 0) << r.err;
+        EXPECT_EQ(r.out, "value\n");
+        EXPECT_EQ(r.err, "");
+    }
+    EXPECT_EQ(read_file(runs), "x\n") << "COMMAND ran more than once";
+    EXPECT_EQ(cli({"get", "k"}).out, "value\n");
+    std::filesystem::remove_all(dir);
+}
+
+TEST_P(Cli, GetOrSetOnAHitPrintsTheStoredValueWithoutRunningTheCommand) {
+    ASSERT_EQ(cli({"set", "k", "-"}, std::string("stored\0bytes", 12)).exit_status, 0);
+    const cli_run r = cli({"get-or-set", "k", "--", "sh", "-c", "echo computed; exit 3"});
+    EXPECT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_EQ(r.out, std::string("stored\0bytes", 12));
+}
+
+TEST_P(Cli, GetOrSetWithAFailingCommandExitsTwoNamingItsStatusAndStoresNothing) {
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"false"}, "ddbcache: COMMAND 'false' exited with status 1\n"},
+        {{"sh", "-c", "echo partial; kill -9 $$"}, "ddbcache: COMMAND 'sh' was killed by signal 9\n"},
+        {{"/nonexistent/ddbcache-test-command"},
+         "ddbcache: COMMAND '/nonexistent/ddbcache-test-command' could not be run: No such file or directory\n"},
+    };
+    for (const auto& [command, message] : cases) {
+        std::vector<std::string> args{"get-or-set", "k", "--"};
+        args.insert(args.end(), command.begin(), command.end());
+        const cli_run r = cli(args);
+        EXPECT_EQ(r.exit_status, 2) << testing::PrintToString(command);
+        EXPECT_EQ(r.err, message);
+        EXPECT_EQ(r.out, "");
+        EXPECT_EQ(cli({"has", "k"}).exit_status, 1) << "stored after " << testing::PrintToString(command);
+    }
+}
+
+// An entry that expired a minute ago: written through the library with its clock (DynamoDB's
+// time) two minutes behind. Running the tool under faketime could not age it: the client learns
+// DynamoDB's time from its answers (WithItsClock30MinutesAhead... above).
+TEST_P(Cli, GetOrSetPrintsAStaleValueWithinMaxStaleWhenTheCommandFails) {
+    with_cache(
+        [](cache& c) -> asio::awaitable<void> {
+            EXPECT_TRUE(co_await c.async_set("k", "old", {.timeout = std::chrono::seconds(60)}, asio::use_awaitable));
+        },
+        "", -std::chrono::minutes(2));
+    const cli_run stale = cli({"get-or-set", "k", "--max-stale", "3600", "--", "false"});
+    EXPECT_EQ(stale.exit_status, 0) << stale.err;
+    EXPECT_EQ(stale.out, "old");
+    EXPECT_NE(stale.err.find("stale"), std::string::npos) << stale.err;
+    EXPECT_NE(stale.err.find("COMMAND 'false' exited with status 1"), std::string::npos) << stale.err;
+    EXPECT_EQ(std::count(stale.err.begin(), stale.err.end(), '\n'), 1) << stale.err;
+
+    const cli_run too_old = cli({"get-or-set", "k", "--max-stale", "30", "--", "false"});
+    EXPECT_EQ(too_old.exit_status, 2);
+    EXPECT_EQ(too_old.err, "ddbcache: COMMAND 'false' exited with status 1\n");
+    EXPECT_EQ(too_old.out, "");
+
+    const cli_run recomputed = cli({"get-or-set", "k", "--max-stale", "3600", "--", "echo", "new"});
+    EXPECT_EQ(recomputed.exit_status, 0) << recomputed.err;
+    EXPECT_EQ(recomputed.out, "new\n");
+    EXPECT_EQ(recomputed.err, "");
+}
+
+// Each of 4 processes takes the lock 5 times; COMMAND fails (9) when it finds another inside.
+TEST_P(Cli, LockRunsTheCommandsOfConcurrentProcessesOneAtATimeWithGrowingFencingTokens) {
+    ASSERT_EQ(cli({"set", "other", "x"}).exit_status, 0); // the table exists
+    const auto dir = scratch_directory();
+    const std::string inside = dir / "inside", tokens = dir / "tokens";
+    const std::string command = "mkdir '" + inside + "' || exit 9; echo \"$DDBCACHE_FENCING_TOKEN\" >> '" + tokens +
+                                "'; sleep 0.05; rmdir '" + inside + "'";
+    const std::vector<std::string> args = on_table({"lock", "shared", "--wait", "300", "--", "sh", "-c", command});
+    std::vector<std::vector<cli_run>> runs(4);
+    std::vector<std::thread> processes;
+    for (auto& mine : runs)
+        processes.emplace_back([&] {
+            for (int i = 0; i < 5; ++i) mine.push_back(run_cli(args));
+        });
+    for (auto& p : processes) p.join();
+    for (const auto& mine : runs)
+        for (const cli_run& r : mine) {
+            EXPECT_EQ(r.exit_status, 0) << r.err;
+            EXPECT_EQ(r.out, "");
+            EXPECT_EQ(r.err, "");
+        }
+    const std::vector<std::string> granted = lines_of(read_file(tokens));
+    ASSERT_EQ(granted.size(), 20u);
+    for (std::size_t i = 1; i < granted.size(); ++i)
+        EXPECT_LT(std::stoll(granted[i - 1]), std::stoll(granted[i])) << "grant " << i;
+    std::filesystem::remove_all(dir);
+}
+
+TEST_P(Cli, LockExitsOneWhileAnotherHoldsIt) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        lease held = co_await c.async_lock("held", {.ttl = std::chrono::minutes(5)}, asio::use_awaitable);
+        for (const char* wait : {"0", "0.5"}) {
+            const cli_run busy = cli({"lock", "held", "--wait", wait, "--", "sh", "-c", "exit 5"}); // 5 if it ran
+            EXPECT_EQ(busy.exit_status, 1) << busy.err;
+            EXPECT_EQ(busy.out, "");
+            EXPECT_EQ(busy.err, "");
+        }
+        EXPECT_TRUE(co_await held.async_release(asio::use_awaitable));
+    });
+    EXPECT_EQ(cli({"lock", "held", "--", "true"}).exit_status, 0);
+}
+
+// COMMAND's status is the tool's; the lock is released however COMMAND ended (the next run
+// takes it without waiting).
+TEST_P(Cli, LockExitsWithTheCommandsStatusAndReleasesTheLock) {
+    const std::vector<std::pair<std::vector<std::string>, int>> cases = {
+        {{"true"}, 0},
+        {{"sh", "-c", "exit 7"}, 7},
+        {{"sh", "-c", "kill -9 $$"}, 128 + 9},
+        {{"/nonexistent/ddbcache-test-command"}, 2},
+    };
+    for (const auto& [command, status] : cases) {
+        std::vector<std::string> args{"lock", "name", "--wait", "0", "--"};
+        args.insert(args.end(), command.begin(), command.end());
+        const cli_run r = cli(args);
+        EXPECT_EQ(r.exit_status, status) << testing::PrintToString(command) << r.err;
+        EXPECT_EQ(r.out, "");
+        if (status == 2)
+            EXPECT_EQ(r.err, "ddbcache: COMMAND '/nonexistent/ddbcache-test-command' could not be run: No such file or "
+                             "directory\n");
+        else
+            EXPECT_EQ(r.err, "");
+    }
+}
+
+TEST_P(Cli, LockGivesTheCommandAFencingTokenThatGrowsWithEachGrant) {
+    ::setenv("DDBCACHE_FENCING_TOKEN", "inherited", 1); // replaced, not passed on
+    std::vector<std::int64_t> tokens;
+    for (int i = 0; i < 3; ++i) {
+        const cli_run r = cli({"lock", "fenced", "--", "sh", "-c", "printf %s \"$DDBCACHE_FENCING_TOKEN\""});
+        ASSERT_EQ(r.exit_status, 0) << r.err;
+        ASSERT_FALSE(r.out.empty());
+        ASSERT_TRUE(std::all_of(r.out.begin(), r.out.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) << r.out;
+        tokens.push_back(std::stoll(r.out));
+    }
+    ::unsetenv("DDBCACHE_FENCING_TOKEN");
+    EXPECT_LT(tokens[0], tokens[1]);
+    EXPECT_LT(tokens[1], tokens[2]);
+}
+
+TEST_P(Cli, TouchExtendsAnUnexpiredEntryAndCreatesNoMissingOne) {
+    ASSERT_EQ(cli({"set", "k", "v", "--timeout", "60"}).exit_status, 0);
+    const cli_run touched = cli({"touch", "k", "--timeout", "3600"});
+    EXPECT_EQ(touched.exit_status, 0) << touched.err;
+    EXPECT_EQ(touched.out, "");
+    const std::optional<item> found = stored_item("k");
+    ASSERT_TRUE(found.has_value());
+    const attribute_value* expiration = found->find("expiration_time");
+    ASSERT_TRUE(expiration && expiration->if_N());
+    // Wide bounds for a slow machine; untouched it would be 3540 s early.
+    EXPECT_NEAR(static_cast<double>(std::stoll(*expiration->if_N())),
+                static_cast<double>(seconds_from_now(std::chrono::seconds(3600))), 120.0);
+    EXPECT_EQ(cli({"get", "k"}).out, "v");
+
+    const cli_run missing = cli({"touch", "absent"});
+    EXPECT_EQ(missing.exit_status, 1) << missing.err;
+    EXPECT_EQ(missing.err, "");
+    EXPECT_EQ(cli({"has", "absent"}).exit_status, 1);
+    EXPECT_FALSE(stored_item("absent").has_value()) << "touch created an item";
+
+    with_cache( // expired a minute ago (see GetOrSetPrintsAStaleValue...)
+        [](cache& c) -> asio::awaitable<void> {
+            EXPECT_TRUE(co_await c.async_set("expired", "old", {.timeout = std::chrono::seconds(60)}, asio::use_awaitable));
+        },
+        "", -std::chrono::minutes(2));
+    EXPECT_EQ(cli({"touch", "expired"}).exit_status, 1);
+    EXPECT_EQ(cli({"has", "expired"}).exit_status, 1) << "touch revived an expired entry";
+}
+
 INSTANTIATE_TEST_SUITE_P(LocalServers, Cli, testing::ValuesIn(server_names), server_param_name);
 
 // Usage errors need no server.
@@ -261,6 +487,20 @@ TEST(CliUsage, BadArgumentsExitTwoBeforeAnyRequest) {
         {{"set", "k", "v", "--timeout", "-1"}, "ddbcache: --timeout must be 0 (never expires) or more\n"},
         {{"--codec", "json", "get", "k"}, "ddbcache: --codec must be cachelib or raw, not \"json\"\n"},
         {{"get", "k", "--endpoint"}, "ddbcache: --endpoint needs an argument\n"},
+        {{"get-or-set", "k"}, "ddbcache: wrong number of arguments for get-or-set (see ddbcache --help)\n"},
+        {{"lock", "name"}, "ddbcache: wrong number of arguments for lock (see ddbcache --help)\n"},
+        {{"touch"}, "ddbcache: wrong number of arguments for touch (see ddbcache --help)\n"},
+        {{"lock", "n", "--ttl", "0", "--", "true"}, "ddbcache: --ttl must be at least 0.001\n"},
+        {{"lock", "n", "--wait", "-1", "--", "true"},
+         "ddbcache: --wait must be seconds from 0 to 31536000 (such as 2 or 0.5), not \"-1\"\n"},
+        {{"lock", "n", "--wait", "1e3", "--", "true"},
+         "ddbcache: --wait must be seconds from 0 to 31536000 (such as 2 or 0.5), not \"1e3\"\n"},
+        {{"get-or-set", "k", "--lease-wait", "soon", "--", "true"},
+         "ddbcache: --lease-wait must be seconds from 0 to 31536000 (such as 2 or 0.5), not \"soon\"\n"},
+        {{"get-or-set", "k", "--max-stale", "-1", "--", "true"}, "ddbcache: --max-stale must be 0 (never) or more\n"},
+        {{"get-or-set", "k", "--ttl", "5", "--", "true"},
+         "ddbcache: --ttl does not apply to get-or-set (see ddbcache --help)\n"},
+        {{"get", "k", "--timeout", "5"}, "ddbcache: --timeout does not apply to get (see ddbcache --help)\n"},
     };
     for (const auto& [args, message] : cases) {
         const cli_run r = run_cli(args);
@@ -327,9 +567,11 @@ TEST(CliUsage, HelpDocumentsEveryCommandAndOption) {
     const cli_run r = run_cli({"--help"});
     EXPECT_EQ(r.exit_status, 0);
     for (const char* word : {"get KEY", "set KEY VALUE", "add KEY VALUE", "delete KEY", "has KEY", "clear",
-                             "inc KEY [DELTA]", "dec KEY [DELTA]", "get-many KEY...", "value_b64", "--endpoint",
-                             "--region", "--table", "--prefix", "--key-field", "--expiration-field",
-                             "--no-create-table", "--codec", "--timeout", "Exit status"})
+                             "inc KEY [DELTA]", "dec KEY [DELTA]", "get-many KEY...", "value_b64", "touch KEY",
+                             "get-or-set KEY -- COMMAND [ARG...]", "lock NAME -- COMMAND [ARG...]",
+                             "DDBCACHE_FENCING_TOKEN", "--endpoint", "--region", "--table", "--prefix", "--key-field",
+                             "--expiration-field", "--no-create-table", "--codec", "--timeout", "--max-stale",
+                             "--lease-ttl", "--lease-wait", "--ttl", "--wait", "Exit status"})
         EXPECT_NE(r.out.find(word), std::string::npos) << word;
 }
 
