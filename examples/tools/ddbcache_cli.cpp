@@ -472,7 +472,11 @@ const command& find_command(invocation& inv) {
 
 int run(const invocation& inv, const command& cmd) {
     asio::io_context io;
-    cache c(io.get_executor(), inv.options); // throws when the region or credentials are missing
+    // Errors to stderr: what a command cannot report in its status (a computed value that could
+    // not be stored, a lock's heartbeat that stopped).
+    ddbcache::cache_options options = inv.options;
+    options.client.log = ddbcache::clog_logger(ddbcache::log_level::error);
+    cache c(io.get_executor(), options); // throws when the region or credentials are missing
     int status = 2;
     asio::co_spawn(
         io,

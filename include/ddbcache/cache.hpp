@@ -414,7 +414,7 @@ public:
     //
     // Errors: as async_get and async_set; compute's failure (its error_code, the code of a
     // system_error it throws, or compute_failed with what() as the message) when no stale value may
-    // be served. A failed store of a computed value is logged (client_options::log) and the value
+    // be served. A failed store of a computed value is logged at error level (client_options::log) and the value
     // still returned.
     template <class Compute, detail::token_other_than<get_or_set_options> CompletionToken = default_token>
     auto async_get_or_set(std::string key, Compute&& compute, CompletionToken&& token = {}) {

@@ -289,7 +289,7 @@ asio::awaitable<outcome<bool>> cache::impl::store_computed(const cache_requests:
         why = d.message;
     }
     if (ec)
-        write_log(dynamodb->options().log, log_level::warning, "cache", [&] {
+        write_log(dynamodb->options().log, log_level::error, "cache", [&] {
             return "get_or_set of key '" + codec::printable(full) + "': storing the computed value failed: " +
                    ec.message() + (why.empty() ? "" : ": " + why);
         });

@@ -164,7 +164,7 @@ asio::awaitable<void> beat(std::weak_ptr<lease::state> weak, std::shared_ptr<lea
         internal_requests::extend extend{s->full, s->owner, s->fence, ttl};
         auto [ec, extended] = co_await cache::impl::run_admitted(s->cache_state, extend, &d);
         if (ec || !extended) {
-            write_log(s->cache_state->dynamodb->options().log, log_level::warning, "cache", [&] {
+            write_log(s->cache_state->dynamodb->options().log, log_level::error, "cache", [&] {
                 return "the heartbeat of lock '" + codec::printable(s->name) + "' stopped: " +
                        (ec ? ec.message() + " " + d.message : std::string("the lease is no longer held"));
             });
