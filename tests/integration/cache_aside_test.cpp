@@ -45,7 +45,8 @@ asio::awaitable<void> pause(std::chrono::milliseconds d) {
     co_await t.async_wait(tuple_awaitable);
 }
 
-// A compute that counts its calls and answers `value` after `delay`.
+// A compute that counts its calls and answers `value` after `delay`. Computes are named before the
+// co_await that uses them: GCC 12 destroys temporaries inside a co_await expression twice.
 struct counted_compute {
     std::shared_ptr<std::atomic<int>> calls = std::make_shared<std::atomic<int>>(0);
     auto returning(std::string value, std::chrono::milliseconds delay = 0ms) const {
@@ -107,10 +108,12 @@ protected:
 TEST_P(CacheAside, AMissComputesStoresAndSaysComputedThenTheNextCallIsAHitWithoutComputing) {
     counted_compute origin;
     with_cache([&](cache& c) -> asio::awaitable<void> {
-        const get_or_set_result first = co_await c.async_get_or_set("page", origin.returning("<html>"));
+        auto compute1 = origin.returning("<html>");
+        const get_or_set_result first = co_await c.async_get_or_set("page", compute1);
         EXPECT_EQ(first.value, "<html>");
         EXPECT_EQ(first.source, value_source::computed);
-        const get_or_set_result second = co_await c.async_get_or_set("page", origin.returning("other"));
+        auto compute2 = origin.returning("other");
+        const get_or_set_result second = co_await c.async_get_or_set("page", compute2);
         EXPECT_EQ(second.value, "<html>");
         EXPECT_EQ(second.source, value_source::hit);
         EXPECT_EQ(co_await c.async_get("page"), "<html>");
@@ -125,7 +128,8 @@ TEST_P(CacheAside, ConcurrentCallersOfOneKeyInAProcessShareOneComputation) {
         auto ex = co_await asio::this_coro::executor;
         for (int i = 0; i < 16; ++i)
             asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
-                const get_or_set_result r = co_await c.async_get_or_set("hot", origin.returning("v", 200ms));
+                auto compute3 = origin.returning("v", 200ms);
+                const get_or_set_result r = co_await c.async_get_or_set("hot", compute3);
                 EXPECT_EQ(r.value, "v");
                 ++finished;
             }, asio::detached);
@@ -252,7 +256,8 @@ TEST_P(CacheAside, AnExpiredValueIsRecomputedWhenComputeSucceeds) {
         co_await c.async_set("k", "old", {.timeout = 10s});
         clock.advance(15s);
         counted_compute origin;
-        const get_or_set_result r = co_await c.async_get_or_set("k", origin.returning("new"), {.max_stale = 60s});
+        auto compute4 = origin.returning("new");
+        const get_or_set_result r = co_await c.async_get_or_set("k", compute4, {.max_stale = 60s});
         EXPECT_EQ(r.value, "new");
         EXPECT_EQ(r.source, value_source::computed);
         EXPECT_EQ(co_await c.async_get("k"), "new");
@@ -262,10 +267,12 @@ TEST_P(CacheAside, AnExpiredValueIsRecomputedWhenComputeSucceeds) {
 TEST_P(CacheAside, EarlyRefreshServesTheCurrentValueAndStoresANewOneInTheBackground) {
     with_cache([&](cache& c) -> asio::awaitable<void> {
         // A first computation that takes a while (its duration is XFetch's delta).
-        co_await c.async_get_or_set("k", counted_compute{}.returning("first", 50ms), {.timeout = 100s});
+        auto compute5 = counted_compute{}.returning("first", 50ms);
+        co_await c.async_get_or_set("k", compute5, {.timeout = 100s});
         // A huge beta makes the refresh certain on this hit.
         const get_or_set_options eager{.timeout = 100s, .early_refresh_beta = 1e12};
-        const get_or_set_result hit = co_await c.async_get_or_set("k", counted_compute{}.returning("second"), eager);
+        auto compute6 = counted_compute{}.returning("second");
+        const get_or_set_result hit = co_await c.async_get_or_set("k", compute6, eager);
         EXPECT_EQ(hit.value, "first");
         EXPECT_EQ(hit.source, value_source::hit);
         std::optional<std::string> now_stored;
@@ -280,8 +287,10 @@ TEST_P(CacheAside, EarlyRefreshServesTheCurrentValueAndStoresANewOneInTheBackgro
 TEST_P(CacheAside, WithoutEarlyRefreshAHitNeverComputes) {
     counted_compute origin;
     with_cache([&](cache& c) -> asio::awaitable<void> {
-        co_await c.async_get_or_set("k", origin.returning("first", 50ms), {.timeout = 100s});
-        for (int i = 0; i < 20; ++i) co_await c.async_get_or_set("k", origin.returning("second"), {.timeout = 100s});
+        auto compute7 = origin.returning("first", 50ms);
+        co_await c.async_get_or_set("k", compute7, {.timeout = 100s});
+        auto compute8 = origin.returning("second");
+        for (int i = 0; i < 20; ++i) co_await c.async_get_or_set("k", compute8, {.timeout = 100s});
         EXPECT_EQ(co_await c.async_get("k"), "first");
     });
     EXPECT_EQ(*origin.calls, 1);
@@ -290,11 +299,12 @@ TEST_P(CacheAside, WithoutEarlyRefreshAHitNeverComputes) {
 TEST_P(CacheAside, BadOptionsAreRefusedBeforeAnyRequestNamingTheField) {
     with_cache([&](cache& c) -> asio::awaitable<void> {
         diagnostics diag;
-        auto [ec, r] = co_await c.async_get_or_set("k", counted_compute{}.returning("v"),
+        auto compute = counted_compute{}.returning("v");
+        auto [ec, r] = co_await c.async_get_or_set("k", compute,
                                                    {.early_refresh_beta = -1, .diag = &diag}, tuple_awaitable);
         EXPECT_EQ(ec, client_errc::invalid_argument);
         EXPECT_NE(diag.message.find("early_refresh_beta"), std::string::npos) << diag.message;
-        auto [ec2, r2] = co_await c.async_get_or_set("\x1fk", counted_compute{}.returning("v"), tuple_awaitable);
+        auto [ec2, r2] = co_await c.async_get_or_set("\x1fk", compute, tuple_awaitable);
         EXPECT_EQ(ec2, client_errc::invalid_key) << "keys beginning with \\x1f are reserved";
     });
 }
@@ -442,6 +452,33 @@ TEST_P(CacheAside, LockItemsNeverCollideWithKeysAndClearWithThePrefixRemovesThem
     }, options("app:"));
 }
 
+TEST_P(CacheAside, OnAnIoContextRunByTwoThreadsEachKeyIsComputedOnceAndLockHoldersNeverOverlap) {
+    counted_compute origin;
+    std::atomic<int> inside{0}, overlaps{0}, finished{0};
+    const cache_options o = options();
+    run_on_io([&]() -> asio::awaitable<void> {
+        cache c(co_await asio::this_coro::executor, o);
+        co_await c.async_set("table", "created");
+        auto ex = co_await asio::this_coro::executor;
+        for (int i = 0; i < 32; ++i)
+            asio::co_spawn(ex, [&, i]() -> asio::awaitable<void> {
+                const std::string key = "key" + std::to_string(i % 4);
+                auto compute = origin.returning("v", 100ms);
+                const get_or_set_result r = co_await c.async_get_or_set(key, compute);
+                EXPECT_EQ(r.value, "v");
+                lease l = co_await c.async_lock("shared", {.ttl = 30s, .wait = 120s});
+                if (++inside != 1) ++overlaps;
+                co_await pause(1ms);
+                --inside;
+                EXPECT_TRUE(co_await l.async_release());
+                ++finished;
+            }, asio::detached);
+        while (finished < 32) co_await pause(10ms);
+    }(), 2);
+    EXPECT_EQ(*origin.calls, 4);
+    EXPECT_EQ(overlaps, 0);
+}
+
 // ---- fail-safe when DynamoDB fails (through the fault proxy) ----
 
 class FailSafe : public CacheAside {
@@ -461,8 +498,9 @@ protected:
             co_await c.async_set("k", "old", {.timeout = 10s});
             clock.advance(15s);
             proxy.set_plan([f, operation](const proxied_request& r) { return r.operation == operation ? f : fault::none; });
+            auto compute9 = origin.returning("new");
             const get_or_set_result r = co_await c.async_get_or_set(
-                "k", origin.returning("new"), {.max_stale = 60s, .lease = true, .lease_wait = 10s});
+                "k", compute9, {.max_stale = 60s, .lease = true, .lease_wait = 10s});
             EXPECT_EQ(r.value, "old") << fault_name(f);
             EXPECT_EQ(r.source, value_source::stale);
         }, proxied());
@@ -491,7 +529,8 @@ TEST_P(FailSafe, AnUnreadableTableStillGivesTheComputedValue) {
     with_cache([&](cache& c) -> asio::awaitable<void> {
         co_await c.async_set("other", "x"); // creates the table
         proxy.set_plan([](const proxied_request& r) { return r.operation == "GetItem" ? fault::unavailable : fault::none; });
-        const get_or_set_result r = co_await c.async_get_or_set("k", counted_compute{}.returning("computed"));
+        auto compute10 = counted_compute{}.returning("computed");
+        const get_or_set_result r = co_await c.async_get_or_set("k", compute10);
         EXPECT_EQ(r.value, "computed");
         EXPECT_EQ(r.source, value_source::computed);
         proxy.set_plan({});
@@ -505,7 +544,8 @@ TEST_P(FailSafe, AStoreWhoseAnswerIsLostStillReturnsTheComputedValue) {
         proxy.set_plan([](const proxied_request& r) {
             return r.operation == "PutItem" ? fault::drop_after_forward : fault::none;
         });
-        const get_or_set_result r = co_await c.async_get_or_set("k", counted_compute{}.returning("computed"));
+        auto compute11 = counted_compute{}.returning("computed");
+        const get_or_set_result r = co_await c.async_get_or_set("k", compute11);
         EXPECT_EQ(r.value, "computed");
         proxy.set_plan({});
         EXPECT_EQ(co_await c.async_get("k"), "computed");
@@ -629,7 +669,8 @@ TEST_P(Fleet, ALeaseHolderKilledMidComputationIsTakenOverAfterItsLease) {
         ::kill(holder, SIGKILL);
         ::waitpid(holder, nullptr, 0);
         CO_ASSERT(leased, << "the first process never took the lease");
-        const get_or_set_result r = co_await c.async_get_or_set("k", counted_compute{}.returning("taken over"),
+        auto compute12 = counted_compute{}.returning("taken over");
+        const get_or_set_result r = co_await c.async_get_or_set("k", compute12,
                                                                 {.lease = true, .lease_ttl = 1s, .lease_wait = 60s});
         EXPECT_EQ(r.value, "taken over");
         EXPECT_EQ(r.source, value_source::computed);
