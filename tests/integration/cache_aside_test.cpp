@@ -139,11 +139,11 @@ TEST_P(CacheAside, ConcurrentCallersOfOneKeyInAProcessShareOneComputation) {
 }
 
 TEST_P(CacheAside, CancellingOneOfTwoJoinedCallersLeavesTheOtherUnaffected) {
-    std::shared_ptr<asio::steady_timer> gate;
     std::atomic<int> calls{0};
     with_cache([&](cache& c) -> asio::awaitable<void> {
         auto ex = co_await asio::this_coro::executor;
-        gate = std::make_shared<asio::steady_timer>(ex, asio::steady_timer::time_point::max());
+        // Owned by the io_context's side (the frames), not the test: a timer must not outlive it.
+        auto gate = std::make_shared<asio::steady_timer>(ex, asio::steady_timer::time_point::max());
         // The computation waits until the test opens the gate: nothing races the cancellation.
         auto held_origin = [&calls, gate]() -> asio::awaitable<std::string> {
             ++calls;
