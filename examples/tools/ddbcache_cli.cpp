@@ -73,7 +73,9 @@ Commands:
                            another held NAME all of --wait. COMMAND finds the lock's fencing token
                            in DDBCACHE_FENCING_TOKEN: it grows with every grant of NAME, so what
                            COMMAND writes can refuse a smaller one than it has seen. SIGTERM and
-                           SIGHUP are passed on to COMMAND.                [--ttl S] [--wait S]
+                           SIGHUP are passed on to COMMAND. If ddbcache itself is killed (-9),
+                           COMMAND runs on after the lease lapses: the token is then the guard.
+                                                                           [--ttl S] [--wait S]
   VALUE "-" reads the value from standard input.
 
 Options (defaults as Python cachelib's DynamoDbCache):
@@ -357,6 +359,8 @@ asio::awaitable<child_end> run_child(const std::vector<std::string>& argv, std::
     posix_spawn_file_actions_t actions;
     ::posix_spawn_file_actions_init(&actions);
     if (out) ::posix_spawn_file_actions_adddup2(&actions, pipe_ends[1], STDOUT_FILENO);
+    // Asio's sockets are not close-on-exec: COMMAND must not inherit a DynamoDB connection.
+    ::posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
     pid_t pid = 0;
     const int spawn_error = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), env.data());
     ::posix_spawn_file_actions_destroy(&actions);
@@ -401,7 +405,9 @@ command_result run_get_or_set(cache& c, const invocation& inv, ddbcache::diagnos
     if (result.source == ddbcache::value_source::stale)
         std::cerr << "ddbcache: printed a stale value of '" << inv.operands[0] << "' (expired at most "
                   << inv.get_or_set.max_stale.count() << " s ago): "
-                  << (failure->empty() ? "DynamoDB failed" : *failure) << '\n';
+                  << (failure->empty() ? "DynamoDB failed, or the process computing it stored nothing within --lease-wait"
+                                       : *failure)
+                  << '\n';
     write_stdout(*result.value);
     co_return 0;
 }

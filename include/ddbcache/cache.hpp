@@ -104,7 +104,8 @@ struct counter_options {
 enum class value_source {
     hit,      // read from the table (including a value another process computed while this one waited)
     computed, // computed by this call, or by the one this call joined (single-flight), and stored
-    stale,    // fail-safe: expired at most max_stale ago, served because compute or DynamoDB failed
+    stale,    // fail-safe: expired at most max_stale ago, served because compute or DynamoDB failed, or
+              // because the lease holder stored nothing within lease_wait
 };
 
 struct get_or_set_result {
@@ -407,7 +408,10 @@ public:
     // captures must then outlive the call (or be owned by it).
     //
     // Single-flight: concurrent callers of one key in this process share one read and one
-    // computation (the first caller's compute; the others' are never called). A cancelled caller
+    // computation: the first caller's compute and options (a caller joining it gets that result,
+    // stale included, whatever its own options say); the others' computes are never called. Name
+    // the compute before the co_await that passes it when it captures anything with a destructor
+    // (GCC 12 destroys temporaries inside co_await twice: see the README). A cancelled caller
     // completes with operation_aborted at once; the shared work goes on for the others and is
     // stored. See get_or_set_options for the fleet-wide lease, early refresh, fail-safe and negative
     // caching.

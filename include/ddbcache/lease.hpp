@@ -47,6 +47,7 @@ public:
     lease& operator=(lease&&) noexcept;
     ~lease();
 
+    // The accessors below require valid().
     bool valid() const noexcept { return state_ != nullptr; }
     const std::string& name() const noexcept;
     // The random token that identifies this holder in the lock item (hex, 32 characters).

@@ -32,6 +32,10 @@ cache_options checked_options(cache_options o) {
                                     "; it must be from 1 to " +
                                     std::to_string(dynamodb::limits::scan_total_segments) +
                                     " (DynamoDB's limit on Scan segments)");
+    const auto window = o.sliding.window.count(), absolute = o.sliding.absolute.count();
+    if (window < 0 || absolute < 0 || window > layout::max_expiration_seconds || absolute > layout::max_expiration_seconds)
+        throw std::invalid_argument("ddbcache: cache_options::sliding: window and absolute must be from 0 to " +
+                                    std::to_string(layout::max_expiration_seconds) + " s");
     return o;
 }
 

@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <utility>
 
 namespace ddbcache {
 namespace asio = boost::asio;
@@ -71,6 +72,17 @@ asio::awaitable<outcome<get_or_set_result>> cache::impl::run(const cache_request
     if (error_code ec = check_key(request.key, full, why)) co_return failure<get_or_set_result>(diag, ec, why);
     if (error_code ec = check_options(request.key, request.options, why))
         co_return failure<get_or_set_result>(diag, ec, why);
+    // Timeouts are checked as set checks them, before computing: a value that cannot be stored
+    // would be computed again by every call.
+    std::int64_t unused = 0;
+    if (error_code ec = layout::expiration_for(full, timeout_seconds(request.options.timeout), now(), unused, why))
+        co_return failure<get_or_set_result>(diag, ec, why);
+    if (error_code ec = layout::expiration_for(full, request.options.negative_timeout.count(), now(), unused, why))
+        co_return failure<get_or_set_result>(diag, ec, "negative_timeout: " + why);
+    if (request.options.lease || request.options.early_refresh_beta > 0) {
+        if (error_code ec = layout::check_key(lease_key_of(full), why))
+            co_return failure<get_or_set_result>(diag, ec, "the lease item of this key: " + why);
+    }
     if (!request.compute)
         co_return failure<get_or_set_result>(diag, client_errc::invalid_argument, "get_or_set without a compute");
 
@@ -92,6 +104,8 @@ asio::awaitable<outcome<get_or_set_result>> cache::impl::run(const cache_request
                 r.ec = e.code();
             } catch (const std::bad_alloc&) {
                 r.ec = make_error_code(boost::system::errc::not_enough_memory);
+            } catch (...) {
+                r.ec = client_errc::compute_failed; // never leave the key's callers waiting
             }
             std::lock_guard lock(owner->flights_mutex);
             flying->result = std::move(r);
@@ -113,8 +127,8 @@ asio::awaitable<outcome<get_or_set_result>> cache::impl::run(const cache_request
             if (target->done)
                 detail::post_completion(dynamodb->get_executor(), std::move(handler), error_code{});
             else
-                // No deadline of its own (the flight's steps have theirs); max() would overflow the timer.
-                target->waiters.push(detail::waiter_queue<>::clock::now() + std::chrono::hours(24 * 365 * 100),
+                // No deadline of its own: the flight's steps have theirs.
+                target->waiters.push(deadline_after(std::chrono::milliseconds::max()),
                                      detail::waiter_queue<>::handler_type(std::move(handler)),
                                      f);
         },
@@ -173,17 +187,15 @@ asio::awaitable<outcome<get_or_set_result>> cache::impl::resolve(const cache_req
     if (o.lease && !read_ec) {
         const std::string lease_key = lease_key_of(full);
         const std::string owner = new_owner_token();
-        const auto deadline = std::chrono::steady_clock::now() + o.lease_wait;
+        const auto deadline = deadline_after(o.lease_wait);
         for (unsigned attempt = 1;; ++attempt) {
             diagnostics d;
             internal_requests::grant take_lease{lease_key, owner, o.lease_ttl};
             auto [ec, grant] = co_await run_admitted(self, take_lease, &d);
             if (ec) {
-                if (!dynamodb_unavailable(ec, d) || !stale) {
-                    diag = std::move(d);
-                    co_return stale_or(result{ec, {}});
-                }
-                co_return result{{}, *stale};
+                if (stale && dynamodb_unavailable(ec, d)) co_return result{{}, *stale};
+                diag = std::move(d);
+                co_return result{ec, {}};
             }
             if (grant.granted) {
                 holding = internal_requests::release{lease_key, owner, grant.fence};
@@ -239,11 +251,12 @@ asio::awaitable<outcome<get_or_set_result>> cache::impl::resolve(const cache_req
 // Best effort: a lease left behind lapses after its ttl.
 asio::awaitable<void> cache::impl::release_lease(internal_requests::release holding, const std::string& full) {
     diagnostics d;
-    auto [ec, released] = co_await run_admitted(shared_from_this(), holding, &d);
-    if (ec || !released)
+    const auto [ec, released] = co_await run_admitted(shared_from_this(), holding, &d);
+    const error_code failed = ec; // a structured binding cannot be captured by the lambda (C++17 rule clang keeps)
+    if (failed || !released)
         write_log(dynamodb->options().log, log_level::warning, "cache", [&] {
             return "get_or_set of key '" + codec::printable(full) + "': releasing its lease failed: " +
-                   (ec ? ec.message() + " " + d.message : std::string("the lease had lapsed"));
+                   (failed ? failed.message() + " " + d.message : std::string("the lease had lapsed"));
         });
 }
 
@@ -253,7 +266,21 @@ asio::awaitable<outcome<std::optional<std::string>>> cache::impl::compute(const 
     using value = std::optional<std::string>;
     auto token = asio::as_tuple(asio::use_awaitable);
     auto [failure_ptr, v] = co_await asio::async_initiate<decltype(token), void(std::exception_ptr, value)>(
-        [&request](auto handler) { request.compute(detail::compute_handler(std::move(handler))); }, token);
+        [&request](auto handler) {
+            // The handler runs once: from compute, or here when compute throws before calling it
+            // (an initiation's exception would leave this coroutine suspended for ever).
+            auto pending = std::make_shared<std::optional<detail::compute_handler>>(std::in_place, std::move(handler));
+            auto complete = [pending](std::exception_ptr e, value result) {
+                std::optional<detail::compute_handler> h = std::exchange(*pending, std::nullopt);
+                if (h) std::move(*h)(e, std::move(result));
+            };
+            try {
+                request.compute(detail::compute_handler(complete));
+            } catch (...) {
+                complete(std::current_exception(), std::nullopt);
+            }
+        },
+        token);
     if (!failure_ptr) co_return outcome<value>{{}, std::move(v)};
     const std::string context = "compute for key '" + codec::printable(full) + "' failed: ";
     try {

@@ -51,7 +51,14 @@ inline constexpr retry_options contention_backoff{0, std::chrono::milliseconds(2
 struct lock_grant {
     bool granted = false;
     std::int64_t fence = 0;
+    std::int64_t until_ms = 0; // the lease_until written (DynamoDB's time, epoch ms)
 };
+
+// now + d, clamped to a century so that "wait forever" (milliseconds::max()) does not overflow.
+inline std::chrono::steady_clock::time_point deadline_after(std::chrono::milliseconds d) {
+    constexpr std::chrono::milliseconds century = std::chrono::hours(24 * 365 * 100);
+    return std::chrono::steady_clock::now() + std::min(d, century);
+}
 
 // 128 random bits in hex, naming the holder of a lock or lease (locks.cpp).
 std::string new_owner_token();
@@ -64,7 +71,9 @@ struct read_entry { using result = std::optional<item>; std::string full; bool c
 // One conditional PutItem of an item built for get_or_set.
 struct put_entry { using result = bool; item attributes; };
 struct grant { using result = lock_grant; std::string full, owner; std::chrono::milliseconds ttl; };
-struct extend { using result = bool; std::string full, owner; std::int64_t fence; std::chrono::milliseconds ttl; };
+// Sets lease_until to until_ms, which the caller computes before sending: the holder's belief
+// must not outlast what is stored.
+struct extend { using result = bool; std::string full, owner; std::int64_t fence; std::int64_t until_ms; };
 struct release { using result = bool; std::string full, owner; std::int64_t fence; };
 } // namespace internal_requests
 
@@ -237,6 +246,8 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
                                                            const std::string& full, diagnostics& diag);
     awaitable_outcome<bool> store_computed(const cache_requests::get_or_set& request, const std::string& full,
                                            const std::optional<std::string>& value, std::chrono::milliseconds took);
+    awaitable_outcome<std::optional<item>> lock_item_after_retry(const std::string& full, std::optional<item> returned,
+                                                                 diagnostics& d);
     boost::asio::awaitable<void> release_lease(internal_requests::release holding, const std::string& full);
     void refresh_early_if_due(const cache_requests::get_or_set& request, const std::string& full, const item& found);
 

@@ -46,13 +46,15 @@ asio::awaitable<void> cache::impl::slide_if_due(const item& found) {
     std::int64_t target = now_seconds + sliding.window.count();
     if (sliding.absolute.count() > 0) {
         const attribute_value* created = found.find(layout::created_at_field);
-        const auto created_at = created && created->if_S() ? layout::parse_iso8601(*created->if_S()) : std::nullopt;
+        const auto created_at =
+            created && created->if_S() ? layout::parse_iso8601_seconds(*created->if_S()) : std::nullopt;
         if (!created_at) co_return; // the cap cannot be honoured without knowing when the entry began
-        target = std::min(target, layout::epoch_seconds(*created_at) + sliding.absolute.count());
+        target = std::min(target, *created_at + sliding.absolute.count());
     }
     // Skipped while less than a quarter of the window has passed since the last move: a hot key
     // costs a few writes per window, not one per read.
     if (target - *expiration < std::max<std::int64_t>(1, sliding.window.count() / 4)) co_return;
+    if (target > layout::max_expiration_seconds) co_return; // past what cachelib can read
     update_item_request update{options.table_name, key_item(*full), "SET #e = :e", {}};
     // Only the entry as read: a concurrent writer's new entry, or another reader's slide, wins.
     update.write.condition = "#e = :seen";
@@ -60,11 +62,12 @@ asio::awaitable<void> cache::impl::slide_if_due(const item& found) {
     update.write.values.set(":seen", *seen);
     update.write.values.set(":e", attribute_value::N(target));
     diagnostics d;
-    auto [ec, r] = co_await dynamodb::call_operation(*dynamodb, std::move(update), &d);
-    if (ec && ec != service_errc::conditional_check_failed)
+    const auto [ec, r] = co_await dynamodb::call_operation(*dynamodb, std::move(update), &d);
+    const error_code failed = ec; // a structured binding cannot be captured by the lambda (C++17 rule clang keeps)
+    if (failed && failed != service_errc::conditional_check_failed)
         write_log(dynamodb->options().log, log_level::warning, "cache", [&] {
-            return "sliding the expiration of key '" + codec::printable(*full) + "' failed: " + ec.message() + " " +
-                   d.message;
+            return "sliding the expiration of key '" + codec::printable(*full) + "' failed: " + failed.message() +
+                   " " + d.message;
         });
 }
 

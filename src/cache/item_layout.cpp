@@ -85,7 +85,7 @@ error_code expiration_for(const std::string& full_key, std::int64_t timeout_seco
     return {};
 }
 
-std::optional<wall_clock::time_point> parse_iso8601(std::string_view text) {
+std::optional<std::int64_t> parse_iso8601_seconds(std::string_view text) {
     auto digits = [&](std::size_t at, std::size_t n, int& value) {
         if (text.size() < at + n) return false;
         value = 0;
@@ -114,17 +114,18 @@ std::optional<wall_clock::time_point> parse_iso8601(std::string_view text) {
     if (zone == "Z") {
     } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
         int h, m;
-        if (!digits(at + 1, 2, h) || !digits(at + 4, 2, m)) return std::nullopt;
+        if (!digits(at + 1, 2, h) || !digits(at + 4, 2, m) || h > 23 || m > 59) return std::nullopt;
         offset_minutes = (zone[0] == '-' ? -1 : 1) * (h * 60 + m);
     } else if (!zone.empty()) {
         return std::nullopt;
     }
+    (void)micros; // seconds are what expiration_time holds
     const std::chrono::year_month_day date{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
                                            std::chrono::day(static_cast<unsigned>(day))};
-    if (!date.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
-    return wall_clock::time_point(std::chrono::sys_days(date).time_since_epoch() + std::chrono::hours(hour) +
-                                  std::chrono::minutes(minute - offset_minutes) + std::chrono::seconds(second) +
-                                  std::chrono::microseconds(micros));
+    if (year < 1 || !date.ok() || hour > 23 || minute > 59 || second > 59) return std::nullopt;
+    // In seconds (not system_clock's nanoseconds, which end in 2262): any year Python writes fits.
+    const std::int64_t days = std::chrono::sys_days(date).time_since_epoch().count();
+    return days * 86400 + std::int64_t{hour} * 3600 + std::int64_t{minute - offset_minutes} * 60 + second;
 }
 
 std::optional<std::int64_t> expiration_seconds(const cache_options& o, const item& it) {

@@ -60,9 +60,10 @@ inline constexpr std::int64_t max_expiration_seconds = 253'402'300'799;
 error_code expiration_for(const std::string& full_key, std::int64_t timeout_seconds, wall_clock::time_point now,
                           std::int64_t& out, std::string& why);
 
-// Parses created_at as cachelib and this library write it (Python's isoformat(): a date, a time,
-// an optional fraction, an optional UTC offset or Z). nullopt when it is not that.
-std::optional<wall_clock::time_point> parse_iso8601(std::string_view text);
+// Parses created_at as cachelib and this library write it (Python's isoformat(): a date from year
+// 1, a time, an optional fraction, an optional UTC offset of hours and minutes, or Z; no offset
+// reads as UTC), in epoch seconds (the fraction dropped). nullopt when it is not that.
+std::optional<std::int64_t> parse_iso8601_seconds(std::string_view text);
 
 // Epoch seconds of an item's expiration_time, when it is an integer that fits (what this library
 // and cachelib write); nullopt when absent or anything else.

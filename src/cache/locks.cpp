@@ -101,17 +101,31 @@ asio::awaitable<outcome<lock_grant>> cache::impl::run(const internal_requests::g
     update.write.return_item_on_condition_failure = true;
     diagnostics local;
     diagnostics* d = diag ? diag : &local;
+    const std::int64_t until_ms = now_ms + request.ttl.count();
     auto [ec, r] = co_await dynamodb::call_operation(*dynamodb, std::move(update), d);
-    if (!ec) co_return outcome<lock_grant>{{}, {true, r.attributes ? number_of(*r.attributes, fence_field) : 0}};
+    if (!ec)
+        co_return outcome<lock_grant>{{}, {true, r.attributes ? number_of(*r.attributes, fence_field) : 0, until_ms}};
     if (ec != service_errc::conditional_check_failed) co_return outcome<lock_grant>{ec, {}};
     d->aws_type.clear(), d->message.clear();
     // A retried grant fails its own condition when an attempt whose answer was lost took the lock.
-    if (d->attempts >= 2 && r.attributes) {
-        const std::string* holder = owner_of(*r.attributes);
+    if (d->attempts >= 2) {
+        auto [read_ec, holder_item] = co_await lock_item_after_retry(request.full, std::move(r.attributes), *d);
+        if (read_ec) co_return outcome<lock_grant>{read_ec, {}};
+        const std::string* holder = holder_item ? owner_of(*holder_item) : nullptr;
         if (holder && *holder == request.owner)
-            co_return outcome<lock_grant>{{}, {true, number_of(*r.attributes, fence_field)}};
+            co_return outcome<lock_grant>{{}, {true, number_of(*holder_item, fence_field), until_ms}};
     }
-    co_return outcome<lock_grant>{{}, {false, 0}};
+    co_return outcome<lock_grant>{{}, {false, 0, 0}};
+}
+
+// The lock item after a retried write failed its condition: the one the failure returned, or (from
+// servers that return none, as dynalite) a strongly consistent read.
+asio::awaitable<outcome<std::optional<item>>> cache::impl::lock_item_after_retry(const std::string& full,
+                                                                                 std::optional<item> returned,
+                                                                                 diagnostics& d) {
+    if (returned) co_return outcome<std::optional<item>>{{}, std::move(returned)};
+    internal_requests::read_entry read{full, true};
+    co_return co_await run(read, &d);
 }
 
 // Idempotent: a retried extend meets its condition again.
@@ -121,7 +135,7 @@ asio::awaitable<outcome<bool>> cache::impl::run(const internal_requests::extend&
     update.write.names = {{"#o", owner_field}, {"#u", lease_until_field}, {"#f", fence_field}};
     update.write.values.set(":o", attribute_value::S(request.owner));
     update.write.values.set(":f", attribute_value::N(request.fence));
-    update.write.values.set(":u", attribute_value::N(epoch_ms(now()) + request.ttl.count()));
+    update.write.values.set(":u", attribute_value::N(request.until_ms));
     diagnostics local;
     diagnostics* d = diag ? diag : &local;
     auto [ec, r] = co_await dynamodb::call_operation(*dynamodb, std::move(update), d);
@@ -143,11 +157,12 @@ asio::awaitable<outcome<bool>> cache::impl::run(const internal_requests::release
     auto [ec, r] = co_await dynamodb::call_operation(*dynamodb, std::move(update), d);
     if (ec != service_errc::conditional_check_failed) co_return outcome<bool>{ec, !ec};
     d->aws_type.clear(), d->message.clear();
+    if (d->attempts < 2) co_return outcome<bool>{{}, false};
     // After a retry, an item with no owner and this lease's fence was released by this call's
     // earlier attempt (nobody was granted the lock since).
-    const bool released_earlier = d->attempts >= 2 && r.attributes && !owner_of(*r.attributes) &&
-                                  number_of(*r.attributes, fence_field) == request.fence;
-    co_return outcome<bool>{{}, released_earlier};
+    auto [read_ec, now_there] = co_await lock_item_after_retry(request.full, std::move(r.attributes), *d);
+    if (read_ec) co_return outcome<bool>{read_ec, false};
+    co_return outcome<bool>{{}, now_there && !owner_of(*now_there) && number_of(*now_there, fence_field) == request.fence};
 }
 
 namespace {
@@ -161,16 +176,17 @@ asio::awaitable<void> beat(std::weak_ptr<lease::state> weak, std::shared_ptr<lea
         auto s = weak.lock();
         if (!s) co_return;
         diagnostics d;
-        internal_requests::extend extend{s->full, s->owner, s->fence, ttl};
-        auto [ec, extended] = co_await cache::impl::run_admitted(s->cache_state, extend, &d);
-        if (ec || !extended) {
+        internal_requests::extend extend{s->full, s->owner, s->fence, epoch_ms(s->cache_state->now()) + ttl.count()};
+        const auto [ec, extended] = co_await cache::impl::run_admitted(s->cache_state, extend, &d);
+        const error_code failed = ec; // a structured binding cannot be captured by the lambda (C++17 rule clang keeps)
+        if (failed || !extended) {
             write_log(s->cache_state->dynamodb->options().log, log_level::error, "cache", [&] {
                 return "the heartbeat of lock '" + codec::printable(s->name) + "' stopped: " +
-                       (ec ? ec.message() + " " + d.message : std::string("the lease is no longer held"));
+                       (failed ? failed.message() + " " + d.message : std::string("the lease is no longer held"));
             });
             co_return;
         }
-        s->until_ms = epoch_ms(s->cache_state->now()) + ttl.count();
+        s->until_ms = extend.until_ms;
     }
 }
 
@@ -195,7 +211,7 @@ asio::awaitable<outcome<lease>> cache::impl::run(const cache_requests::lock& req
                                  "lock '" + codec::printable(request.name) + "': the wait is negative");
     auto self = shared_from_this();
     const std::string owner = new_owner_token();
-    const auto deadline = std::chrono::steady_clock::now() + o.wait;
+    const auto deadline = deadline_after(o.wait);
     for (unsigned attempt = 1;; ++attempt) {
         internal_requests::grant take{full, owner, o.ttl}; // named: GCC 12 destroys braced temporaries in co_await twice
         auto [ec, grant] = co_await run_admitted(self, take, diag);
@@ -208,7 +224,7 @@ asio::awaitable<outcome<lease>> cache::impl::run(const cache_requests::lock& req
             s->owner = owner;
             s->fence = grant.fence;
             s->ttl = o.ttl;
-            s->until_ms = epoch_ms(now()) + o.ttl.count();
+            s->until_ms = grant.until_ms;
             if (o.heartbeat) {
                 s->heartbeat = std::make_shared<lease_heartbeat>(dynamodb->get_executor());
                 asio::co_spawn(s->heartbeat->strand, beat(s, s->heartbeat, o.ttl), asio::detached);
@@ -232,9 +248,9 @@ asio::awaitable<outcome<bool>> extend_held(std::shared_ptr<lease::state> s, std:
                                            diagnostics* diag) {
     std::string why;
     if (error_code ec = check_ttl(s->name, ttl, why)) co_return failure<bool>(diag, ec, why);
-    internal_requests::extend extend{s->full, s->owner, s->fence, ttl};
+    internal_requests::extend extend{s->full, s->owner, s->fence, epoch_ms(s->cache_state->now()) + ttl.count()};
     auto r = co_await cache::impl::run_admitted(s->cache_state, extend, diag);
-    if (!r.ec && r.value) s->until_ms = epoch_ms(s->cache_state->now()) + ttl.count();
+    if (!r.ec && r.value) s->until_ms = extend.until_ms;
     co_return r;
 }
 

@@ -309,6 +309,74 @@ TEST_P(CacheAside, BadOptionsAreRefusedBeforeAnyRequestNamingTheField) {
     });
 }
 
+TEST_P(CacheAside, AComputeThatThrowsBeforeCallingItsHandlerFailsAndLeavesTheKeyUsable) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        auto throws_at_once = [](auto) { throw std::invalid_argument("bad input"); };
+        diagnostics diag;
+        auto [ec, r] = co_await c.async_get_or_set("k", throws_at_once, {.diag = &diag}, tuple_awaitable);
+        EXPECT_EQ(ec, client_errc::compute_failed);
+        EXPECT_NE(diag.message.find("bad input"), std::string::npos) << diag.message;
+        auto fine = counted_compute{}.returning("v");
+        EXPECT_EQ((co_await c.async_get_or_set("k", fine)).value, "v");
+    });
+}
+
+TEST_P(CacheAside, TimeoutsAreCheckedBeforeComputing) {
+    counted_compute origin;
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        auto compute = origin.returning("v");
+        auto [ec, r] = co_await c.async_get_or_set("k", compute, {.timeout = -5s}, tuple_awaitable);
+        EXPECT_EQ(ec, client_errc::invalid_argument);
+        auto [ec2, r2] = co_await c.async_get_or_set("k", compute, {.negative_timeout = std::chrono::seconds(253402300800)},
+                                                     tuple_awaitable);
+        EXPECT_EQ(ec2, client_errc::invalid_argument);
+    });
+    EXPECT_EQ(*origin.calls, 0);
+}
+
+TEST_P(CacheAside, AKeyWhoseLeaseItemWouldPassDynamoDbsKeyLimitIsRefusedBeforeAnyRequest) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        const std::string key(2045, 'a');
+        EXPECT_TRUE(co_await c.async_set(key, "fits without a lease"));
+        auto compute = counted_compute{}.returning("v");
+        diagnostics diag;
+        auto [ec, r] = co_await c.async_get_or_set(key, compute, {.lease = true, .diag = &diag}, tuple_awaitable);
+        EXPECT_EQ(ec, client_errc::invalid_key);
+        EXPECT_NE(diag.message.find("lease item"), std::string::npos) << diag.message;
+    });
+}
+
+TEST_P(CacheAside, ALeaseBelievesTheExpiryItStored) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        lease l = co_await c.async_lock("job", {.ttl = 10s});
+        auto it = co_await raw_item(c, "\x1f" "lock:job");
+        CO_ASSERT(it.has_value());
+        EXPECT_EQ(number(*it, "lease_until"),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(l.expires_at().time_since_epoch()).count());
+        EXPECT_TRUE(co_await l.async_extend(20s));
+        it = co_await raw_item(c, "\x1f" "lock:job");
+        CO_ASSERT(it.has_value());
+        EXPECT_EQ(number(*it, "lease_until"),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(l.expires_at().time_since_epoch()).count());
+    });
+}
+
+TEST_P(CacheAside, ALockWaitOfMillisecondsMaxWaitsForTheHolder) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        lease first = co_await c.async_lock("job", {.ttl = 60s});
+        std::optional<lease> second;
+        asio::co_spawn(co_await asio::this_coro::executor,
+                       c.async_lock("job", {.ttl = 60s, .wait = std::chrono::milliseconds::max()}, asio::use_awaitable),
+                       [&](std::exception_ptr e, lease l) { if (!e) second = std::move(l); });
+        co_await pause(300ms);
+        EXPECT_FALSE(second) << "still waiting while the lock is held";
+        EXPECT_TRUE(co_await first.async_release());
+        for (int i = 0; i < 6000 && !second; ++i) co_await pause(10ms);
+        CO_ASSERT(second.has_value());
+        EXPECT_EQ(second->fencing_token(), first.fencing_token() + 1);
+    });
+}
+
 // ---- touch and sliding expiration ----
 
 TEST_P(CacheAside, TouchMovesAnUnexpiredEntrysExpiryWithoutRewritingItsValue) {
@@ -481,6 +549,14 @@ TEST_P(CacheAside, OnAnIoContextRunByTwoThreadsEachKeyIsComputedOnceAndLockHolde
 
 // ---- fail-safe when DynamoDB fails (through the fault proxy) ----
 
+// `f` on the first UpdateItem only.
+fault_proxy::plan first_update_then_none(fault f) {
+    auto seen = std::make_shared<std::atomic<bool>>(false);
+    return [f, seen](const proxied_request& r) {
+        return r.operation == "UpdateItem" && !seen->exchange(true) ? f : fault::none;
+    };
+}
+
 class FailSafe : public CacheAside {
 protected:
     fault_proxy proxy{endpoint_of(GetParam()), {}, fault_proxy::until_released};
@@ -584,6 +660,37 @@ TEST_P(FailSafe, ALeaseGrantedAfterAnotherProcessStoredTheValueReadsItInsteadOfC
         EXPECT_EQ(from_b->source, value_source::hit);
     }());
     EXPECT_EQ(*origin.calls, 1) << "computed again by the process whose miss was read before the value was stored";
+}
+
+TEST_P(FailSafe, ANonRetryableLeaseErrorFailsTheCallInsteadOfServingStale) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        co_await c.async_set("k", "old", {.timeout = 10s});
+        clock.advance(15s);
+        proxy.set_plan([](const proxied_request& r) { return r.operation == "UpdateItem" ? fault::validation : fault::none; });
+        auto compute = counted_compute{}.returning("new");
+        auto [ec, r] = co_await c.async_get_or_set("k", compute, {.max_stale = 60s, .lease = true}, tuple_awaitable);
+        EXPECT_EQ(ec, service_errc::validation);
+    }, proxied());
+}
+
+TEST_P(FailSafe, ALockGrantWhoseAnswerWasLostIsRecognisedOnTheRetry) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        co_await c.async_set("table", "created");
+        proxy.set_plan(first_update_then_none(fault::drop_after_forward));
+        lease l = co_await c.async_lock("job", {.ttl = 60s});
+        EXPECT_EQ(l.fencing_token(), 1);
+        EXPECT_TRUE(co_await l.async_release());
+    }, proxied());
+}
+
+TEST_P(FailSafe, ALockReleaseWhoseAnswerWasLostIsRecognisedOnTheRetry) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        lease l = co_await c.async_lock("job", {.ttl = 60s});
+        proxy.set_plan(first_update_then_none(fault::drop_after_forward));
+        EXPECT_TRUE(co_await l.async_release());
+        lease next = co_await c.async_lock("job", {.ttl = 60s});
+        EXPECT_EQ(next.fencing_token(), l.fencing_token() + 1);
+    }, proxied());
 }
 
 INSTANTIATE_TEST_SUITE_P(LocalServers, FailSafe, testing::ValuesIn(server_names), server_param_name);

@@ -405,3 +405,27 @@ TEST(Retryable, AnUnrecognisedErrorStatusIsWorthRetryingOnlyWhenItIs5xx) {
 
 } // namespace
 } // namespace ddbcache
+
+namespace ddbcache {
+namespace {
+
+TEST(CreatedAt, PythonsIsoformatIsReadInEpochSecondsWithItsOffset) {
+    EXPECT_EQ(cache_layout::parse_iso8601_seconds("2026-12-01T10:00:00.123456+00:00"), 1796119200);
+    EXPECT_EQ(cache_layout::parse_iso8601_seconds("2026-12-01T10:00:00Z"), 1796119200);
+    EXPECT_EQ(cache_layout::parse_iso8601_seconds("2026-12-01T10:00:00"), 1796119200) << "naive reads as UTC";
+    EXPECT_EQ(cache_layout::parse_iso8601_seconds("2026-12-01T12:30:00+02:30"), 1796119200);
+}
+
+TEST(CreatedAt, YearsBeyondNanosecondClocksDoNotWrapAround) {
+    EXPECT_EQ(cache_layout::parse_iso8601_seconds("2800-01-01T00:00:00+00:00"), 26192246400);
+    EXPECT_EQ(cache_layout::parse_iso8601_seconds("9999-12-31T23:59:59+00:00"), cache_layout::max_expiration_seconds);
+}
+
+TEST(CreatedAt, OutOfRangeFieldsAndOffsetsAreNotATime) {
+    for (const char* bad : {"0000-01-01T00:00:00", "2026-02-30T00:00:00", "2026-12-01T24:00:00",
+                            "2026-12-01T10:00:60", "2026-12-01T10:00:00+99:99", "2026-12-01T10:00:00.", "yesterday"})
+        EXPECT_EQ(cache_layout::parse_iso8601_seconds(bad), std::nullopt) << bad;
+}
+
+} // namespace
+} // namespace ddbcache
