@@ -164,7 +164,6 @@ asio::awaitable<outcome<get_or_set_result>> cache::impl::resolve(const cache_req
             layout::epoch_seconds(now()) - *expiration <= o.max_stale.count())
             stale = get_or_set_result{std::move(v), value_source::stale};
     };
-    auto stale_or = [&](result r) { return stale && r.ec ? result{{}, *stale} : std::move(r); };
 
     // Requests are named, not braced temporaries: GCC 12 destroys those inside co_await twice.
     internal_requests::read_entry read{full, options.consistent_reads};
@@ -175,7 +174,7 @@ asio::awaitable<outcome<get_or_set_result>> cache::impl::resolve(const cache_req
         take(found, answer);
         if (answer) {
             if (!answer->ec) {
-                co_await slide_if_due(*found);
+                if (sliding()) co_await slide_if_due(*found);
                 refresh_early_if_due(request, full, *found);
             }
             co_return std::move(*answer);
@@ -235,17 +234,23 @@ asio::awaitable<outcome<get_or_set_result>> cache::impl::resolve(const cache_req
         }
     }
 
-    const auto started = std::chrono::steady_clock::now();
-    auto [compute_ec, value] = co_await compute(request, full, diag);
-    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-    result r{compute_ec, {}};
-    if (!compute_ec) {
-        co_await store_computed(request, full, value, took);
-        r.value = {std::move(value), value_source::computed};
-    }
+    auto [compute_ec, value] = co_await compute_and_store(request, full, diag);
     if (holding) co_await release_lease(*holding, full);
-    if (r.ec && stale) diag.clear();
-    co_return stale_or(std::move(r));
+    if (!compute_ec) co_return result{{}, {std::move(value), value_source::computed}};
+    if (!stale) co_return result{compute_ec, {}};
+    diag.clear();
+    co_return result{{}, *stale};
+}
+
+asio::awaitable<outcome<std::optional<std::string>>>
+cache::impl::compute_and_store(const cache_requests::get_or_set& request, const std::string& full, diagnostics& diag) {
+    const auto started = std::chrono::steady_clock::now();
+    auto r = co_await compute(request, full, diag);
+    if (!r.ec)
+        co_await store_computed(request, full, r.value,
+                                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                                      started));
+    co_return r;
 }
 
 // Best effort: a lease left behind lapses after its ttl.
@@ -356,12 +361,8 @@ void cache::impl::refresh_early_if_due(const cache_requests::get_or_set& request
             if (go) holding = internal_requests::release{lease_key, owner, grant.fence};
         }
         if (go) {
-            const auto started = std::chrono::steady_clock::now();
-            auto [ec, value] = co_await state->compute(work, key, d);
-            const auto took =
-                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-            if (!ec) co_await state->store_computed(work, key, value, took);
-            else
+            auto [ec, value] = co_await state->compute_and_store(work, key, d);
+            if (ec)
                 write_log(state->dynamodb->options().log, log_level::warning, "cache",
                           [&] { return "early refresh: " + d.message; });
             if (holding) co_await state->release_lease(*holding, key);

@@ -235,8 +235,9 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
     error_code full_keys(const keys& ks, std::vector<std::string>& out, std::string& why) const;
 
     // ---- expiration (expiration.cpp) ----
-    // Sliding expiration of an entry just read unexpired: moves its expiration_time when due (see
-    // cache_options::sliding). Failures are logged, never reported: the read succeeded.
+    bool sliding() const { return options.sliding.window.count() > 0; }
+    // Sliding expiration of an entry just read unexpired, when sliding(): moves its expiration_time
+    // when due (see cache_options::sliding). Failures are logged, never reported: the read succeeded.
     boost::asio::awaitable<void> slide_if_due(const item& found);
 
     // ---- get_or_set (cache_aside.cpp) ----
@@ -244,6 +245,9 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
                                                  diagnostics& diag);
     awaitable_outcome<std::optional<std::string>> compute(const cache_requests::get_or_set& request,
                                                            const std::string& full, diagnostics& diag);
+    // compute, then store_computed with how long it took (XFetch's delta).
+    awaitable_outcome<std::optional<std::string>> compute_and_store(const cache_requests::get_or_set& request,
+                                                                     const std::string& full, diagnostics& diag);
     awaitable_outcome<bool> store_computed(const cache_requests::get_or_set& request, const std::string& full,
                                            const std::optional<std::string>& value, std::chrono::milliseconds took);
     awaitable_outcome<std::optional<item>> lock_item_after_retry(const std::string& full, std::optional<item> returned,

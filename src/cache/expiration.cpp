@@ -37,7 +37,6 @@ asio::awaitable<outcome<bool>> cache::impl::run(const cache_requests::touch& req
 
 asio::awaitable<void> cache::impl::slide_if_due(const item& found) {
     const auto& sliding = options.sliding;
-    if (sliding.window.count() <= 0) co_return;
     const auto expiration = layout::expiration_seconds(options, found);
     const attribute_value* seen = found.find(options.expiration_time_field);
     const std::string* full = key_of(found);

@@ -31,7 +31,7 @@ asio::awaitable<outcome<cache::value>> cache::impl::run(const cache_requests::ge
     if (ec || found.empty()) co_return outcome<value>{ec, {}};
     outcome<value> out;
     if ((out.ec = decode(found, out.value, why))) co_return failure<value>(diag, out.ec, why);
-    co_await slide_if_due(found);
+    if (sliding()) co_await slide_if_due(found); // tested first: a coroutine frame per get otherwise
     co_return out;
 }
 
