@@ -15,6 +15,7 @@
 #include <ddbcache/error.hpp>
 #include <ddbcache/logger.hpp>
 #include <ddbcache/operations.hpp>
+#include <ddbcache/stats.hpp>
 #include <ddbcache/with_diagnostics.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -87,16 +88,6 @@ namespace detail {
 template <class Token, class Options>
 concept token_other_than = !std::is_same_v<std::remove_cvref_t<Token>, Options>;
 } // namespace detail
-
-// A snapshot of the connection pool, for monitoring.
-struct connection_stats {
-    std::size_t open = 0;         // connections open or opening
-    std::size_t idle = 0;         // of which idle
-    std::size_t waiting = 0;      // calls waiting for a connection
-    std::size_t opened_total = 0; // connections opened since the client was created
-    std::size_t tls_resumed_total = 0; // of which resumed an earlier TLS session (no full handshake)
-    std::size_t requests_total = 0; // HTTP requests sent since the client was created (retries and resends counted)
-};
 
 // A successful call's answer.
 struct response {

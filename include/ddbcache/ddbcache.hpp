@@ -7,3 +7,4 @@
 #include <ddbcache/credentials.hpp>
 #include <ddbcache/error.hpp>
 #include <ddbcache/operations.hpp>
+#include <ddbcache/stats.hpp>
