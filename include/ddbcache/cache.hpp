@@ -32,6 +32,11 @@
 
 #include <ddbcache/client.hpp>
 #include <ddbcache/lease.hpp>
+#include <ddbcache/stats.hpp>
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/post.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 
@@ -53,6 +58,23 @@ namespace ddbcache {
 enum class value_codec {
     cachelib, // as cachelib's DynamoDbSerializer: '!' + pickle of bytes; counters as digits
     raw,      // the bytes as they are (for tables only C++ uses)
+};
+
+// The near cache (opt-in): values this process read kept in its memory, so that a hit costs no
+// request (under a microsecond, no allocation beyond the returned value's own). Consistency: a
+// value is served from memory for at most `ttl` after it was read from DynamoDB (so another
+// process's write is seen at most `ttl` late), never past the item's own expiration_time, and never
+// after this process's own write of the key (set, add, erase, inc, dec, touch, set_many,
+// erase_many, clear and get_or_set's store drop it once they complete). Used by get and
+// get_or_set; has, get_many and get_dict always ask DynamoDB. With sliding expiration, a value is
+// served from memory for at most a quarter of the window, so that reads keep moving its expiry.
+// A hit does not run get_or_set's early refresh. Eviction: SIEVE (NSDI 2024), per shard.
+struct near_cache_options {
+    std::size_t max_bytes = 0;   // memory budget: keys, values and about 128 bytes each; 0: off
+    std::size_t max_entries = 0; // at most this many entries; 0: bounded by max_bytes alone
+    std::chrono::milliseconds ttl{1000}; // the longest a value is served without asking DynamoDB (> 0)
+    // How long "not in the table" is remembered (get's misses; get_or_set still computes). 0: not.
+    std::chrono::milliseconds negative_ttl{0};
 };
 
 struct cache_options {
@@ -81,6 +103,11 @@ struct cache_options {
         std::chrono::seconds window{0};
         std::chrono::seconds absolute{0};
     } sliding;
+    near_cache_options near_cache;
+    // The metrics hook: called once per completed operation (near-cache hits included), on the
+    // thread that completed it, before the caller's completion runs. It must be quick and must not
+    // throw. Empty: none. cache::stats() gives the same counts as a snapshot.
+    std::function<void(const operation_event&)> on_operation;
     // The client the cache builds for itself (ignored by the constructor given a shared client).
     client_options client;
 };
@@ -427,10 +454,16 @@ public:
     }
     template <class Compute, class CompletionToken = default_token>
     auto async_get_or_set(std::string key, Compute&& compute, const get_or_set_options& o, CompletionToken&& token = {}) {
-        return initiate(cache_requests::get_or_set{std::move(key),
-                                                   detail::erase_compute(std::forward<Compute>(compute), get_executor()),
-                                                   o},
-                        o.diag, std::forward<CompletionToken>(token));
+        return boost::asio::async_initiate<CompletionToken, void(error_code, get_or_set_result)>(
+            [self = impl_](auto handler, diagnostics* d, std::string k, auto f, get_or_set_options opts) {
+                value v; // a near-cache hit costs no type erasure of compute or handler
+                if (near_hit(*self, k, cache_operation::get_or_set, v))
+                    return complete_at_once(*self, std::move(handler), d,
+                                            get_or_set_result{std::move(v), value_source::hit});
+                cache_requests::get_or_set r{std::move(k), detail::erase_compute(std::move(f), executor_of(*self)), opts};
+                start<cache_requests::get_or_set>(self, std::move(r), d, handler_for<get_or_set_result>(std::move(handler)));
+            },
+            token, o.diag, std::move(key), std::forward<Compute>(compute), o);
     }
 
     // Takes the lock `name` (any non-empty UTF-8 string; see lease.hpp for the layout and rules),
@@ -448,6 +481,8 @@ public:
     }
 
     const cache_options& options() const noexcept;
+    // What this cache did since it was built (see stats.hpp), with its client's stats. Any thread.
+    cache_stats stats() const;
     // The underlying client (stats, raw calls), shared or the cache's own. Its close() affects every
     // cache sharing it.
     client& dynamodb() noexcept;
@@ -464,9 +499,28 @@ private:
         using result = typename Request::result;
         return boost::asio::async_initiate<CompletionToken, void(error_code, result)>(
             [self = impl_](auto handler, diagnostics* d, Request r) {
+                if constexpr (std::is_same_v<Request, cache_requests::get>) {
+                    value v;
+                    if (near_hit(*self, r.key, cache_operation::get, v))
+                        return complete_at_once(*self, std::move(handler), d, std::move(v));
+                }
                 start<Request>(self, std::move(r), d, handler_for<result>(std::move(handler)));
             },
             token, diag, std::move(request));
+    }
+
+    // The near cache's answer, when it has one for `key` (false when it is off): counts the hit and
+    // calls the metrics hook.
+    static bool near_hit(impl& c, const std::string& key, cache_operation op, value& out);
+    static boost::asio::any_io_executor executor_of(const impl& c) noexcept;
+
+    // Completes a near-cache hit: posted to the handler's executor (never inside the initiating
+    // call), with no allocation beyond Asio's recycled operation memory.
+    template <class Handler, class Result>
+    static void complete_at_once(const impl& c, Handler handler, diagnostics* d, Result result) {
+        if (d) d->clear();
+        auto ex = boost::asio::get_associated_executor(handler, executor_of(c));
+        boost::asio::post(ex, boost::asio::append(std::move(handler), error_code{}, std::move(result)));
     }
 
     // Defined in the library for every request type of cache_requests.

@@ -36,7 +36,108 @@ cache_options checked_options(cache_options o) {
     if (window < 0 || absolute < 0 || window > layout::max_expiration_seconds || absolute > layout::max_expiration_seconds)
         throw std::invalid_argument("ddbcache: cache_options::sliding: window and absolute must be from 0 to " +
                                     std::to_string(layout::max_expiration_seconds) + " s");
+    const near_cache_options& near = o.near_cache;
+    if (near.max_bytes == 0 && near.max_entries != 0)
+        throw std::invalid_argument("ddbcache: cache_options::near_cache::max_entries is set but max_bytes is 0 "
+                                    "(the near cache is off); set max_bytes to turn it on");
+    if (near.max_bytes != 0 && (near.ttl.count() <= 0 || near.negative_ttl.count() < 0))
+        throw std::invalid_argument("ddbcache: cache_options::near_cache: ttl must be more than 0 ms and "
+                                    "negative_ttl not negative");
     return o;
+}
+
+// The near cache's options as the cache applies them: with sliding expiration, a value is served
+// from memory for at most a quarter of the window, so that reads keep reaching DynamoDB often
+// enough to move its expiry (see cache_options::sliding).
+std::unique_ptr<near_cache> make_near_cache(const cache_options& o) {
+    if (o.near_cache.max_bytes == 0) return nullptr;
+    near_cache_options applied = o.near_cache;
+    if (o.sliding.window.count() > 0)
+        applied.ttl = std::min(applied.ttl, std::chrono::duration_cast<std::chrono::milliseconds>(o.sliding.window) / 4);
+    if (applied.ttl.count() <= 0) return nullptr; // a window under 4 ms: nothing may be served from memory
+    return std::make_unique<near_cache>(applied);
+}
+
+// The operation each request type counts as in the stats: its position in cache_requests::all.
+template <class Request, std::size_t I = 0>
+constexpr cache_operation operation_of() {
+    if constexpr (std::is_same_v<Request, std::tuple_element_t<I, cache_requests::all>>)
+        return static_cast<cache_operation>(I);
+    else
+        return operation_of<Request, I + 1>();
+}
+static_assert(std::tuple_size_v<cache_requests::all> == cache_operation_count);
+static_assert(operation_of<cache_requests::lock>() == cache_operation::lock);
+
+// The keys a write makes the near cache forget.
+template <class Request>
+near_writes writes_of(const Request& r) {
+    using namespace cache_requests;
+    near_writes w;
+    if constexpr (std::is_same_v<Request, set> || std::is_same_v<Request, add> || std::is_same_v<Request, erase> ||
+                  std::is_same_v<Request, inc> || std::is_same_v<Request, dec> || std::is_same_v<Request, touch>)
+        w.keys.push_back(r.key);
+    else if constexpr (std::is_same_v<Request, set_many>)
+        for (const auto& [k, v] : r.pairs) w.keys.push_back(k);
+    else if constexpr (std::is_same_v<Request, erase_many>)
+        w.keys = r.keys;
+    else if constexpr (std::is_same_v<Request, clear>)
+        w.everything = true;
+    return w;
+}
+
+// Counts a completed operation by its outcome.
+template <class Request>
+void record_result(cache::impl& c, const outcome<typename Request::result>& r, std::size_t requested,
+                   std::chrono::nanoseconds took) {
+    using namespace cache_requests;
+    constexpr cache_operation op = operation_of<Request>();
+    using enum operation_outcome;
+    if (r.ec) {
+        c.record(op, r.ec == client_errc::lock_not_acquired ? not_stored : outcome_of_error(r.ec), 1, took);
+    } else if constexpr (std::is_same_v<Request, get>) {
+        c.record(op, r.value ? hit : miss, 1, took);
+    } else if constexpr (std::is_same_v<Request, has> || std::is_same_v<Request, erase> ||
+                         std::is_same_v<Request, touch>) {
+        c.record(op, r.value ? hit : miss, 1, took);
+    } else if constexpr (std::is_same_v<Request, add> || std::is_same_v<Request, set>) {
+        c.record(op, r.value ? stored : not_stored, 1, took);
+    } else if constexpr (std::is_same_v<Request, get_many> || std::is_same_v<Request, get_dict>) {
+        std::uint64_t found = 0;
+        for (const auto& v : r.value) {
+            if constexpr (std::is_same_v<Request, get_many>) found += v.has_value();
+            else found += v.second.has_value();
+        }
+        c.record(op, hit, found, took);
+        c.record(op, miss, r.value.size() - found, std::nullopt);
+    } else if constexpr (std::is_same_v<Request, erase_many>) {
+        c.record(op, hit, r.value.size(), took);
+        c.record(op, miss, requested - std::min(requested, r.value.size()), std::nullopt);
+    } else if constexpr (std::is_same_v<Request, cache_requests::get_or_set>) {
+        if (r.value.source == value_source::stale) c.metrics->stale_served.add();
+        c.record(op, r.value.source == value_source::computed ? miss : hit, 1, took);
+    } else {
+        c.record(op, stored, 1, took);
+    }
+}
+
+// The operation, counted in the stats when it completes, and forgotten by the near cache when it
+// wrote.
+template <class Request>
+asio::awaitable<outcome<typename Request::result>> observed(std::shared_ptr<cache::impl> self,
+                                                            asio::awaitable<outcome<typename Request::result>> op,
+                                                            near_writes writes, std::size_t requested) {
+    const auto started = std::chrono::steady_clock::now();
+    try {
+        auto r = co_await std::move(op);
+        self->forget(writes);
+        record_result<Request>(*self, r, requested, std::chrono::steady_clock::now() - started);
+        co_return r;
+    } catch (const boost::system::system_error& e) {
+        self->forget(writes);
+        self->record(operation_of<Request>(), outcome_of_error(e.code()), 1, std::chrono::steady_clock::now() - started);
+        throw;
+    }
 }
 
 } // namespace
@@ -52,7 +153,8 @@ cache::impl::impl(std::shared_ptr<client> c, cache_options o)
           dynamodb->get_executor(),
           options.max_operations_in_flight ? options.max_operations_in_flight
                                            : 2 * dynamodb->options().max_connections,
-          dynamodb->options().max_waiters)) {}
+          dynamodb->options().max_waiters)),
+      near(make_near_cache(options)) {}
 
 // Waits for a place among the operations under way (at once when there is room).
 asio::awaitable<outcome<bool>> cache::impl::enter_gate(diagnostics* diag) {
@@ -75,9 +177,15 @@ void cache::start(std::shared_ptr<impl> self, Request request, diagnostics* diag
     auto executor = self->dynamodb->get_executor();
     constexpr bool composed = std::is_same_v<Request, cache_requests::get_or_set> ||
                               std::is_same_v<Request, cache_requests::lock>;
+    near_writes writes = self->near ? writes_of(request) : near_writes{};
+    std::size_t requested = 0;
+    if constexpr (std::is_same_v<Request, cache_requests::erase_many>) requested = request.keys.size();
+    auto observer = self;
     auto op = composed ? impl::run_composed(std::move(self), std::move(request), diag)
                        : impl::run_admitted(std::move(self), std::move(request), diag);
-    detail::spawn_erased<typename Request::result>(executor, std::move(op), std::move(handler));
+    detail::spawn_erased<typename Request::result>(
+        executor, observed<Request>(std::move(observer), std::move(op), std::move(writes), requested),
+        std::move(handler));
 }
 
 // The entry point of every request type, explicitly instantiated (the public header only declares it).
@@ -116,6 +224,7 @@ cache::cache(cache&&) noexcept = default;
 cache& cache::operator=(cache&&) noexcept = default;
 
 const cache_options& cache::options() const noexcept { return impl_->options; }
+asio::any_io_executor cache::executor_of(const impl& c) noexcept { return c.dynamodb->get_executor(); }
 client& cache::dynamodb() noexcept { return *impl_->dynamodb; }
 asio::any_io_executor cache::get_executor() const noexcept { return impl_->dynamodb->get_executor(); }
 

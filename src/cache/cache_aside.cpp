@@ -98,8 +98,15 @@ asio::awaitable<outcome<get_or_set_result>> cache::impl::run(const cache_request
         auto fly = [](std::shared_ptr<impl> owner, std::shared_ptr<flight> flying, std::string key,
                       cache_requests::get_or_set work) -> asio::awaitable<void> {
             outcome<get_or_set_result> r;
+            const near_cache::ticket ticket = owner->near ? owner->near->take_ticket(work.key) : near_cache::ticket{};
+            std::optional<std::int64_t> expires_at;
             try {
-                r = co_await owner->resolve(work, key, flying->diag);
+                r = co_await owner->resolve(work, key, flying->diag, expires_at);
+                if (!r.ec && expires_at && owner->near) {
+                    const auto what = r.value.value ? near_cache::kind::value : near_cache::kind::none;
+                    owner->near->fill(ticket, work.key, what, r.value.value ? *r.value.value : "", *expires_at,
+                                      near_cache::steady::now());
+                }
             } catch (const boost::system::system_error& e) {
                 r.ec = e.code();
             } catch (const std::bad_alloc&) {
@@ -141,7 +148,8 @@ asio::awaitable<outcome<get_or_set_result>> cache::impl::run(const cache_request
 // The flight's work: read; on a hit, maybe slide and refresh early; on a miss, compute under the
 // lease (when asked) and store; on failures, the stale value when allowed.
 asio::awaitable<outcome<get_or_set_result>> cache::impl::resolve(const cache_requests::get_or_set& request,
-                                                                 const std::string& full, diagnostics& diag) {
+                                                                 const std::string& full, diagnostics& diag,
+                                                                 std::optional<std::int64_t>& expires_at) {
     using result = outcome<get_or_set_result>;
     const get_or_set_options& o = request.options;
     auto self = shared_from_this();
@@ -157,6 +165,7 @@ asio::awaitable<outcome<get_or_set_result>> cache::impl::resolve(const cache_req
         }
         if (!layout::is_expired(options, *found, now())) {
             answer = result{{}, {std::move(v), value_source::hit}};
+            expires_at = layout::expiration_seconds(options, *found).value_or(0);
             return;
         }
         const auto expiration = layout::expiration_seconds(options, *found);
@@ -210,6 +219,7 @@ asio::awaitable<outcome<get_or_set_result>> cache::impl::resolve(const cache_req
                 }
                 break;
             }
+            if (attempt == 1) metrics->lease_waits.add();
             const auto left = deadline - std::chrono::steady_clock::now();
             if (left <= std::chrono::steady_clock::duration::zero()) {
                 if (stale) co_return result{{}, *stale};
@@ -234,9 +244,15 @@ asio::awaitable<outcome<get_or_set_result>> cache::impl::resolve(const cache_req
         }
     }
 
+    const auto before_store = layout::epoch_seconds(now()); // at or before the expiry store_computed writes
     auto [compute_ec, value] = co_await compute_and_store(request, full, diag);
     if (holding) co_await release_lease(*holding, full);
-    if (!compute_ec) co_return result{{}, {std::move(value), value_source::computed}};
+    if (!compute_ec) {
+        // The expiry store_computed wrote (a "no value" kept only with a negative_timeout).
+        const std::int64_t lifetime = value ? timeout_seconds(o.timeout) : o.negative_timeout.count();
+        if (value || lifetime > 0) expires_at = lifetime > 0 ? before_store + lifetime : 0;
+        co_return result{{}, {std::move(value), value_source::computed}};
+    }
     if (!stale) co_return result{compute_ec, {}};
     diag.clear();
     co_return result{{}, *stale};

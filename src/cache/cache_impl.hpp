@@ -8,11 +8,15 @@
 //   expiration.cpp      touch, sliding expiration
 //   locks.cpp           lock, lease extend and release, the heartbeat
 //   cache_aside.cpp     get_or_set: single-flight, fleet-wide lease, early refresh, fail-safe
+//   near_cache.cpp      the near cache (SIEVE, sharded)
+//   observability.cpp   stats, the metrics hook, outcomes of operations
 #pragma once
 
 #include "../async/admission_gate.hpp"
 #include "../async/spawn_erased.hpp"
+#include "../metrics/recorders.hpp"
 #include "item_layout.hpp"
+#include "near_cache.hpp"
 
 #include <ddbcache/cache.hpp>
 
@@ -23,6 +27,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -121,12 +126,30 @@ error_code first_failure(const std::vector<outcome<T>>& results, std::vector<dia
     return {};
 }
 
+// What the near cache must forget once a write of this process completes (done or not).
+struct near_writes {
+    bool everything = false;        // clear
+    std::vector<std::string> keys;  // the caller's keys (the near cache is keyed without the prefix)
+};
+
+// The counters behind cache::stats() (observability.cpp).
+struct operation_metrics {
+    std::array<std::array<metrics::counter, operation_outcome_count>, cache_operation_count> outcomes;
+    std::array<metrics::histogram_recorder, cache_operation_count> latency;
+    metrics::counter stale_served, lease_waits;
+};
+
+// How an error ends an operation, for the stats.
+operation_outcome outcome_of_error(error_code ec) noexcept;
+
 struct cache::impl : std::enable_shared_from_this<cache::impl> {
     impl(std::shared_ptr<client> dynamodb, cache_options o);
 
     cache_options options;
     std::shared_ptr<client> dynamodb;
     std::shared_ptr<detail::admission_gate> gate;
+    std::unique_ptr<near_cache> near; // null when off
+    std::unique_ptr<operation_metrics> metrics = std::make_unique<operation_metrics>();
 
     // get_or_set's computations under way in this process, by full key (cache_aside.cpp).
     struct flight;
@@ -241,8 +264,10 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
     boost::asio::awaitable<void> slide_if_due(const item& found);
 
     // ---- get_or_set (cache_aside.cpp) ----
+    // The flight's work. Sets `expires_at` (epoch seconds, 0: never) when the result is what the
+    // table holds now: a hit, or a computed value stored.
     awaitable_outcome<get_or_set_result> resolve(const cache_requests::get_or_set& request, const std::string& full,
-                                                 diagnostics& diag);
+                                                 diagnostics& diag, std::optional<std::int64_t>& expires_at);
     awaitable_outcome<std::optional<std::string>> compute(const cache_requests::get_or_set& request,
                                                            const std::string& full, diagnostics& diag);
     // compute, then store_computed with how long it took (XFetch's delta).
@@ -254,6 +279,17 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
                                                                  diagnostics& d);
     boost::asio::awaitable<void> release_lease(internal_requests::release holding, const std::string& full);
     void refresh_early_if_due(const cache_requests::get_or_set& request, const std::string& full, const item& found);
+
+    // ---- observability (observability.cpp) ----
+    // Counts `n` outcomes of `op` (one latency sample when `took` is set) and calls the hook.
+    void record(cache_operation op, operation_outcome o, std::uint64_t n, std::optional<std::chrono::nanoseconds> took,
+                bool near_hit = false);
+    void forget(const near_writes& w);
+    // DynamoDB's time in epoch seconds and the steady clock, for the near cache.
+    std::int64_t wall_seconds() const { return cache_layout::epoch_seconds(now()); }
+    // Stores what a read found in the near cache (when on): `found` empty means absent.
+    void fill_near(const near_cache::ticket& t, const std::string& key, const item& found,
+                   const std::optional<std::string>& decoded);
 
     // ---- clear (clear.cpp) ----
     awaitable_outcome<bool> clear_segment(unsigned segment, unsigned segments, diagnostics* diag);

@@ -27,11 +27,13 @@ asio::awaitable<outcome<cache::value>> cache::impl::run(const cache_requests::ge
     const std::string full = full_key(request.key);
     std::string why;
     if (error_code ec = check_key(request.key, full, why)) co_return failure<value>(diag, ec, why);
+    const near_cache::ticket ticket = near ? near->take_ticket(request.key) : near_cache::ticket{};
     auto [ec, found] = co_await get_item(full, false, options.consistent_reads, diag);
-    if (ec || found.empty()) co_return outcome<value>{ec, {}};
+    if (ec) co_return outcome<value>{ec, {}};
     outcome<value> out;
-    if ((out.ec = decode(found, out.value, why))) co_return failure<value>(diag, out.ec, why);
-    if (sliding()) co_await slide_if_due(found); // tested first: a coroutine frame per get otherwise
+    if (!found.empty() && (out.ec = decode(found, out.value, why))) co_return failure<value>(diag, out.ec, why);
+    fill_near(ticket, request.key, found, out.value);
+    if (!found.empty() && sliding()) co_await slide_if_due(found); // tested first: a coroutine frame per get otherwise
     co_return out;
 }
 

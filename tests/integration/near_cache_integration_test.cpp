@@ -1,0 +1,310 @@
+// The near cache and the stats against both local servers: hits without requests, invalidation by
+// this process's writes, the bound on staleness across processes, expiry, the completion
+// executor, and the counts an operator reads. Expiry is decided by an injected clock; the one
+// wait on near_cache::ttl only ever makes the verdict surer on a slower machine.
+#include "local_servers.hpp"
+
+#include <ddbcache/cache.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+
+namespace ddbcache::test {
+namespace {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using wall = std::chrono::system_clock;
+
+struct moved_clock {
+    std::shared_ptr<std::atomic<std::int64_t>> offset_ms = std::make_shared<std::atomic<std::int64_t>>(0);
+    std::function<wall::time_point()> function() const {
+        return [offset = offset_ms] { return wall::now() + std::chrono::milliseconds(offset->load()); };
+    }
+    void advance(std::chrono::milliseconds d) const { *offset_ms += d.count(); }
+};
+
+// HTTP requests the cache's client has sent so far.
+std::size_t requests(cache& c) { return c.dynamodb().stats().requests_total; }
+
+class NearCache : public testing::TestWithParam<std::string> {
+protected:
+    std::string table = unique_table_name("near");
+    moved_clock clock;
+
+    cache_options options(std::chrono::milliseconds ttl = 1h) const {
+        cache_options o;
+        o.table_name = table;
+        o.client = local_client_options(GetParam());
+        o.client.clock = clock.function();
+        o.near_cache.max_bytes = 1 << 20;
+        o.near_cache.ttl = ttl;
+        return o;
+    }
+    template <class Body>
+    void with_cache(Body body, cache_options o) {
+        run_on_io([&]() -> asio::awaitable<void> {
+            cache c(co_await asio::this_coro::executor, o);
+            co_await body(c);
+        }());
+    }
+    template <class Body>
+    void with_cache(Body body) {
+        with_cache(std::move(body), options());
+    }
+};
+
+TEST_P(NearCache, ASecondGetIsServedFromMemoryWithoutARequest) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        co_await c.async_set("k", "v");
+        EXPECT_EQ(co_await c.async_get("k"), "v");
+        const auto before = requests(c);
+        EXPECT_EQ(co_await c.async_get("k"), "v");
+        EXPECT_EQ(requests(c), before);
+        EXPECT_EQ(c.stats().near_cache.hits, 1u);
+    });
+}
+
+TEST_P(NearCache, EachOwnWriteMakesTheNextGetAskDynamoDB) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        const std::vector<std::pair<std::string, std::function<asio::awaitable<void>(cache&)>>> writes = {
+            {"set", [](cache& c) -> asio::awaitable<void> { co_await c.async_set("k", "7"); }},
+            {"add", [](cache& c) -> asio::awaitable<void> {
+                 co_await c.async_erase("k");
+                 co_await c.async_add("k", "7");
+             }},
+            {"erase", [](cache& c) -> asio::awaitable<void> { co_await c.async_erase("k"); }},
+            {"inc", [](cache& c) -> asio::awaitable<void> { co_await c.async_inc("k"); }},
+            {"dec", [](cache& c) -> asio::awaitable<void> { co_await c.async_dec("k"); }},
+            {"touch", [](cache& c) -> asio::awaitable<void> { co_await c.async_touch("k"); }},
+            {"set_many", [](cache& c) -> asio::awaitable<void> {
+                 cache::mapping pairs{{std::string("k"), std::string("8")}}; // named: see the README on GCC 12
+                 co_await c.async_set_many(std::move(pairs));
+             }},
+            {"erase_many", [](cache& c) -> asio::awaitable<void> {
+                 cache::keys ks{"k"};
+                 co_await c.async_erase_many(std::move(ks));
+             }},
+            {"clear", [](cache& c) -> asio::awaitable<void> { co_await c.async_clear(); }},
+        };
+        for (const auto& [name, write] : writes) {
+            SCOPED_TRACE(name);
+            co_await c.async_set("k", "1");
+            co_await c.async_get("k"); // fills
+            const auto filled = requests(c);
+            co_await c.async_get("k");
+            EXPECT_EQ(requests(c), filled) << "served from memory before the write";
+            co_await write(c);
+            const auto written = requests(c);
+            const auto seen = co_await c.async_get("k");
+            EXPECT_GT(requests(c), written) << "the write was not forgotten";
+            // What DynamoDB holds now, read past the near cache by a cache without one.
+            cache_options plain_options = c.options();
+            plain_options.near_cache = {};
+            cache plain(c.dynamodb().get_executor(), plain_options);
+            EXPECT_EQ(seen, co_await plain.async_get("k"));
+        }
+    });
+}
+
+TEST_P(NearCache, AGetOrSetHitIsServedFromMemoryWithoutComputing) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        auto calls = std::make_shared<int>(0);
+        auto compute = [calls]() -> asio::awaitable<std::string> {
+            ++*calls;
+            co_return std::string("computed");
+        };
+        EXPECT_EQ((co_await c.async_get_or_set("k", compute)).source, value_source::computed);
+        const auto before = requests(c);
+        const get_or_set_result again = co_await c.async_get_or_set("k", compute);
+        EXPECT_EQ(again.value, "computed");
+        EXPECT_EQ(again.source, value_source::hit);
+        EXPECT_EQ(requests(c), before);
+        EXPECT_EQ(*calls, 1);
+        EXPECT_EQ(co_await c.async_get("k"), "computed") << "get shares get_or_set's near entry";
+    });
+}
+
+TEST_P(NearCache, AValueIsNeverServedPastItsItemsExpirationTime) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        co_await c.async_set("k", "v", write_options{.timeout = 10s});
+        EXPECT_EQ(co_await c.async_get("k"), "v");
+        clock.advance(11s); // near ttl is an hour; the item expired
+        EXPECT_EQ(co_await c.async_get("k"), std::nullopt);
+    });
+}
+
+TEST_P(NearCache, AbsentKeysAreAskedForAgainUnlessANegativeTtlIsSet) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        co_await c.async_get("absent");
+        const auto before = requests(c);
+        EXPECT_EQ(co_await c.async_get("absent"), std::nullopt);
+        EXPECT_GT(requests(c), before);
+    });
+    cache_options o = options();
+    o.near_cache.negative_ttl = 1h;
+    with_cache(
+        [&](cache& c) -> asio::awaitable<void> {
+            co_await c.async_get("absent");
+            const auto before = requests(c);
+            EXPECT_EQ(co_await c.async_get("absent"), std::nullopt);
+            EXPECT_EQ(requests(c), before);
+            // get_or_set computes for a key remembered as absent.
+            auto compute = []() -> asio::awaitable<std::string> { co_return std::string("now"); };
+            EXPECT_EQ((co_await c.async_get_or_set("absent", compute)).source, value_source::computed);
+        },
+        o);
+}
+
+TEST_P(NearCache, AHitCompletesOnTheHandlersExecutorAndNeverInsideTheCall) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        co_await c.async_set("k", "v");
+        co_await c.async_get("k");
+        auto strand = asio::make_strand(c.get_executor());
+        bool initiated = false, on_strand = false, after_initiation = false;
+        std::optional<std::string> got;
+        asio::steady_timer done(c.get_executor(), asio::steady_timer::time_point::max());
+        c.async_get("k", asio::bind_executor(strand, [&](error_code ec, std::optional<std::string> v) {
+                          EXPECT_FALSE(ec);
+                          on_strand = strand.running_in_this_thread();
+                          after_initiation = initiated;
+                          got = std::move(v);
+                          done.cancel();
+                      }));
+        initiated = true;
+        co_await done.async_wait(asio::as_tuple(asio::use_awaitable));
+        EXPECT_EQ(c.stats().near_cache.hits, 1u);
+        EXPECT_TRUE(on_strand);
+        EXPECT_TRUE(after_initiation);
+        EXPECT_EQ(got, "v");
+    });
+}
+
+TEST_P(NearCache, EvictionKeepsEntriesWithinMaxEntries) {
+    cache_options o = options();
+    o.near_cache.max_entries = 64;
+    with_cache(
+        [&](cache& c) -> asio::awaitable<void> {
+            for (int i = 0; i < 200; ++i) co_await c.async_get("key" + std::to_string(i));
+            for (int i = 0; i < 200; ++i) co_await c.async_set("key" + std::to_string(i), "v");
+            for (int i = 0; i < 200; ++i) co_await c.async_get("key" + std::to_string(i));
+            const near_cache_stats s = c.stats().near_cache;
+            EXPECT_LE(s.entries, 64u);
+            EXPECT_GE(s.evictions, 200u - 64u);
+            EXPECT_LE(s.bytes, o.near_cache.max_bytes);
+        },
+        o);
+}
+
+TEST_P(NearCache, StatsCountOperationsByOutcomeAndTheHookSeesEach) {
+    auto events = std::make_shared<std::vector<operation_event>>();
+    auto guard = std::make_shared<std::mutex>();
+    cache_options o = options();
+    o.on_operation = [events, guard](const operation_event& e) {
+        std::lock_guard lock(*guard);
+        events->push_back(e);
+    };
+    with_cache(
+        [&](cache& c) -> asio::awaitable<void> {
+            co_await c.async_get("k");                               // miss
+            co_await c.async_set("k", "v");                          // stored
+            co_await c.async_add("k", "w");                          // not stored
+            co_await c.async_get("k");                               // hit (DynamoDB)
+            co_await c.async_get("k");                               // hit (near cache)
+            cache::keys both{"k", "absent"};
+            co_await c.async_get_many(std::move(both));              // a hit and a miss
+            auto [ec, v] = co_await c.async_get("", asio::as_tuple(asio::use_awaitable)); // invalid input
+            EXPECT_EQ(ec, client_errc::invalid_key);
+            const cache_stats s = c.stats();
+            using enum operation_outcome;
+            EXPECT_EQ(s[cache_operation::get][miss], 1u);
+            EXPECT_EQ(s[cache_operation::get][hit], 2u);
+            EXPECT_EQ(s[cache_operation::get][error_invalid_input], 1u);
+            EXPECT_EQ(s[cache_operation::set][stored], 1u);
+            EXPECT_EQ(s[cache_operation::add][not_stored], 1u);
+            EXPECT_EQ(s[cache_operation::get_many][hit], 1u);
+            EXPECT_EQ(s[cache_operation::get_many][miss], 1u);
+            EXPECT_EQ(s[cache_operation::get].latency.count(), 3u) << "near-cache hits are not timed";
+            EXPECT_EQ(s.near_cache.hits, 1u);
+            std::lock_guard lock(*guard);
+            EXPECT_EQ(events->size(), 8u);
+            if (events->size() != 8u) co_return;
+            EXPECT_TRUE((*events)[4].near_cache_hit);
+            EXPECT_EQ((*events)[4].outcome, hit);
+            EXPECT_EQ((*events)[6].outcome, miss) << "get_many reports its hits, then its misses";
+            EXPECT_EQ((*events)[7].outcome, error_invalid_input);
+        },
+        o);
+}
+
+INSTANTIATE_TEST_SUITE_P(LocalServers, NearCache, testing::ValuesIn(server_names), server_param_name);
+
+// ---- two processes ----
+
+// Runs `body` in a forked process; true when it exited 0.
+template <class Body>
+bool in_child(Body body) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+        body();
+        _exit(testing::Test::HasFailure() ? 1 : 0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+class NearCacheAcrossProcesses : public NearCache {};
+
+TEST_P(NearCacheAcrossProcesses, AnotherProcessWriteIsServedStaleWithinTheNearTtl) {
+    const cache_options o = options(1h);
+    with_cache(
+        [&](cache& c) -> asio::awaitable<void> {
+            co_await c.async_set("k", "old");
+            co_await c.async_get("k");
+            EXPECT_TRUE(in_child([&] {
+                run_on_io([&]() -> asio::awaitable<void> {
+                    cache other(co_await asio::this_coro::executor, o);
+                    co_await other.async_set("k", "new");
+                }());
+            }));
+            EXPECT_EQ(co_await c.async_get("k"), "old") << "within near ttl the near cache answers";
+        },
+        o);
+}
+
+TEST_P(NearCacheAcrossProcesses, AnotherProcessWriteIsSeenOnceTheNearTtlHasPassed) {
+    constexpr auto ttl = 300ms;
+    const cache_options o = options(ttl);
+    with_cache(
+        [&](cache& c) -> asio::awaitable<void> {
+            co_await c.async_set("k", "old");
+            co_await c.async_get("k");
+            const auto filled_by = std::chrono::steady_clock::now(); // the fill happened before this
+            EXPECT_TRUE(in_child([&] {
+                run_on_io([&]() -> asio::awaitable<void> {
+                    cache other(co_await asio::this_coro::executor, o);
+                    co_await other.async_set("k", "new");
+                }());
+            }));
+            asio::steady_timer wait(c.get_executor(), filled_by + ttl);
+            co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+            EXPECT_EQ(co_await c.async_get("k"), "new");
+        },
+        o);
+}
+
+INSTANTIATE_TEST_SUITE_P(LocalServers, NearCacheAcrossProcesses, testing::ValuesIn(server_names),
+                         server_param_name);
+
+} // namespace
+} // namespace ddbcache::test
