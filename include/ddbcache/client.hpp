@@ -67,8 +67,9 @@ struct client_options {
     // GetItem, PutItem, UpdateItem, DeleteItem, BatchGetItem, BatchWriteItem and Scan then send
     // "ReturnConsumedCapacity":"TOTAL", and the CapacityUnits of the answers add up in
     // stats()[op].consumed_capacity_units: what a cache on DynamoDB costs. DynamoDB charges nothing
-    // for it; the answers grow by some 50 bytes. Raw async_call bodies are left as they are and
-    // their answers are not read. Off by default.
+    // for it; answers grow by about 50 bytes and the table name. Not counted: writes refused by their condition
+    // (DynamoDB charges them, but its error answer reports no capacity), and raw async_call
+    // calls (their bodies are sent as given, their answers not read). Off by default.
     bool return_consumed_capacity = false;
 
     // Where the client and the caches built on it log (retries, clock skew, table bootstrap).
