@@ -4,12 +4,12 @@
 // histogram; client CPU comes from getrusage. --replay sends one pre-signed request over the same
 // pool with no per-request work: the server's ceiling, against which real runs are compared.
 #include <ddbcache/cache.hpp>
+#include <ddbcache/stats.hpp>
 
 #include "dynamodb/call_signing.hpp"
 #include "http/connection_pool.hpp"
 #include "http/endpoint.hpp"
 #include "command_line.hpp"
-#include "latency_histogram.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -38,6 +38,8 @@
 namespace asio = boost::asio;
 namespace tools = ddbcache::tools;
 using steady = std::chrono::steady_clock;
+// 128 sub-buckets per power of two: latencies within 1/128 (0.8 %), in about 36 KB.
+using latency_histogram = ddbcache::log_linear_histogram<7>;
 
 // Every heap allocation of the process is counted, to report allocations per operation.
 namespace {
@@ -144,7 +146,7 @@ std::string expected_value(std::size_t index, std::size_t size) {
 
 // Latencies go to the histogram of the thread running the worker (36 KB each: one per worker
 // would cost 360 MB at 10 000 in flight). Set by each thread before it runs the io_context.
-thread_local tools::latency_histogram* thread_latency = nullptr;
+thread_local latency_histogram* thread_latency = nullptr;
 
 // What every worker counts; merged at the end (no sharing while running).
 struct worker_stats {
@@ -288,7 +290,7 @@ struct cpu_snapshot {
 
 struct run_report {
     worker_stats stats;
-    tools::latency_histogram latency;
+    latency_histogram latency;
     double seconds = 0, cpu_seconds = 0;
     std::uint64_t requests = 0; // HTTP requests the client sent during the run
     long peak_rss_kb = 0, rss_before_kb = 0; // peak over the process's life; peak before this run
@@ -317,7 +319,7 @@ run_report measure(asio::io_context& io, workload& w, OneOperation one) {
             if (e) std::rethrow_exception(e);
             if (--running == 0) io.stop(); // idle connections would keep run() going
         });
-    std::vector<tools::latency_histogram> latencies(o.threads);
+    std::vector<latency_histogram> latencies(o.threads);
     auto run_thread = [&](std::size_t i) {
         thread_latency = &latencies[i];
         io.run();
@@ -339,7 +341,7 @@ run_report measure(asio::io_context& io, workload& w, OneOperation one) {
     return r;
 }
 
-double us(const tools::latency_histogram& h, double q) { return static_cast<double>(h.value_at(q)) / 1e3; }
+double us(const latency_histogram& h, double q) { return static_cast<double>(h.value_at(q)) / 1e3; }
 
 std::string to_json(const run_report& r) {
     const auto& h = r.latency;
@@ -452,9 +454,9 @@ int run(const bench_options& o) {
     };
     std::optional<run_report> real, replay;
     if (!o.replay) {
-        const std::size_t requests_before = c.dynamodb().stats().requests_total;
+        const std::size_t requests_before = c.dynamodb().stats().connections.requests_total;
         real = measure(io, w, [&](random_source& random, worker_stats& s) { return one_cache_operation(c, w, random, s); });
-        real->requests = c.dynamodb().stats().requests_total - requests_before;
+        real->requests = c.dynamodb().stats().connections.requests_total - requests_before;
         emit(o.op, *real);
     }
     if (o.replay || o.compare_replay) {

@@ -63,6 +63,15 @@ struct client_options {
     // Plain http:// is accepted for loopback hosts only, unless this is set.
     bool allow_plain_http_to_remote_hosts = false;
 
+    // Ask DynamoDB what each typed request (async_execute, and the cache's requests) consumed:
+    // GetItem, PutItem, UpdateItem, DeleteItem, BatchGetItem, BatchWriteItem and Scan then send
+    // "ReturnConsumedCapacity":"TOTAL", and the CapacityUnits of the answers add up in
+    // stats()[op].consumed_capacity_units: what a cache on DynamoDB costs. DynamoDB charges nothing
+    // for it; answers grow by about 50 bytes and the table name. Not counted: writes refused by their condition
+    // (DynamoDB charges them, but its error answer reports no capacity), and raw async_call
+    // calls (their bodies are sent as given, their answers not read). Off by default.
+    bool return_consumed_capacity = false;
+
     // Where the client and the caches built on it log (retries, clock skew, table bootstrap).
     // Nothing by default.
     logger log;
@@ -160,7 +169,13 @@ public:
     const std::string& endpoint() const noexcept;
     const client_options& options() const noexcept;
 
-    connection_stats stats() const;
+    // What the client did since it was created: its connections, and per DynamoDB operation the
+    // calls, failures, attempts, throttled attempts, consumed capacity (with
+    // client_options::return_consumed_capacity) and call latency (retries and waits included, in
+    // nanoseconds within 12.5 %). A call is counted when it completes, refused inputs included;
+    // async_call's operation names other than stats.hpp's count as dynamodb_operation::other.
+    // Thread safety: any thread, while calls run (see stats.hpp). Cost: a copy of some 30 KB.
+    client_stats stats() const;
 
     // DynamoDB's time: options().clock when set, else this host's system_clock plus clock_skew().
     // Requests are signed with it,

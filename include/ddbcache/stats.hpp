@@ -103,12 +103,13 @@ inline constexpr std::size_t dynamodb_operation_count = 12;
 std::string_view to_string(dynamodb_operation op) noexcept;
 
 struct dynamodb_operation_stats {
-    std::uint64_t calls = 0;     // calls completed, failed or not
-    std::uint64_t failures = 0;  // of which failed (after their retries)
+    std::uint64_t calls = 0;     // calls completed, failed or not (refused before sending included)
+    std::uint64_t failures = 0;  // of which failed (after their retries), for any reason: refused, cancelled...
     std::uint64_t attempts = 0;  // requests sent for them: retries = attempts - calls
     std::uint64_t throttles = 0; // attempts answered with a throttling error
-    // Capacity units DynamoDB reported (client_options::return_consumed_capacity): read units for
-    // GetItem, BatchGetItem, Scan and Query, write units for the others.
+    // Capacity units DynamoDB reported (client_options::return_consumed_capacity; typed requests
+    // only): read units for GetItem, BatchGetItem and Scan, write units for the others. Exact to a
+    // millionth of a unit.
     double consumed_capacity_units = 0;
     latency_histogram latency; // of each call, retries included, in nanoseconds
 };

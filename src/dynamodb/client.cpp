@@ -133,7 +133,8 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const creden
 }
 
 asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::string operation, std::string body,
-                                                                           diagnostics* diag) {
+                                                                           diagnostics* diag,
+                                                                           dynamodb::operation_recorder& recorder) {
     // The name goes into the X-Amz-Target header; DynamoDB's are plain words (GetItem).
     const auto letter_or_digit = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
     if (operation.empty() || !std::all_of(operation.begin(), operation.end(), letter_or_digit)) {
@@ -161,6 +162,8 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
         }
         attempt_result r = co_await attempt(*signing, target, body, res, call_deadline);
         sent += r.sends;
+        recorder.attempts.add(r.sends);
+        if (dynamodb::is_throttling(r.ec)) recorder.throttles.add();
         if (!r.ec) {
             quota.on_success(quota_spent);
             record(diag, {}, {}, r.status, sent);
@@ -236,9 +239,12 @@ const std::string& client::endpoint() const noexcept { return impl_->endpoint_ur
 const client_options& client::options() const noexcept { return impl_->options; }
 void client::close() { impl_->pool.close(); }
 
-connection_stats client::stats() const {
+client_stats client::stats() const {
     const http::pool_stats s = impl_->pool.stats();
-    return {s.open, s.idle, s.waiting, s.opened_total, s.tls_resumed_total, s.requests_total};
+    client_stats out;
+    out.connections = {s.open, s.idle, s.waiting, s.opened_total, s.tls_resumed_total, s.requests_total};
+    out.operations = impl_->metrics.snapshot();
+    return out;
 }
 
 void client::call_erased(std::shared_ptr<impl> self, std::string operation, std::string body, diagnostics* diag,

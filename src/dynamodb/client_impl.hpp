@@ -5,6 +5,7 @@
 #include "../async/spawn_erased.hpp"
 #include "../credentials/refreshing_credentials.hpp"
 #include "../http/connection_pool.hpp"
+#include "call_metrics.hpp"
 #include "retry_policy.hpp"
 
 #include <ddbcache/client.hpp>
@@ -26,6 +27,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     std::shared_ptr<credentials_sources::refreshing_credentials> creds;
     dynamodb::retry_quota quota;
     dynamodb::clock_skew skew;
+    dynamodb::call_metrics metrics;
 
     // DynamoDB's time (see client::now).
     std::chrono::system_clock::time_point now() const { return options.clock ? options.clock() : skew.now(); }
@@ -46,13 +48,18 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
 
     // Sends `body` until it succeeds, fails for good, or runs out of attempts, quota or time. On
     // a service error the response still carries the error body (with simdjson's padding).
+    // Counts its attempts and throttled attempts in `recorder` (the caller counts the call).
     boost::asio::awaitable<detail::outcome<response>> call_with_retries(std::string operation, std::string body,
-                                                                        diagnostics* diag);
+                                                                        diagnostics* diag,
+                                                                        dynamodb::operation_recorder& recorder);
 
     // Static, with the owner as a parameter: the coroutine frame keeps the client's state alive.
     static boost::asio::awaitable<detail::outcome<response>> call(std::shared_ptr<impl> self, std::string operation,
                                                                   std::string body, diagnostics* diag) {
-        co_return co_await self->call_with_retries(std::move(operation), std::move(body), diag);
+        const dynamodb::call_meter meter(self->metrics.of(dynamodb::operation_named(operation)));
+        auto outcome = co_await self->call_with_retries(std::move(operation), std::move(body), diag, meter.recorder());
+        meter.finish(outcome.ec);
+        co_return outcome;
     }
 };
 

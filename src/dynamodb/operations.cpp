@@ -8,38 +8,47 @@ namespace asio = boost::asio;
 namespace {
 
 template <class Result>
-asio::awaitable<detail::outcome<Result>> call_typed(std::shared_ptr<client::impl> self, std::string operation,
-                                                    std::string body, diagnostics* diag) {
-    auto [ec, res] = co_await self->call_with_retries(operation, std::move(body), diag);
+asio::awaitable<detail::outcome<Result>> call_typed(client::impl& self, std::string operation, std::string body,
+                                                    diagnostics* diag, dynamodb::operation_recorder& recorder) {
+    auto [ec, res] = co_await self.call_with_retries(operation, std::move(body), diag, recorder);
     Result result;
     // Only a failed condition brings a result worth reading (the existing item).
     const bool readable = !ec || (std::is_same_v<Result, write_item_result> &&
                                   ec == service_errc::conditional_check_failed && !res.body.empty());
     if (!readable) co_return detail::outcome<Result>{ec, {}};
-    if (error_code parse_ec = dynamodb::read_result(res.body, result)) {
+    double capacity_units = 0;
+    if (error_code parse_ec = dynamodb::read_result(res.body, result, &capacity_units)) {
         record(diag, {}, operation + (parse_ec == client_errc::nesting_too_deep
                                            ? ": the response nests attribute values deeper than DynamoDB's 32 levels"
                                            : ": the response is not the JSON DynamoDB sends"),
                200, res.attempts);
         co_return detail::outcome<Result>{parse_ec, {}};
     }
+    recorder.add_capacity(capacity_units);
     co_return detail::outcome<Result>{ec, std::move(result)};
 }
 
 // Writes the request (refusing it before sending anything when it cannot be written), calls,
-// and reads the result.
+// and reads the result; counts the call, refused or not, in the client's metrics.
 template <class Request>
 asio::awaitable<detail::outcome<typename Request::result>> run_typed(std::shared_ptr<client::impl> self,
                                                                       Request request, diagnostics* diag) {
     using result = typename Request::result;
     const std::string operation(Request::operation_name);
+    const dynamodb::call_meter meter(self->metrics.of(dynamodb::operation_named(operation)));
     std::string body, why;
     body.reserve(512); // small requests in one allocation; large ones grow from there
     if (error_code ec = dynamodb::write_json(request, body, why)) {
         record(diag, {}, operation + " refused before sending: " + why, 0, 0);
+        meter.finish(ec);
         co_return detail::outcome<result>{ec, {}};
     }
-    co_return co_await call_typed<result>(std::move(self), operation, std::move(body), diag);
+    if constexpr (dynamodb::accepts_return_consumed_capacity<Request>)
+        if (self->options.return_consumed_capacity) dynamodb::add_return_consumed_capacity(body);
+    // `self` stays here: it keeps the meter's recorder alive until finish().
+    auto outcome = co_await call_typed<result>(*self, operation, std::move(body), diag, meter.recorder());
+    meter.finish(outcome.ec);
+    co_return outcome;
 }
 
 } // namespace

@@ -73,6 +73,12 @@ error_code write_body(std::string& body, std::string& why, F&& write) {
 
 } // namespace
 
+void add_return_consumed_capacity(std::string& body) {
+    // write_body's object always has a member (TableName or RequestItems): one more after a comma.
+    body.pop_back(); // its closing brace
+    body += R"(,"ReturnConsumedCapacity":"TOTAL"})";
+}
+
 error_code write_json(const get_item_request& r, std::string& body, std::string& why) {
     if (error_code ec = check_table_name(r.table, why)) return ec;
     return write_body(body, why, [&](json_writer& w) {

@@ -125,17 +125,46 @@ status read_items(od::value v, std::vector<item>& out) {
     return true;
 }
 
-// Calls on_member(name, value) for each member of the body's top-level object.
+// Adds the CapacityUnits of a ConsumedCapacity: one object, or an array of them (one per table).
+status read_consumed_capacity(od::value v, double& units) {
+    const auto add_one = [&](od::value one) {
+        return for_each_member(one, [&](std::string_view name, od::value inner) {
+            if (name != "CapacityUnits") return true;
+            double n = 0;
+            if (inner.get_double().get(n)) return false;
+            units += n;
+            return true;
+        });
+    };
+    od::json_type type;
+    if (v.type().get(type)) return false;
+    if (type != od::json_type::array) return add_one(v);
+    od::array arr;
+    if (v.get_array().get(arr)) return false;
+    for (auto element : arr) {
+        od::value e;
+        if (std::move(element).get(e) || !add_one(e)) return false;
+    }
+    return true;
+}
+
+// Calls on_member(name, value) for each member of the body's top-level object but
+// ConsumedCapacity, which every answer may carry and which goes to `consumed` (when given).
 template <class F>
-error_code read_members(std::string& body, F&& on_member) {
+error_code read_members(std::string& body, double* consumed, F&& on_member) {
     if (body.capacity() < body.size() + simdjson::SIMDJSON_PADDING)
         body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
     od::document doc;
     od::value root;
     too_deep = false;
+    double units = 0;
+    const auto on_any_member = [&](std::string_view name, od::value v) {
+        return name == "ConsumedCapacity" ? read_consumed_capacity(v, units) : on_member(name, v);
+    };
     if (thread_parser().iterate(body.data(), body.size(), body.capacity()).get(doc) || doc.get_value().get(root) ||
-        !for_each_member(root, on_member))
+        !for_each_member(root, on_any_member))
         return too_deep ? client_errc::nesting_too_deep : client_errc::bad_response;
+    if (consumed) *consumed = units;
     return {};
 }
 
@@ -210,22 +239,22 @@ status read_table_description(od::value v, table_description& out) {
 
 } // namespace
 
-error_code read_result(std::string& body, get_item_result& out) {
-    return read_members(body, [&](std::string_view name, od::value v) {
+error_code read_result(std::string& body, get_item_result& out, double* consumed) {
+    return read_members(body, consumed, [&](std::string_view name, od::value v) {
         if (name != "Item") return true;
         return read_item(v, out.found.emplace());
     });
 }
 
-error_code read_result(std::string& body, write_item_result& out) {
-    return read_members(body, [&](std::string_view name, od::value v) {
+error_code read_result(std::string& body, write_item_result& out, double* consumed) {
+    return read_members(body, consumed, [&](std::string_view name, od::value v) {
         if (name != "Attributes" && name != "Item") return true;
         return read_item(v, out.attributes.emplace());
     });
 }
 
-error_code read_result(std::string& body, batch_get_item_result& out) {
-    return read_members(body, [&](std::string_view name, od::value v) {
+error_code read_result(std::string& body, batch_get_item_result& out, double* consumed) {
+    return read_members(body, consumed, [&](std::string_view name, od::value v) {
         if (name == "Responses")
             return read_per_table(v, [&](std::string table, od::value items) {
                 table_items& t = out.found.emplace_back();
@@ -242,8 +271,8 @@ error_code read_result(std::string& body, batch_get_item_result& out) {
     });
 }
 
-error_code read_result(std::string& body, batch_write_item_result& out) {
-    return read_members(body, [&](std::string_view name, od::value v) {
+error_code read_result(std::string& body, batch_write_item_result& out, double* consumed) {
+    return read_members(body, consumed, [&](std::string_view name, od::value v) {
         if (name != "UnprocessedItems") return true;
         return read_per_table(v, [&](std::string table, od::value writes) {
             table_writes& t = out.unprocessed.emplace_back();
@@ -253,8 +282,8 @@ error_code read_result(std::string& body, batch_write_item_result& out) {
     });
 }
 
-error_code read_result(std::string& body, scan_result& out) {
-    return read_members(body, [&](std::string_view name, od::value v) {
+error_code read_result(std::string& body, scan_result& out, double* consumed) {
+    return read_members(body, consumed, [&](std::string_view name, od::value v) {
         if (name == "Items") return read_items(v, out.items);
         if (name == "LastEvaluatedKey") return read_item(v, out.last_evaluated_key.emplace());
         if (name == "ScannedCount") return !v.get_uint64().get(out.scanned_count);
@@ -262,15 +291,15 @@ error_code read_result(std::string& body, scan_result& out) {
     });
 }
 
-error_code read_result(std::string& body, table_description& out) {
-    return read_members(body, [&](std::string_view name, od::value v) {
+error_code read_result(std::string& body, table_description& out, double* consumed) {
+    return read_members(body, consumed, [&](std::string_view name, od::value v) {
         if (name != "Table" && name != "TableDescription") return true;
         return read_table_description(v, out);
     });
 }
 
-error_code read_result(std::string& body, time_to_live_result& out) {
-    return read_members(body, [&](std::string_view name, od::value v) {
+error_code read_result(std::string& body, time_to_live_result& out, double* consumed) {
+    return read_members(body, consumed, [&](std::string_view name, od::value v) {
         if (name != "TimeToLiveSpecification") return true;
         od::object spec;
         std::string_view attribute;

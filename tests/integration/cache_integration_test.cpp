@@ -379,7 +379,7 @@ TEST_P(Cache, BadInputFailsBeforeAnyRequestAndStoresNothing) {
     with_cache(
         [](cache& c) -> asio::awaitable<void> {
             co_await c.async_get("warm-up", asio::use_awaitable); // creates the table
-            const auto before = c.dynamodb().stats().opened_total;
+            const auto before = c.dynamodb().stats().connections.opened_total;
             diagnostics diag;
             auto [e1, r1] = co_await c.async_set("", "v", {.diag = &diag}, tuple_awaitable);
             EXPECT_EQ(e1, client_errc::invalid_key);
@@ -403,7 +403,7 @@ TEST_P(Cache, BadInputFailsBeforeAnyRequestAndStoresNothing) {
             EXPECT_EQ(e8, client_errc::invalid_key);
             EXPECT_FALSE(co_await c.async_has("fine", asio::use_awaitable)) << "half a batch was stored";
             EXPECT_FALSE(co_await c.async_has("big", asio::use_awaitable));
-            EXPECT_EQ(c.dynamodb().stats().opened_total, before);
+            EXPECT_EQ(c.dynamodb().stats().connections.opened_total, before);
         },
         "p:");
 }
@@ -439,7 +439,7 @@ TEST_P(Cache, AwkwardKeysAndValuesRoundTripAndLimitsHoldToTheByte) {
         EXPECT_EQ(longest.size(), 2048u);
         EXPECT_TRUE(co_await c.async_set(longest, "v", asio::use_awaitable));
         EXPECT_EQ(co_await c.async_get(longest, asio::use_awaitable), "v");
-        const auto opened = c.dynamodb().stats().opened_total;
+        const auto opened = c.dynamodb().stats().connections.opened_total;
         diagnostics d;
         auto [long_ec, long_ok] = co_await c.async_set(longest + "x", "v", {.diag = &d}, tuple_awaitable);
         EXPECT_EQ(long_ec, client_errc::invalid_key);
@@ -455,7 +455,7 @@ TEST_P(Cache, AwkwardKeysAndValuesRoundTripAndLimitsHoldToTheByte) {
         auto [plus_ec, plus_ok] = co_await c.async_set("big", std::string(largest + 1, 'v'), {.diag = &d}, tuple_awaitable);
         EXPECT_EQ(plus_ec, client_errc::item_too_large);
         EXPECT_NE(d.message.find(", 1 over DynamoDB's limit of 409600"), std::string::npos) << d.message;
-        EXPECT_EQ(c.dynamodb().stats().opened_total, opened) << "a refused input was sent";
+        EXPECT_EQ(c.dynamodb().stats().connections.opened_total, opened) << "a refused input was sent";
         auto [max_ec, max_ok] = co_await c.async_set("big", std::string(largest, 'v'), {.diag = &d}, tuple_awaitable);
         EXPECT_FALSE(max_ec) << "the server refused an item the cache counted as within 400 KB: " << d.message;
         EXPECT_EQ(co_await c.async_get("big", asio::use_awaitable), std::string(largest, 'v'));

@@ -114,7 +114,7 @@ TEST_P(ClientIntegration, TwoHundredConcurrentCallsShareEightConnectionsOnTwoThr
                 wait.expires_after(std::chrono::milliseconds(5));
                 co_await wait.async_wait(asio::use_awaitable);
             }
-            stats = c->stats();
+            stats = c->stats().connections;
         }(),
         2);
     EXPECT_EQ(succeeded.load(), 200);
@@ -194,7 +194,7 @@ TEST(ClientCancellation, CallCutOffMidFlightFailsWithOperationAbortedAndItsConne
     connection_stats after{};
     asio::steady_timer check(io, std::chrono::milliseconds(400));
     check.async_wait([&](error_code) {
-        after = c->stats();
+        after = c->stats().connections;
         accepted.close();
         silent.close();
     });
@@ -219,7 +219,7 @@ TEST(ClientIntegrationStale, ConnectionClosedByTheServerWhileIdleIsReplacedTrans
             asio::steady_timer idle(ex, std::chrono::milliseconds(6500));
             co_await idle.async_wait(asio::use_awaitable);
             auto [ec2, r2] = co_await c.async_call("ListTables", "{}", {.diag = &diag}, tuple_awaitable);
-            co_return std::tuple{ec1, ec2, c.stats()};
+            co_return std::tuple{ec1, ec2, c.stats().connections};
         }());
     EXPECT_FALSE(first_ec) << first_ec.message();
     EXPECT_FALSE(second_ec) << second_ec.message();

@@ -788,7 +788,7 @@ TEST_F(CredentialSources, AClientWhoseSourceFailsSaysSoWithoutSendingTheCall) {
         client c(co_await asio::this_coro::executor, o);
         auto [ec, res] = co_await c.async_call("ListTables", "{}", {.diag = &diag}, asio::as_tuple(asio::use_awaitable));
         outcome = ec;
-        EXPECT_EQ(c.stats().opened_total, 0u) << "nothing is sent unsigned";
+        EXPECT_EQ(c.stats().connections.opened_total, 0u) << "nothing is sent unsigned";
         c.close();
     }, asio::detached);
     while (!outcome && io.run_one_for(10s) > 0) {

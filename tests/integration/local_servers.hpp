@@ -4,8 +4,11 @@
 
 #include <ddbcache/client.hpp>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include <gtest/gtest.h>
@@ -71,6 +74,24 @@ inline client_options local_client_options(const std::string& server) {
 inline std::string unique_table_name(const std::string& stem) {
     static int counter = 0;
     return stem + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+}
+
+// Creates `table` (string hash key "pk", on demand) and waits until it is ACTIVE; its description
+// (EXPECTs that it was created and became active).
+inline boost::asio::awaitable<table_description> create_active_table(client& c, const std::string& table) {
+    namespace asio = boost::asio;
+    constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+    create_table_request create{table, {"pk", 'S'}, {}, {}};
+    auto [ec, created] = co_await c.async_execute(create, tuple_awaitable);
+    EXPECT_FALSE(ec) << ec.message();
+    for (int i = 0; i < 100 && created.status != "ACTIVE"; ++i) {
+        asio::steady_timer pause(c.get_executor(), std::chrono::milliseconds(20));
+        co_await pause.async_wait(asio::use_awaitable);
+        describe_table_request describe{table};
+        std::tie(ec, created) = co_await c.async_execute(describe, tuple_awaitable);
+    }
+    EXPECT_EQ(created.status, "ACTIVE");
+    co_return created;
 }
 
 // Runs a coroutine to completion on a fresh io_context with `threads` threads.

@@ -2,7 +2,6 @@
 #include "local_servers.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <set>
@@ -24,18 +23,9 @@ protected:
         const std::string table = unique_table_name("ops");
         run_on_io([&]() -> asio::awaitable<void> {
             client c(co_await asio::this_coro::executor, local_client_options(GetParam()));
-            create_table_request create{table, {"pk", 'S'}, {}, {}};
-            auto [ec, created] = co_await c.async_execute(create, tuple_awaitable);
-            EXPECT_FALSE(ec) << ec.message();
+            const table_description created = co_await create_active_table(c, table);
             EXPECT_EQ(created.name, table);
             EXPECT_EQ(created.hash_key, "pk");
-            for (int i = 0; i < 100 && created.status != "ACTIVE"; ++i) {
-                asio::steady_timer pause(c.get_executor(), std::chrono::milliseconds(20));
-                co_await pause.async_wait(asio::use_awaitable);
-                describe_table_request describe{table};
-                std::tie(ec, created) = co_await c.async_execute(describe, tuple_awaitable);
-            }
-            EXPECT_EQ(created.status, "ACTIVE");
             co_await body(c, table);
         }());
     }

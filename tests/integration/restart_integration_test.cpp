@@ -64,7 +64,7 @@ TEST(ServerRestart, CallsFailClearlyWhileTheServerIsDownAndSucceedOnceItIsBack) 
 
     diagnostics before, during, after;
     EXPECT_FALSE(list_tables(before)) << before.message;
-    EXPECT_EQ(c.stats().idle, 1u); // a kept-alive connection to the server that is about to go
+    EXPECT_EQ(c.stats().connections.idle, 1u); // a kept-alive connection to the server that is about to go
 
     ASSERT_TRUE(server.stop());
     const error_code down = list_tables(during);
@@ -75,7 +75,7 @@ TEST(ServerRestart, CallsFailClearlyWhileTheServerIsDownAndSucceedOnceItIsBack) 
     ASSERT_TRUE(server.start());
     EXPECT_FALSE(list_tables(after)) << after.message;
     EXPECT_EQ(after.attempts, 1u);
-    EXPECT_GE(c.stats().opened_total, 2u);
+    EXPECT_GE(c.stats().connections.opened_total, 2u);
 }
 
 // The server killed and restarted (empty: dynalite keeps its tables in memory) under a load of 32

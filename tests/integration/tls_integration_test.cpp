@@ -45,7 +45,7 @@ call_outcome list_tables_over_tls(const std::string& host, unsigned short port, 
             auto [ec, res] = co_await c.async_call("ListTables", "{}", {.diag = &out.diag}, tuple_awaitable);
             out.ec = ec;
         }
-        out.stats = c.stats();
+        out.stats = c.stats().connections;
     }());
     return out;
 }

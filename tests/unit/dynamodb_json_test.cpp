@@ -167,6 +167,14 @@ TEST(RequestJson, BatchWriteAndCreateTable) {
                     R"("KeySchema":[{"AttributeName":"cache_key","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"})");
 }
 
+TEST(RequestJson, ReturnConsumedCapacityIsOneMoreMemberOfTheRequest) {
+    get_item_request r{"tbl", item{{"k", attribute_value::S("a")}}};
+    std::string body, why;
+    ASSERT_FALSE(dynamodb::write_json(r, body, why));
+    dynamodb::add_return_consumed_capacity(body);
+    EXPECT_EQ(body, R"({"TableName":"tbl","Key":{"k":{"S":"a"}},"ReturnConsumedCapacity":"TOTAL"})");
+}
+
 item every_type() {
     item nested{{"inner", attribute_value::S("x")}, {"n", attribute_value::N("-1.5e3")}};
     return item{{"s", attribute_value::S("tab\there \xe2\x82\xac \"q\"")},
@@ -295,6 +303,40 @@ TEST(ResultJson, AttributesNestedPastDynamoDBsThirtyTwoLevelsAreRefused) {
         EXPECT_EQ(dynamodb::read_result(deep, r), client_errc::nesting_too_deep) << "lists: " << lists;
         EXPECT_EQ(dynamodb::read_result(very_deep, r), client_errc::nesting_too_deep) << "lists: " << lists;
     }
+}
+
+TEST(ResultJson, ConsumedCapacityOfOneTableIsItsCapacityUnits) {
+    std::string body = R"({"ConsumedCapacity":{"TableName":"t","CapacityUnits":0.5},"Item":{"k":{"S":"v"}}})";
+    get_item_result r;
+    double units = -1;
+    ASSERT_FALSE(dynamodb::read_result(body, r, &units));
+    EXPECT_EQ(units, 0.5);
+    ASSERT_TRUE(r.found);
+    EXPECT_EQ(*r.found->find("k")->if_S(), "v");
+}
+
+TEST(ResultJson, ConsumedCapacityOfABatchIsTheSumOverItsTables) {
+    std::string body = R"({"Responses":{},"ConsumedCapacity":[{"TableName":"a","CapacityUnits":1},)"
+                       R"({"TableName":"b","CapacityUnits":2.5,"Table":{"CapacityUnits":2.5}}]})";
+    batch_get_item_result r;
+    double units = -1;
+    ASSERT_FALSE(dynamodb::read_result(body, r, &units));
+    EXPECT_EQ(units, 3.5);
+}
+
+TEST(ResultJson, AnAnswerWithoutConsumedCapacityConsumedZeroUnits) {
+    std::string body = "{}";
+    write_item_result r;
+    double units = -1;
+    ASSERT_FALSE(dynamodb::read_result(body, r, &units));
+    EXPECT_EQ(units, 0.0);
+}
+
+TEST(ResultJson, ConsumedCapacityWithoutANumberIsABadResponse) {
+    std::string body = R"({"ConsumedCapacity":{"CapacityUnits":"1"}})";
+    write_item_result r;
+    double units = 0;
+    EXPECT_EQ(dynamodb::read_result(body, r, &units), client_errc::bad_response);
 }
 
 } // namespace
