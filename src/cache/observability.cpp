@@ -87,7 +87,7 @@ cache_stats cache::stats() const {
     if (c.near) out.near_cache = c.near->stats();
     out.stale_served = c.metrics->stale_served.get();
     out.lease_waits = c.metrics->lease_waits.get();
-    out.dynamodb.connections = c.dynamodb->stats(); // TODO(merge): client_stats
+    out.dynamodb = c.dynamodb->stats();
     return out;
 }
 

@@ -34,7 +34,7 @@ struct moved_clock {
 };
 
 // HTTP requests the cache's client has sent so far.
-std::size_t requests(cache& c) { return c.dynamodb().stats().requests_total; }
+std::size_t requests(cache& c) { return c.dynamodb().stats().connections.requests_total; }
 
 class NearCache : public testing::TestWithParam<std::string> {
 protected:
