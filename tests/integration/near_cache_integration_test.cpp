@@ -235,6 +235,32 @@ TEST_P(NearCache, StatsCountOperationsByOutcomeAndTheHookSeesEach) {
         o);
 }
 
+TEST_P(NearCache, OnTwoThreadsEachKeyReadsItsLastWriteOnceTheWritesComplete) {
+    const cache_options o = options();
+    run_on_io(
+        [&]() -> asio::awaitable<void> {
+            cache c(co_await asio::this_coro::executor, o);
+            auto ex = co_await asio::this_coro::executor;
+            auto worker = [&c](int id) -> asio::awaitable<void> {
+                for (int i = 0; i < 40; ++i) {
+                    const std::string key = "k" + std::to_string(i % 4);
+                    if (i % 3 == 0) co_await c.async_set(key, "w" + std::to_string(id) + "-" + std::to_string(i));
+                    else co_await c.async_get(key);
+                }
+            };
+            auto a = asio::co_spawn(ex, worker(1), asio::use_awaitable);
+            auto b = asio::co_spawn(asio::make_strand(ex), worker(2), asio::use_awaitable);
+            co_await std::move(a);
+            co_await std::move(b);
+            for (int k = 0; k < 4; ++k) {
+                const std::string key = "k" + std::to_string(k);
+                co_await c.async_set(key, "final");
+                EXPECT_EQ(co_await c.async_get(key), "final") << key;
+            }
+        }(),
+        2);
+}
+
 INSTANTIATE_TEST_SUITE_P(LocalServers, NearCache, testing::ValuesIn(server_names), server_param_name);
 
 // ---- two processes ----
