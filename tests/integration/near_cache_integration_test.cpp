@@ -265,33 +265,59 @@ INSTANTIATE_TEST_SUITE_P(LocalServers, NearCache, testing::ValuesIn(server_names
 
 // ---- two processes ----
 
-// Runs `body` in a forked process; true when it exited 0.
-template <class Body>
-bool in_child(Body body) {
-    const pid_t pid = fork();
-    if (pid == 0) {
-        body();
-        _exit(testing::Test::HasFailure() ? 1 : 0);
+// Another process that sets `key` to `value` when released. Forked before this process starts any
+// thread (forking a threaded process leaves the child only async-signal-safe calls).
+class writer_process {
+public:
+    writer_process(const cache_options& o, std::string key, std::string value) {
+        int fds[2];
+        if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+        pid_ = fork();
+        if (pid_ == 0) {
+            close(fds[1]);
+            char go = 0;
+            const bool released = read(fds[0], &go, 1) == 1;
+            if (released)
+                run_on_io([&]() -> asio::awaitable<void> {
+                    cache other(co_await asio::this_coro::executor, o);
+                    co_await other.async_set(key, value);
+                }());
+            _exit(released && !testing::Test::HasFailure() ? 0 : 1);
+        }
+        close(fds[0]);
+        go_ = fds[1];
     }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
+    ~writer_process() {
+        if (go_ >= 0) close(go_); // a child never released exits 1
+        if (pid_ > 0) waitpid(pid_, nullptr, 0);
+    }
+    // Lets it write, and waits for it: true when it stored the value.
+    bool write_now() {
+        const char go = 1;
+        const bool sent = ::write(go_, &go, 1) == 1;
+        close(go_);
+        go_ = -1;
+        int status = 0;
+        waitpid(pid_, &status, 0);
+        pid_ = -1;
+        return sent && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    }
+
+private:
+    pid_t pid_ = -1;
+    int go_ = -1;
+};
 
 class NearCacheAcrossProcesses : public NearCache {};
 
 TEST_P(NearCacheAcrossProcesses, AnotherProcessWriteIsServedStaleWithinTheNearTtl) {
     const cache_options o = options(1h);
+    writer_process other(o, "k", "new");
     with_cache(
         [&](cache& c) -> asio::awaitable<void> {
             co_await c.async_set("k", "old");
             co_await c.async_get("k");
-            EXPECT_TRUE(in_child([&] {
-                run_on_io([&]() -> asio::awaitable<void> {
-                    cache other(co_await asio::this_coro::executor, o);
-                    co_await other.async_set("k", "new");
-                }());
-            }));
+            EXPECT_TRUE(other.write_now());
             EXPECT_EQ(co_await c.async_get("k"), "old") << "within near ttl the near cache answers";
         },
         o);
@@ -300,17 +326,13 @@ TEST_P(NearCacheAcrossProcesses, AnotherProcessWriteIsServedStaleWithinTheNearTt
 TEST_P(NearCacheAcrossProcesses, AnotherProcessWriteIsSeenOnceTheNearTtlHasPassed) {
     constexpr auto ttl = 300ms;
     const cache_options o = options(ttl);
+    writer_process other(o, "k", "new");
     with_cache(
         [&](cache& c) -> asio::awaitable<void> {
             co_await c.async_set("k", "old");
             co_await c.async_get("k");
             const auto filled_by = std::chrono::steady_clock::now(); // the fill happened before this
-            EXPECT_TRUE(in_child([&] {
-                run_on_io([&]() -> asio::awaitable<void> {
-                    cache other(co_await asio::this_coro::executor, o);
-                    co_await other.async_set("k", "new");
-                }());
-            }));
+            EXPECT_TRUE(other.write_now());
             asio::steady_timer wait(c.get_executor(), filled_by + ttl);
             co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
             EXPECT_EQ(co_await c.async_get("k"), "new");

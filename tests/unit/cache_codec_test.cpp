@@ -278,6 +278,18 @@ TEST(CacheOptions, ClearSegmentsOutsideOneToAMillionAreRefused) {
     expect_refused(o, "cache_options::clear_segments is 1000001");
 }
 
+TEST(CacheOptions, NearCacheOptionsOutOfRangeAreRefused) {
+    cache_options o = valid_options();
+    o.near_cache.max_entries = 100; // max_bytes 0: off
+    expect_refused(o, "cache_options::near_cache::max_entries is set but max_bytes is 0");
+    o.near_cache.max_bytes = 1 << 20;
+    o.near_cache.ttl = std::chrono::milliseconds(0);
+    expect_refused(o, "cache_options::near_cache: ttl must be more than 0 ms");
+    o.near_cache.ttl = std::chrono::milliseconds(1000);
+    o.near_cache.negative_ttl = std::chrono::milliseconds(-1);
+    expect_refused(o, "negative_ttl not negative");
+}
+
 TEST(CacheOptions, ZeroConnectionsAreRefusedNotClamped) {
     cache_options o = valid_options();
     o.client.max_connections = 0;
