@@ -76,18 +76,26 @@ bool cache::near_hit(impl& c, const std::string& key, cache_operation op, value&
     return true;
 }
 
-cache_stats cache::stats() const {
-    const impl& c = *impl_;
+cache_stats cache::stats() const { return impl_->stats(); }
+
+std::function<std::optional<cache_stats>()> cache::stats_source() const {
+    return [state = std::weak_ptr<const impl>(impl_)]() -> std::optional<cache_stats> {
+        if (const auto c = state.lock()) return c->stats();
+        return std::nullopt;
+    };
+}
+
+cache_stats cache::impl::stats() const {
     cache_stats out;
     for (std::size_t i = 0; i < cache_operation_count; ++i) {
         for (std::size_t j = 0; j < operation_outcome_count; ++j)
-            out.operations[i].outcomes[j] = c.metrics->outcomes[i][j].get();
-        out.operations[i].latency = c.metrics->latency[i].snapshot();
+            out.operations[i].outcomes[j] = metrics->outcomes[i][j].get();
+        out.operations[i].latency = metrics->latency[i].snapshot();
     }
-    if (c.near) out.near_cache = c.near->stats();
-    out.stale_served = c.metrics->stale_served.get();
-    out.lease_waits = c.metrics->lease_waits.get();
-    out.dynamodb = c.dynamodb->stats();
+    if (near) out.near_cache = near->stats();
+    out.stale_served = metrics->stale_served.get();
+    out.lease_waits = metrics->lease_waits.get();
+    out.dynamodb = dynamodb->stats();
     return out;
 }
 
