@@ -147,7 +147,7 @@ def main():
     except urllib.error.HTTPError as e:
         detail = e.read().decode().strip()
         fail(f"{e.url}: HTTP {e.code}: {detail}" + (
-            " (build with Debian's prometheus-cpp-dev installed: scripts/setup.sh installs it)" if e.code == 404 else ""))
+            " (install it: scripts/setup.sh does; then configure and build again)" if e.code == 404 else ""))
     finally:
         for process in (prometheus, server):
             if process:
