@@ -9,21 +9,28 @@
 - throughput and latency percentiles against concurrency, each beside --replay (the server's
   ceiling over the same pool), from ddbcache-bench --compare-replay --json;
 - peak RSS with 10 000 operations in flight, against a run with one;
-- the Google Benchmark microbenchmarks (medians of 5 repetitions).
+- the Google Benchmark microbenchmarks (medians of 5 repetitions), the near cache's hit among them;
+- the near cache: sequential get CPU with and without it (ddbcache-bench --near-cache), and the
+  HTTP server example serving one cached key to 32 connections (Debian's wrk) with and without
+  --near-cache, alternated in one run.
 
 Writes docs/performance/results.json and, when matplotlib is installed (Debian's
-python3-matplotlib), docs/performance/concurrency.png.
+python3-matplotlib), docs/performance/concurrency.png and docs/performance/near_cache.png.
 """
 import json
 import os
 import pathlib
+import re
 import statistics
 import subprocess
 import sys
+import time
+import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "release"
 BENCH = BUILD / "examples" / "tools" / "ddbcache-bench"
+HTTP_SERVER = BUILD / "examples" / "ddbcache-http-server"
 OUT = ROOT / "docs" / "performance"
 QUICK = "--quick" in sys.argv
 RUNS = 2 if QUICK else 5
@@ -75,16 +82,55 @@ def memory_in_flight(endpoint, env):
 
 def microbenchmarks():
     medians = {}
-    for name in ("sigv4_bench", "codec_bench"):
+    for name in ("sigv4_bench", "codec_bench", "near_cache_bench"):
         out = subprocess.run([str(BUILD / "tests" / "bench" / name), f"--benchmark_repetitions={RUNS}",
                               "--benchmark_report_aggregates_only=true", "--benchmark_format=json"],
                              check=True, capture_output=True, text=True).stdout
         for b in json.loads(out)["benchmarks"]:
             if b.get("aggregate_name") == "median":
                 medians[b["run_name"]] = {"cpu_ns": round(b["cpu_time"], 1),
+                                          "real_ns": round(b["real_time"], 1),
                                           "bytes_per_second": b.get("bytes_per_second"),
-                                          "allocs_per_op": b.get("allocs_per_op")}
+                                          "allocs_per_op": b.get("allocs_per_op", b.get("allocations_per_hit")),
+                                          "hit_ratio": b.get("hit_ratio")}
     return medians
+
+
+def http_server_requests_per_s(endpoint, env, near_cache):
+    """The HTTP server example serving one cached key to 32 connections for 5 s (wrk -t1 -c32)."""
+    args = [str(HTTP_SERVER)] + (["--near-cache"] if near_cache else []) + ["0", endpoint]
+    server = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        url = re.search(r"http://\S+", server.stdout.readline()).group(0) + "/primes/1000"
+        urllib.request.urlopen(url, timeout=30).read()  # computes and stores the value
+        out = subprocess.run(["wrk", "-t1", "-c32", "-d5s", url], check=True, capture_output=True, text=True).stdout
+        return float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def near_cache_runs(endpoint, env):
+    """Sequential gets with and without the near cache, and the HTTP example under wrk, alternated."""
+    common = ["--op", "get", "--concurrency", "1", "--connections", "1", "--seconds", "3", "--table", "bench-near"]
+    plain, near, http_plain, http_near = [], [], [], []
+    for _ in range(RUNS):
+        plain.append(bench(endpoint, env, *common)[0])
+        near.append(bench(endpoint, env, *common, "--near-cache")[0])
+        http_plain.append(http_server_requests_per_s(endpoint, env, False))
+        http_near.append(http_server_requests_per_s(endpoint, env, True))
+    med = lambda runs, field: statistics.median(r[field] for r in runs)
+    return {
+        "sequential_get": {
+            "without": {"cpu_us_per_op": med(plain, "cpu_us_per_op"), "ops_per_s": med(plain, "ops_per_s")},
+            "with": {"cpu_us_per_op": med(near, "cpu_us_per_op"), "ops_per_s": med(near, "ops_per_s"),
+                     "near_cache_hits": med(near, "near_cache_hits")},
+            "runs": {"without": plain, "with": near}},
+        "http_server_wrk_32": {
+            "without_rps": statistics.median(http_plain), "with_rps": statistics.median(http_near),
+            "ratio": statistics.median(http_near) / statistics.median(http_plain),
+            "runs": {"without": http_plain, "with": http_near}},
+    }
 
 
 def machine():
@@ -120,6 +166,20 @@ def chart(results):
     fig.savefig(OUT / "concurrency.png", dpi=110)
     print(f"wrote {OUT / 'concurrency.png'}")
 
+    near = results["near_cache"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    seq = near["sequential_get"]
+    left.bar(["without", "with near cache"], [seq["without"]["cpu_us_per_op"], seq["with"]["cpu_us_per_op"]],
+             color=["gray", "tab:blue"])
+    left.set(yscale="log", ylabel="client CPU per get (µs)", title="Sequential get: CPU per operation")
+    http = near["http_server_wrk_32"]
+    right.bar(["without", "with near cache"], [http["without_rps"], http["with_rps"]], color=["gray", "tab:blue"])
+    right.set(ylabel="requests / s", title=f"HTTP example, one key, 32 connections (×{http['ratio']:.1f})")
+    fig.suptitle("The near cache, beside plain DynamoDB reads, in one run (medians)")
+    fig.tight_layout()
+    fig.savefig(OUT / "near_cache.png", dpi=110)
+    print(f"wrote {OUT / 'near_cache.png'}")
+
 
 def main():
     state = BUILD / "performance-server"
@@ -131,7 +191,8 @@ def main():
                    AWS_REGION="us-east-1")
         bench(endpoint, env, "--ops", "20000")  # warms the server's JIT and creates the table
         results = {"machine": machine(), "sequential_cpu": sequential_cpu(endpoint, env),
-                   "concurrency": concurrency_sweep(endpoint, env), "memory": memory_in_flight(endpoint, env)}
+                   "concurrency": concurrency_sweep(endpoint, env), "memory": memory_in_flight(endpoint, env),
+                   "near_cache": near_cache_runs(endpoint, env)}
     finally:
         subprocess.run([sys.executable, ROOT / "tests/servers/local_servers.py", "stop", state], stdout=subprocess.DEVNULL)
     results["microbenchmarks"] = microbenchmarks()
@@ -140,7 +201,9 @@ def main():
     print(json.dumps({"sequential_cpu": {op: {k: v for k, v in r.items() if not k.endswith("runs")}
                                          for op, r in results["sequential_cpu"].items()},
                       "throughput_ratios": {p["concurrency"]: p["throughput_ratio"] for p in results["concurrency"]},
-                      "rss_growth_kb_10000_in_flight": results["memory"]["rss_growth_kb"]}, indent=1))
+                      "rss_growth_kb_10000_in_flight": results["memory"]["rss_growth_kb"],
+                      "near_cache": {k: {kk: vv for kk, vv in v.items() if kk != "runs"}
+                                     for k, v in results["near_cache"].items()}}, indent=1))
     chart(results)
 
 

@@ -71,6 +71,8 @@ constexpr std::string_view usage = R"(usage: ddbcache-bench --endpoint URL [OPTI
                        get_or_set_miss and get_set_miss (a get, then a set: the plain cache-aside)
                        use a key never seen before each time
   --lease              get_or_set with the fleet-wide lease
+  --near-cache         turn the near cache on (256 MiB, ttl 1 s): get and get_or_set hits are served
+                       from memory; the report adds near-cache hits and their share of the operations
   --concurrency N      operations in flight (default 64)
   --connections N      connection pool size (default 64)
   --threads N          threads running the io_context (default 1)
@@ -80,7 +82,8 @@ constexpr std::string_view usage = R"(usage: ddbcache-bench --endpoint URL [OPTI
   --table T            table (default ddbcache-bench; created when missing)
   --region R           region (default from the AWS environment)
   --json               one JSON object: ops_per_s, p50_us, p90_us, p99_us, p999_us, cpu_us_per_op,
-                       peak_rss_kb, errors, retries, wrong_values, misses, requests_per_op
+                       peak_rss_kb, errors, retries, wrong_values, misses, requests_per_op,
+                       near_cache_hits
   --replay             send one pre-signed GetItem over the same pool, with no per-request work
   --compare-replay     run the operation, then --replay with the same settings, and compare
                        (with --json: one line each)
@@ -92,7 +95,7 @@ struct bench_options {
     std::size_t concurrency = 64, connections = 64, threads = 1, value_size = 100, keys = 1000;
     std::uint64_t ops = 0;
     std::chrono::seconds duration{10};
-    bool json = false, replay = false, compare_replay = false, help = false, lease = false;
+    bool json = false, replay = false, compare_replay = false, help = false, lease = false, near_cache = false;
 };
 
 std::size_t positive(std::string text, std::string_view what) {
@@ -106,6 +109,7 @@ bool apply_option(bench_options& o, std::string_view name, auto&& next) {
     else if (name == "--json") o.json = true;
     else if (name == "--replay") o.replay = true;
     else if (name == "--lease") o.lease = true;
+    else if (name == "--near-cache") o.near_cache = true;
     else if (name == "--compare-replay") o.compare_replay = true;
     else if (name == "--endpoint") o.endpoint = next();
     else if (name == "--region") o.region = next();
@@ -293,6 +297,7 @@ struct run_report {
     latency_histogram latency;
     double seconds = 0, cpu_seconds = 0;
     std::uint64_t requests = 0; // HTTP requests the client sent during the run
+    std::uint64_t near_cache_hits = 0;
     long peak_rss_kb = 0, rss_before_kb = 0; // peak over the process's life; peak before this run
     std::uint64_t allocations = 0;
     double ops_per_s() const { return static_cast<double>(stats.ops) / seconds; }
@@ -354,7 +359,8 @@ std::string to_json(const run_report& r) {
         << ",\"peak_rss_kb\":" << r.peak_rss_kb << ",\"errors\":" << r.error_count()
         << ",\"retries\":" << r.stats.retries << ",\"wrong_values\":" << r.stats.wrong_values
         << ",\"misses\":" << r.stats.misses << ",\"requests_per_op\":"
-        << static_cast<double>(r.requests) / static_cast<double>(std::max<std::uint64_t>(1, r.stats.ops)) << "}";
+        << static_cast<double>(r.requests) / static_cast<double>(std::max<std::uint64_t>(1, r.stats.ops))
+        << ",\"near_cache_hits\":" << r.near_cache_hits << "}";
     return out.str();
 }
 
@@ -379,6 +385,9 @@ void print_text(std::string_view title, const run_report& r) {
                 r.peak_rss_kb, r.rss_before_kb);
     std::printf("  DynamoDB requests %.2f/op\n",
                 static_cast<double>(r.requests) / static_cast<double>(std::max<std::uint64_t>(1, r.stats.ops)));
+    if (r.near_cache_hits)
+        std::printf("  near-cache hits %llu (%.1f %% of operations)\n", static_cast<unsigned long long>(r.near_cache_hits),
+                    100.0 * static_cast<double>(r.near_cache_hits) / static_cast<double>(std::max<std::uint64_t>(1, r.stats.ops)));
     std::printf("  retries %llu; wrong values %llu; misses %llu\n", static_cast<unsigned long long>(r.stats.retries),
                 static_cast<unsigned long long>(r.stats.wrong_values), static_cast<unsigned long long>(r.stats.misses));
     print_errors(stdout, "  errors: ", r.stats);
@@ -392,6 +401,7 @@ ddbcache::cache_options cache_options_for(const bench_options& o) {
     c.client.region = o.region;
     c.client.max_connections = o.connections;
     c.client.max_waiters = std::max<std::size_t>(4096, o.concurrency * 2);
+    if (o.near_cache) c.near_cache.max_bytes = std::size_t{256} << 20;
     return c;
 }
 
@@ -455,8 +465,10 @@ int run(const bench_options& o) {
     std::optional<run_report> real, replay;
     if (!o.replay) {
         const std::size_t requests_before = c.dynamodb().stats().connections.requests_total;
+        const std::uint64_t near_hits_before = c.stats().near_cache.hits;
         real = measure(io, w, [&](random_source& random, worker_stats& s) { return one_cache_operation(c, w, random, s); });
         real->requests = c.dynamodb().stats().connections.requests_total - requests_before;
+        real->near_cache_hits = c.stats().near_cache.hits - near_hits_before;
         emit(o.op, *real);
     }
     if (o.replay || o.compare_replay) {

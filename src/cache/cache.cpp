@@ -95,10 +95,8 @@ void record_result(cache::impl& c, const outcome<typename Request::result>& r, s
     using enum operation_outcome;
     if (r.ec) {
         c.record(op, r.ec == client_errc::lock_not_acquired ? not_stored : outcome_of_error(r.ec), 1, took);
-    } else if constexpr (std::is_same_v<Request, get>) {
-        c.record(op, r.value ? hit : miss, 1, took);
-    } else if constexpr (std::is_same_v<Request, has> || std::is_same_v<Request, erase> ||
-                         std::is_same_v<Request, touch>) {
+    } else if constexpr (std::is_same_v<Request, get> || std::is_same_v<Request, has> ||
+                         std::is_same_v<Request, erase> || std::is_same_v<Request, touch>) {
         c.record(op, r.value ? hit : miss, 1, took);
     } else if constexpr (std::is_same_v<Request, add> || std::is_same_v<Request, set>) {
         c.record(op, r.value ? stored : not_stored, 1, took);

@@ -137,6 +137,8 @@ struct operation_metrics {
     std::array<std::array<metrics::counter, operation_outcome_count>, cache_operation_count> outcomes;
     std::array<metrics::histogram_recorder, cache_operation_count> latency;
     metrics::counter stale_served, lease_waits;
+    // Near-cache hits, apart: they come from every thread at once, at millions per second.
+    metrics::striped_counter near_get_hits, near_get_misses, near_get_or_set_hits;
 };
 
 // How an error ends an operation, for the stats.
@@ -282,8 +284,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
 
     // ---- observability (observability.cpp) ----
     // Counts `n` outcomes of `op` (one latency sample when `took` is set) and calls the hook.
-    void record(cache_operation op, operation_outcome o, std::uint64_t n, std::optional<std::chrono::nanoseconds> took,
-                bool near_hit = false);
+    void record(cache_operation op, operation_outcome o, std::uint64_t n, std::optional<std::chrono::nanoseconds> took);
     void forget(const near_writes& w);
     cache_stats stats() const;
     // DynamoDB's time in epoch seconds and the steady clock, for the near cache.

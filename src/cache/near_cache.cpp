@@ -88,7 +88,7 @@ near_cache::near_cache(const near_cache_options& o) : options_(o) {
     // Shards enough for the threads, but not so many that one holds too little to keep its hot keys.
     const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
     shard_bits_ = std::min<std::size_t>(6, std::bit_width(std::bit_ceil(4u * threads)) - 1);
-    constexpr std::size_t min_shard_bytes = 32 * 1024, min_shard_entries = 32;
+    constexpr std::size_t min_shard_bytes = std::size_t{32} << 10, min_shard_entries = 32;
     while (shard_bits_ > 0 && ((o.max_bytes >> shard_bits_) < min_shard_bytes ||
                                (o.max_entries && (o.max_entries >> shard_bits_) < min_shard_entries)))
         --shard_bits_;

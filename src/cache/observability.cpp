@@ -40,12 +40,12 @@ operation_outcome outcome_of_error(error_code ec) noexcept {
 }
 
 void cache::impl::record(cache_operation op, operation_outcome o, std::uint64_t n,
-                         std::optional<std::chrono::nanoseconds> took, bool near_hit) {
+                         std::optional<std::chrono::nanoseconds> took) {
     const auto i = static_cast<std::size_t>(op);
     if (n) metrics->outcomes[i][static_cast<std::size_t>(o)].add(n);
     if (took) metrics->latency[i].record(*took);
     if (options.on_operation && n)
-        options.on_operation(operation_event{op, o, took.value_or(std::chrono::nanoseconds{0}), near_hit});
+        options.on_operation(operation_event{op, o, took.value_or(std::chrono::nanoseconds{0}), false});
 }
 
 void cache::impl::forget(const near_writes& w) {
@@ -70,9 +70,12 @@ bool cache::near_hit(impl& c, const std::string& key, cache_operation op, value&
     const auto found = c.near->lookup(key, near_cache::steady::now(), c.wall_seconds(), out);
     // get reads "not in the table" as nullopt; get_or_set computes for it.
     if (!found || (op == cache_operation::get_or_set && *found == near_cache::kind::absent)) return false;
-    const bool is_value = *found == near_cache::kind::value;
-    c.record(op, op == cache_operation::get && !is_value ? operation_outcome::miss : operation_outcome::hit, 1,
-             std::nullopt, true);
+    const bool is_hit = op == cache_operation::get_or_set || *found == near_cache::kind::value;
+    operation_metrics& m = *c.metrics;
+    (op == cache_operation::get_or_set ? m.near_get_or_set_hits : is_hit ? m.near_get_hits : m.near_get_misses).add();
+    if (c.options.on_operation)
+        c.options.on_operation(operation_event{op, is_hit ? operation_outcome::hit : operation_outcome::miss,
+                                               std::chrono::nanoseconds{0}, true});
     return true;
 }
 
@@ -92,6 +95,12 @@ cache_stats cache::impl::stats() const {
             out.operations[i].outcomes[j] = metrics->outcomes[i][j].get();
         out.operations[i].latency = metrics->latency[i].snapshot();
     }
+    auto near_counted = [&](cache_operation op, operation_outcome o, const ddbcache::metrics::striped_counter& n) {
+        out.operations[static_cast<std::size_t>(op)].outcomes[static_cast<std::size_t>(o)] += n.get();
+    };
+    near_counted(cache_operation::get, operation_outcome::hit, metrics->near_get_hits);
+    near_counted(cache_operation::get, operation_outcome::miss, metrics->near_get_misses);
+    near_counted(cache_operation::get_or_set, operation_outcome::hit, metrics->near_get_or_set_hits);
     if (near) out.near_cache = near->stats();
     out.stale_served = metrics->stale_served.get();
     out.lease_waits = metrics->lease_waits.get();

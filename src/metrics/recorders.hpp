@@ -4,9 +4,12 @@
 
 #include <ddbcache/stats.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <thread>
 
 namespace ddbcache::metrics {
 
@@ -14,6 +17,29 @@ struct counter {
     std::atomic<std::uint64_t> n{0};
     void add(std::uint64_t k = 1) noexcept { n.fetch_add(k, std::memory_order_relaxed); }
     std::uint64_t get() const noexcept { return n.load(std::memory_order_relaxed); }
+};
+
+// A counter bumped from many threads at once on a hot path: striped over cache lines by thread (the
+// idea of Java's LongAdder), so that threads do not contend for one line. Reading sums the stripes.
+class striped_counter {
+public:
+    void add(std::uint64_t k = 1) noexcept { stripes_[mine()].n.fetch_add(k, std::memory_order_relaxed); }
+    std::uint64_t get() const noexcept {
+        std::uint64_t sum = 0;
+        for (const auto& s : stripes_) sum += s.n.load(std::memory_order_relaxed);
+        return sum;
+    }
+
+private:
+    static constexpr std::size_t stripe_count = 16;
+    struct alignas(64) stripe {
+        std::atomic<std::uint64_t> n{0};
+    };
+    static std::size_t mine() noexcept {
+        thread_local const std::size_t index = std::hash<std::thread::id>{}(std::this_thread::get_id()) % stripe_count;
+        return index;
+    }
+    std::array<stripe, stripe_count> stripes_{};
 };
 
 // Records into atomics with latency_histogram's layout; snapshot() copies it.

@@ -2,6 +2,7 @@
 // Expiry is decided by an injected clock, never by sleeping; waits on other processes are bounded
 // generously.
 #include "fault_proxy.hpp"
+#include "cache_fixture.hpp"
 #include "local_servers.hpp"
 
 #include <ddbcache/cache.hpp>
@@ -30,15 +31,6 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using wall = std::chrono::system_clock;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
-
-// DynamoDB's time for a client, moved by the test: the real time plus an offset.
-struct moved_clock {
-    std::shared_ptr<std::atomic<std::int64_t>> offset_ms = std::make_shared<std::atomic<std::int64_t>>(0);
-    std::function<wall::time_point()> function() const {
-        return [offset = offset_ms] { return wall::now() + std::chrono::milliseconds(offset->load()); };
-    }
-    void advance(std::chrono::milliseconds d) const { *offset_ms += d.count(); }
-};
 
 asio::awaitable<void> pause(std::chrono::milliseconds d) {
     asio::steady_timer t(co_await asio::this_coro::executor, d);
@@ -77,11 +69,8 @@ protected:
         return o;
     }
     template <class Body>
-    void with_cache(Body body, cache_options o) {
-        run_on_io([&]() -> asio::awaitable<void> {
-            cache c(co_await asio::this_coro::executor, o);
-            co_await body(c);
-        }());
+    void with_cache(Body body, const cache_options& o) {
+        run_with_cache(o, std::move(body));
     }
     template <class Body>
     void with_cache(Body body) {

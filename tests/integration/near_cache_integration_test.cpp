@@ -2,6 +2,7 @@
 // this process's writes, the bound on staleness across processes, expiry, the completion
 // executor, and the counts an operator reads. Expiry is decided by an injected clock; the one
 // wait on near_cache::ttl only ever makes the verdict surer on a slower machine.
+#include "cache_fixture.hpp"
 #include "local_servers.hpp"
 
 #include <ddbcache/cache.hpp>
@@ -23,15 +24,6 @@ namespace ddbcache::test {
 namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-using wall = std::chrono::system_clock;
-
-struct moved_clock {
-    std::shared_ptr<std::atomic<std::int64_t>> offset_ms = std::make_shared<std::atomic<std::int64_t>>(0);
-    std::function<wall::time_point()> function() const {
-        return [offset = offset_ms] { return wall::now() + std::chrono::milliseconds(offset->load()); };
-    }
-    void advance(std::chrono::milliseconds d) const { *offset_ms += d.count(); }
-};
 
 // HTTP requests the cache's client has sent so far.
 std::size_t requests(cache& c) { return c.dynamodb().stats().connections.requests_total; }
@@ -51,11 +43,8 @@ protected:
         return o;
     }
     template <class Body>
-    void with_cache(Body body, cache_options o) {
-        run_on_io([&]() -> asio::awaitable<void> {
-            cache c(co_await asio::this_coro::executor, o);
-            co_await body(c);
-        }());
+    void with_cache(Body body, const cache_options& o) {
+        run_with_cache(o, std::move(body));
     }
     template <class Body>
     void with_cache(Body body) {
@@ -244,6 +233,32 @@ TEST_P(NearCache, StatsCountOperationsByOutcomeAndTheHookSeesEach) {
             EXPECT_EQ((*events)[7].outcome, error_invalid_input);
         },
         o);
+}
+
+TEST_P(NearCache, OnTwoThreadsEachKeyReadsItsLastWriteOnceTheWritesComplete) {
+    const cache_options o = options();
+    run_on_io(
+        [&]() -> asio::awaitable<void> {
+            cache c(co_await asio::this_coro::executor, o);
+            auto ex = co_await asio::this_coro::executor;
+            auto worker = [&c](int id) -> asio::awaitable<void> {
+                for (int i = 0; i < 40; ++i) {
+                    const std::string key = "k" + std::to_string(i % 4);
+                    if (i % 3 == 0) co_await c.async_set(key, "w" + std::to_string(id) + "-" + std::to_string(i));
+                    else co_await c.async_get(key);
+                }
+            };
+            auto a = asio::co_spawn(ex, worker(1), asio::use_awaitable);
+            auto b = asio::co_spawn(asio::make_strand(ex), worker(2), asio::use_awaitable);
+            co_await std::move(a);
+            co_await std::move(b);
+            for (int k = 0; k < 4; ++k) {
+                const std::string key = "k" + std::to_string(k);
+                co_await c.async_set(key, "final");
+                EXPECT_EQ(co_await c.async_get(key), "final") << key;
+            }
+        }(),
+        2);
 }
 
 INSTANTIATE_TEST_SUITE_P(LocalServers, NearCache, testing::ValuesIn(server_names), server_param_name);

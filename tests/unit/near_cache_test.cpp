@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace {
 using ddbcache::near_cache;
@@ -172,6 +174,28 @@ TEST(NearCache, RefillingAKeyReplacesItsValueAndItsBytes) {
     EXPECT_EQ(v, "b");
     EXPECT_EQ(c.stats().entries, 1u);
     EXPECT_EQ(c.stats().bytes, 1 + 1 + near_cache::entry_overhead);
+}
+
+TEST(NearCache, TwoThreadsLookingUpFillingAndInvalidatingAtOnceKeepTheBudget) {
+    near_cache_options o;
+    o.max_bytes = 64 * (near_cache::entry_overhead + 8);
+    o.ttl = 1h;
+    near_cache c(o);
+    auto work = [&c](int seed) {
+        std::optional<std::string> v;
+        for (int i = 0; i < 20000; ++i) {
+            const std::string k = "k" + std::to_string((i * 7 + seed) % 200);
+            if (!c.lookup(k, t0, wall_now, v)) c.fill(c.take_ticket(k), k, kind::value, "value", 0, t0);
+            if (i % 13 == 0) c.invalidate(k);
+        }
+    };
+    std::thread other(work, 1);
+    work(2);
+    other.join();
+    const auto s = c.stats();
+    EXPECT_LE(s.bytes, o.max_bytes);
+    EXPECT_GE(s.bytes, s.entries * (2 + 5 + near_cache::entry_overhead)) << "every entry held is counted";
+    EXPECT_EQ(s.hits + s.misses, 40000u);
 }
 
 } // namespace
