@@ -5,7 +5,17 @@ install(TARGETS sigv4 ddbcache EXPORT ddbcacheTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(DIRECTORY include/ddbcache DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# prometheus.hpp only with its target (ddbcache::prometheus, when prometheus-cpp was found).
+if(TARGET ddbcache_prometheus)
+  install(DIRECTORY include/ddbcache DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(TARGETS ddbcache_prometheus EXPORT ddbcachePrometheusTargets
+          ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  install(EXPORT ddbcachePrometheusTargets FILE ddbcachePrometheusTargets.cmake NAMESPACE ddbcache::
+          DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ddbcache)
+else()
+  install(DIRECTORY include/ddbcache DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} PATTERN prometheus.hpp EXCLUDE)
+endif()
 install(DIRECTORY sigv4/include/sigv4 DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 # sigv4 is exported under its own namespace, as the issue asks: sigv4::sigv4 and ddbcache::ddbcache.

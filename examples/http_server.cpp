@@ -4,11 +4,16 @@
 // stay free); later ones, from this process or any other sharing the table, are served from the
 // cache. Concurrent requests for one N share one computation, and across processes a lease lets
 // one compute while the others wait for its value. The X-Cache header says which ("hit" or "miss").
+// GET /metrics answers the cache's metrics in Prometheus's text format (built with the optional
+// ddbcache::prometheus target; else 404).
 //
-//   ddbcache-http-server [PORT [ENDPOINT]]   (PORT 0 picks a free one; listens on 127.0.0.1)
+//   ddbcache-http-server [--near-cache] [PORT [ENDPOINT]]   (--help says more)
 //
 // co_await throughout, many connections in flight, an io_context run by several threads.
 #include <ddbcache/cache.hpp>
+#ifdef DDBCACHE_EXAMPLE_PROMETHEUS
+#include <ddbcache/prometheus.hpp>
+#endif
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -25,7 +30,9 @@
 
 #include <charconv>
 #include <iostream>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -39,6 +46,41 @@ namespace {
 
 constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
 constexpr std::uint64_t largest_n = 100'000'000; // bounds the sieve's memory (100 MB)
+
+constexpr std::string_view usage =
+    "usage: ddbcache-http-server [--near-cache] [PORT [ENDPOINT]]\n"
+    "  GET /primes/N  how many primes are below N (N up to 100000000), cached in DynamoDB\n"
+    "                 (table ddbcache-http-server, created if missing); X-Cache: hit or miss\n"
+    "  GET /metrics   the cache's metrics in Prometheus's text format (when built with prometheus-cpp)\n"
+    "  --near-cache   also keep values in this process's memory (64 MiB), each served from there\n"
+    "                 for at most 1 s before DynamoDB is asked again\n"
+    "  PORT           to listen on, on 127.0.0.1 (default 8080; 0 picks a free one)\n"
+    "  ENDPOINT       DynamoDB's URL, e.g. http://127.0.0.1:8000 for DynamoDB Local (default: AWS's,\n"
+    "                 in AWS_REGION; credentials from the AWS SDKs' usual sources)\n";
+
+struct command_line {
+    bool near_cache = false;
+    unsigned short port = 8080;
+    std::string endpoint; // empty: AWS's
+};
+
+// The command line, or nullopt when it is not one usage describes.
+std::optional<command_line> parse(int argc, char** argv) {
+    command_line c;
+    int i = 1;
+    if (i < argc && std::string_view(argv[i]) == "--near-cache") {
+        c.near_cache = true;
+        ++i;
+    }
+    if (i < argc) {
+        const std::string_view p = argv[i++];
+        const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), c.port);
+        if (ec != std::errc{} || end != p.data() + p.size()) return std::nullopt;
+    }
+    if (i < argc) c.endpoint = argv[i++];
+    if (i < argc) return std::nullopt;
+    return c;
+}
 
 // The expensive part: a sieve of Eratosthenes.
 std::uint64_t count_primes_below(std::uint64_t n) {
@@ -59,9 +101,10 @@ struct server_state {
 };
 
 http::response<http::string_body> reply(const http::request<http::string_body>& request, http::status status,
-                                        std::string body, std::string_view cache_result = {}) {
+                                        std::string body, std::string_view cache_result = {},
+                                        std::string_view content_type = "text/plain") {
     http::response<http::string_body> response(status, request.version());
-    response.set(http::field::content_type, "text/plain");
+    response.set(http::field::content_type, content_type);
     if (!cache_result.empty()) response.set("X-Cache", cache_result);
     response.keep_alive(request.keep_alive());
     response.body() = std::move(body);
@@ -93,12 +136,23 @@ asio::awaitable<http::response<http::string_body>> primes(server_state& s, const
     co_return reply(request, http::status::ok, *found.value + "\n", hit ? "hit" : "miss");
 }
 
+// What the cache did since the server started, for Prometheus to scrape.
+http::response<http::string_body> metrics([[maybe_unused]] server_state& s, const http::request<http::string_body>& request) {
+#ifdef DDBCACHE_EXAMPLE_PROMETHEUS
+    return reply(request, http::status::ok, ddbcache::prometheus_text(s.cache), {}, "text/plain; version=0.0.4");
+#else
+    return reply(request, http::status::not_found,
+                 "no /metrics: this server was built without prometheus-cpp (Debian's prometheus-cpp-dev)\n");
+#endif
+}
+
 asio::awaitable<http::response<http::string_body>> answer(server_state& s, const http::request<http::string_body>& request) {
     constexpr std::string_view prefix = "/primes/";
     const std::string_view target = request.target();
     std::uint64_t n = 0;
+    if (request.method() == http::verb::get && target == "/metrics") co_return metrics(s, request);
     if (request.method() != http::verb::get || !target.starts_with(prefix))
-        co_return reply(request, http::status::not_found, "try GET /primes/N\n");
+        co_return reply(request, http::status::not_found, "try GET /primes/N or GET /metrics\n");
     const std::string_view digits = target.substr(prefix.size());
     const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
     if (ec != std::errc{} || end != digits.data() + digits.size() || n > largest_n)
@@ -141,21 +195,30 @@ asio::awaitable<void> accept_loop(server_state& s, asio::io_context& io, tcp::ac
 } // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 2 && std::string_view(argv[1]) == "--help") {
+        std::cout << usage;
+        return 0;
+    }
+    const std::optional<command_line> args = parse(argc, argv);
+    if (!args) {
+        std::cerr << usage;
+        return 2;
+    }
     try {
-        const auto port = static_cast<unsigned short>(argc > 1 ? std::stoul(argv[1]) : 8080);
         const unsigned threads = std::max(2u, std::thread::hardware_concurrency());
         asio::io_context io(static_cast<int>(threads));
         asio::thread_pool compute_pool(2);
 
         ddbcache::cache_options options;
         options.table_name = "ddbcache-http-server";
-        if (argc > 2) options.client.endpoint = argv[2];
+        options.client.endpoint = args->endpoint;
+        if (args->near_cache) options.near_cache = {.max_bytes = std::size_t{64} << 20, .ttl = 1s};
         ddbcache::cache cache(io.get_executor(), options); // shared by every connection, every thread
         server_state state{cache, compute_pool};
 
         // The acceptor and the signal handler share a strand: closing it never races an accept.
         auto acceptor_strand = asio::make_strand(io);
-        tcp::acceptor acceptor(acceptor_strand, {asio::ip::make_address("127.0.0.1"), port});
+        tcp::acceptor acceptor(acceptor_strand, {asio::ip::make_address("127.0.0.1"), args->port});
         std::cout << "listening on http://127.0.0.1:" << acceptor.local_endpoint().port() << std::endl;
         asio::co_spawn(acceptor_strand, accept_loop(state, io, acceptor), asio::detached);
 

@@ -483,6 +483,10 @@ public:
     const cache_options& options() const noexcept;
     // What this cache did since it was built (see stats.hpp), with its client's stats. Any thread.
     cache_stats stats() const;
+    // stats() for exporters registered apart from the cache (ddbcache/prometheus.hpp): a function
+    // that follows the cache's state, not the object (a move keeps it working), without keeping it
+    // alive: it answers nullopt once the cache and its operations are gone. Any thread.
+    std::function<std::optional<cache_stats>()> stats_source() const;
     // The underlying client (stats, raw calls), shared or the cache's own. Its close() affects every
     // cache sharing it.
     client& dynamodb() noexcept;

@@ -286,6 +286,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
     // Counts `n` outcomes of `op` (one latency sample when `took` is set) and calls the hook.
     void record(cache_operation op, operation_outcome o, std::uint64_t n, std::optional<std::chrono::nanoseconds> took);
     void forget(const near_writes& w);
+    cache_stats stats() const;
     // DynamoDB's time in epoch seconds and the steady clock, for the near cache.
     std::int64_t wall_seconds() const { return cache_layout::epoch_seconds(now()); }
     // Stores what a read found in the near cache (when on): `found` empty means absent.

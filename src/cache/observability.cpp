@@ -79,24 +79,32 @@ bool cache::near_hit(impl& c, const std::string& key, cache_operation op, value&
     return true;
 }
 
-cache_stats cache::stats() const {
-    const impl& c = *impl_;
+cache_stats cache::stats() const { return impl_->stats(); }
+
+std::function<std::optional<cache_stats>()> cache::stats_source() const {
+    return [state = std::weak_ptr<const impl>(impl_)]() -> std::optional<cache_stats> {
+        if (const auto c = state.lock()) return c->stats();
+        return std::nullopt;
+    };
+}
+
+cache_stats cache::impl::stats() const {
     cache_stats out;
     for (std::size_t i = 0; i < cache_operation_count; ++i) {
         for (std::size_t j = 0; j < operation_outcome_count; ++j)
-            out.operations[i].outcomes[j] = c.metrics->outcomes[i][j].get();
-        out.operations[i].latency = c.metrics->latency[i].snapshot();
+            out.operations[i].outcomes[j] = metrics->outcomes[i][j].get();
+        out.operations[i].latency = metrics->latency[i].snapshot();
     }
-    auto near_counted = [&](cache_operation op, operation_outcome o, const metrics::striped_counter& n) {
+    auto near_counted = [&](cache_operation op, operation_outcome o, const ddbcache::metrics::striped_counter& n) {
         out.operations[static_cast<std::size_t>(op)].outcomes[static_cast<std::size_t>(o)] += n.get();
     };
-    near_counted(cache_operation::get, operation_outcome::hit, c.metrics->near_get_hits);
-    near_counted(cache_operation::get, operation_outcome::miss, c.metrics->near_get_misses);
-    near_counted(cache_operation::get_or_set, operation_outcome::hit, c.metrics->near_get_or_set_hits);
-    if (c.near) out.near_cache = c.near->stats();
-    out.stale_served = c.metrics->stale_served.get();
-    out.lease_waits = c.metrics->lease_waits.get();
-    out.dynamodb = c.dynamodb->stats();
+    near_counted(cache_operation::get, operation_outcome::hit, metrics->near_get_hits);
+    near_counted(cache_operation::get, operation_outcome::miss, metrics->near_get_misses);
+    near_counted(cache_operation::get_or_set, operation_outcome::hit, metrics->near_get_or_set_hits);
+    if (near) out.near_cache = near->stats();
+    out.stale_served = metrics->stale_served.get();
+    out.lease_waits = metrics->lease_waits.get();
+    out.dynamodb = dynamodb->stats();
     return out;
 }
 

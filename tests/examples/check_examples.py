@@ -3,8 +3,10 @@
 
   check_examples.py run SERVERS_TXT SERVER EXAMPLE      the example exits 0 (it checks itself)
   check_examples.py http-server SERVERS_TXT SERVER EXAMPLE
-      starts the HTTP server example on a free port and checks: a miss then a hit with the same
-      (correct) answer, 32 requests in flight, 400 and 404 answers, and a clean exit on SIGTERM.
+      checks --help (usage, exit 0) and a bad argument (usage on stderr, exit 2), then starts the
+      HTTP server example on a free port and checks: a miss then a hit with the same (correct)
+      answer, 32 requests in flight, 400 and 404 answers, and a clean exit on SIGTERM. (Its
+      /metrics and --near-cache: tests/integration/prometheus_scrape_test.py.)
   check_examples.py bench SERVERS_TXT SERVER DDBCACHE_BENCH
       a short run of every --op of the load tool, and --compare-replay, on two threads: the JSON
       has every field, no errors, no wrong values, no misses.
@@ -53,7 +55,19 @@ def check(condition, message):
         sys.exit("FAILED: " + message)
 
 
+def check_http_server_usage(example):
+    usage = "usage: ddbcache-http-server [--near-cache] [PORT [ENDPOINT]]\n"
+    out = subprocess.run([example, "--help"], capture_output=True, text=True, timeout=30)
+    check(out.returncode == 0 and out.stdout.startswith(usage) and "--near-cache" in out.stdout[len(usage):],
+          f"--help: exit status {out.returncode}, {out.stdout!r}")
+    for bad in (["--near-cash"], ["80x"], ["0", "http://127.0.0.1:1", "extra"]):
+        out = subprocess.run([example, *bad], capture_output=True, text=True, timeout=30)
+        check(out.returncode == 2 and out.stderr.startswith(usage) and out.stdout == "",
+              f"{bad}: exit status {out.returncode}, stderr {out.stderr!r}")
+
+
 def check_http_server(endpoint, env, example):
+    check_http_server_usage(example)
     server = subprocess.Popen([example, "0", endpoint], env=env, stdout=subprocess.PIPE, text=True)
     try:
         line = server.stdout.readline()
