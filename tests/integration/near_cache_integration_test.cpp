@@ -66,24 +66,24 @@ TEST_P(NearCache, ASecondGetIsServedFromMemoryWithoutARequest) {
 TEST_P(NearCache, EachOwnWriteMakesTheNextGetAskDynamoDB) {
     with_cache([&](cache& c) -> asio::awaitable<void> {
         const std::vector<std::pair<std::string, std::function<asio::awaitable<void>(cache&)>>> writes = {
-            {"set", [](cache& c) -> asio::awaitable<void> { co_await c.async_set("k", "7"); }},
-            {"add", [](cache& c) -> asio::awaitable<void> {
-                 co_await c.async_erase("k");
-                 co_await c.async_add("k", "7");
+            {"set", [](cache& target) -> asio::awaitable<void> { co_await target.async_set("k", "7"); }},
+            {"add", [](cache& target) -> asio::awaitable<void> {
+                 co_await target.async_erase("k");
+                 co_await target.async_add("k", "7");
              }},
-            {"erase", [](cache& c) -> asio::awaitable<void> { co_await c.async_erase("k"); }},
-            {"inc", [](cache& c) -> asio::awaitable<void> { co_await c.async_inc("k"); }},
-            {"dec", [](cache& c) -> asio::awaitable<void> { co_await c.async_dec("k"); }},
-            {"touch", [](cache& c) -> asio::awaitable<void> { co_await c.async_touch("k"); }},
-            {"set_many", [](cache& c) -> asio::awaitable<void> {
+            {"erase", [](cache& target) -> asio::awaitable<void> { co_await target.async_erase("k"); }},
+            {"inc", [](cache& target) -> asio::awaitable<void> { co_await target.async_inc("k"); }},
+            {"dec", [](cache& target) -> asio::awaitable<void> { co_await target.async_dec("k"); }},
+            {"touch", [](cache& target) -> asio::awaitable<void> { co_await target.async_touch("k"); }},
+            {"set_many", [](cache& target) -> asio::awaitable<void> {
                  cache::mapping pairs{{std::string("k"), std::string("8")}}; // named: see the README on GCC 12
-                 co_await c.async_set_many(std::move(pairs));
+                 co_await target.async_set_many(std::move(pairs));
              }},
-            {"erase_many", [](cache& c) -> asio::awaitable<void> {
+            {"erase_many", [](cache& target) -> asio::awaitable<void> {
                  cache::keys ks{"k"};
-                 co_await c.async_erase_many(std::move(ks));
+                 co_await target.async_erase_many(std::move(ks));
              }},
-            {"clear", [](cache& c) -> asio::awaitable<void> { co_await c.async_clear(); }},
+            {"clear", [](cache& target) -> asio::awaitable<void> { co_await target.async_clear(); }},
         };
         for (const auto& [name, write] : writes) {
             SCOPED_TRACE(name);
