@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Measures ddbcache for docs/PERFORMANCE.md, against an AWS DynamoDB Local it starts on loopback:
 
-  /usr/bin/python3 scripts/performance.py [--quick]   (after cmake --build --preset release; Debian's
+  /usr/bin/python3 scripts/performance.py [--quick] [--near-cache-only]   (after cmake --build --preset release; Debian's
   python3, which has python3-boto3 for the cachelib side and python3-matplotlib for the chart)
 
 - client CPU per sequential get/set (100-byte values), median of 5 runs, beside cachelib's way
@@ -33,6 +33,7 @@ BENCH = BUILD / "examples" / "tools" / "ddbcache-bench"
 HTTP_SERVER = BUILD / "examples" / "ddbcache-http-server"
 OUT = ROOT / "docs" / "performance"
 QUICK = "--quick" in sys.argv
+NEAR_CACHE_ONLY = "--near-cache-only" in sys.argv  # just the near cache's figures: near_cache.json and .png
 RUNS = 2 if QUICK else 5
 
 
@@ -80,9 +81,9 @@ def memory_in_flight(endpoint, env):
             "rss_growth_kb": many["peak_rss_kb"] - one["peak_rss_kb"]}
 
 
-def microbenchmarks():
+def microbenchmarks(names=("sigv4_bench", "codec_bench", "near_cache_bench")):
     medians = {}
-    for name in ("sigv4_bench", "codec_bench", "near_cache_bench"):
+    for name in names:
         out = subprocess.run([str(BUILD / "tests" / "bench" / name), f"--benchmark_repetitions={RUNS}",
                               "--benchmark_report_aggregates_only=true", "--benchmark_format=json"],
                              check=True, capture_output=True, text=True).stdout
@@ -166,7 +167,16 @@ def chart(results):
     fig.savefig(OUT / "concurrency.png", dpi=110)
     print(f"wrote {OUT / 'concurrency.png'}")
 
-    near = results["near_cache"]
+
+
+def near_cache_chart(near):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib not installed (apt install python3-matplotlib): no chart")
+        return
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     seq = near["sequential_get"]
     left.bar(["without", "with near cache"], [seq["without"]["cpu_us_per_op"], seq["with"]["cpu_us_per_op"]],
@@ -190,6 +200,15 @@ def main():
         env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDLOCALBENCH", AWS_SECRET_ACCESS_KEY="local-bench-secret",
                    AWS_REGION="us-east-1")
         bench(endpoint, env, "--ops", "20000")  # warms the server's JIT and creates the table
+        if NEAR_CACHE_ONLY:
+            near = {"machine": machine(), **near_cache_runs(endpoint, env),
+                    "microbenchmarks": microbenchmarks(("near_cache_bench",))}
+            OUT.mkdir(parents=True, exist_ok=True)
+            (OUT / "near_cache.json").write_text(json.dumps(near, indent=1) + "\n")
+            print(json.dumps({k: {kk: vv for kk, vv in v.items() if kk != "runs"} if isinstance(v, dict) else v
+                              for k, v in near.items()}, indent=1))
+            near_cache_chart(near)
+            return
         results = {"machine": machine(), "sequential_cpu": sequential_cpu(endpoint, env),
                    "concurrency": concurrency_sweep(endpoint, env), "memory": memory_in_flight(endpoint, env),
                    "near_cache": near_cache_runs(endpoint, env)}
@@ -205,6 +224,7 @@ def main():
                       "near_cache": {k: {kk: vv for kk, vv in v.items() if kk != "runs"}
                                      for k, v in results["near_cache"].items()}}, indent=1))
     chart(results)
+    near_cache_chart(results["near_cache"])
 
 
 if __name__ == "__main__":
