@@ -4,7 +4,8 @@
 // stay free); later ones, from this process or any other sharing the table, are served from the
 // cache. Concurrent requests for one N share one computation, and across processes a lease lets
 // one compute while the others wait for its value. The X-Cache header says which ("hit" or "miss").
-// GET /metrics answers the cache's metrics in Prometheus's text format (built with the optional
+// GET and PUT /values/KEY are the cache itself over HTTP (async_get, async_set). GET /metrics
+// answers the cache's metrics in Prometheus's text format (built with the optional
 // ddbcache::prometheus target; else 404).
 //
 //   ddbcache-http-server [--near-cache] [PORT [ENDPOINT]]   (--help says more)
@@ -51,6 +52,8 @@ constexpr std::string_view usage =
     "usage: ddbcache-http-server [--near-cache] [PORT [ENDPOINT]]\n"
     "  GET /primes/N  how many primes are below N (N up to 100000000), cached in DynamoDB\n"
     "                 (table ddbcache-http-server, created if missing); X-Cache: hit or miss\n"
+    "  GET /values/KEY   the value stored under KEY (404 when there is none)\n"
+    "  PUT /values/KEY   stores the request's body under KEY (for 5 minutes)\n"
     "  GET /metrics   the cache's metrics in Prometheus's text format (when built with prometheus-cpp)\n"
     "  --near-cache   also keep values in this process's memory (64 MiB), each served from there\n"
     "                 for at most 1 s before DynamoDB is asked again\n"
@@ -146,13 +149,36 @@ http::response<http::string_body> metrics([[maybe_unused]] server_state& s, cons
 #endif
 }
 
+// The cache itself: GET reads KEY, PUT stores the body under it. A bad key (empty, too long, not
+// UTF-8) is the client's mistake; DynamoDB failing is ours.
+asio::awaitable<http::response<http::string_body>> value(server_state& s, const http::request<http::string_body>& request,
+                                                         std::string key) {
+    ddbcache::diagnostics diag;
+    const auto failed = [&](ddbcache::error_code ec) {
+        const bool theirs = ec == ddbcache::client_errc::invalid_key || ec == ddbcache::client_errc::invalid_utf8 ||
+                            ec == ddbcache::client_errc::item_too_large;
+        return reply(request, theirs ? http::status::bad_request : http::status::service_unavailable,
+                     diag.message + "\n");
+    };
+    if (request.method() == http::verb::put) {
+        auto [ec, stored] = co_await s.cache.async_set(std::move(key), request.body(), {.diag = &diag}, as_result);
+        co_return ec ? failed(ec) : reply(request, http::status::no_content, "");
+    }
+    auto [ec, found] = co_await s.cache.async_get(std::move(key), {.diag = &diag}, as_result);
+    if (ec) co_return failed(ec);
+    if (!found) co_return reply(request, http::status::not_found, "no value\n");
+    co_return reply(request, http::status::ok, std::move(*found));
+}
+
 asio::awaitable<http::response<http::string_body>> answer(server_state& s, const http::request<http::string_body>& request) {
-    constexpr std::string_view prefix = "/primes/";
+    constexpr std::string_view prefix = "/primes/", values = "/values/";
     const std::string_view target = request.target();
     std::uint64_t n = 0;
     if (request.method() == http::verb::get && target == "/metrics") co_return metrics(s, request);
+    if ((request.method() == http::verb::get || request.method() == http::verb::put) && target.starts_with(values))
+        co_return co_await value(s, request, std::string(target.substr(values.size())));
     if (request.method() != http::verb::get || !target.starts_with(prefix))
-        co_return reply(request, http::status::not_found, "try GET /primes/N or GET /metrics\n");
+        co_return reply(request, http::status::not_found, "try GET /primes/N, GET or PUT /values/KEY, or GET /metrics\n");
     const std::string_view digits = target.substr(prefix.size());
     const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
     if (ec != std::errc{} || end != digits.data() + digits.size() || n > largest_n)

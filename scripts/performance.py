@@ -97,13 +97,20 @@ def microbenchmarks(names=("sigv4_bench", "codec_bench", "near_cache_bench")):
     return medians
 
 
-def http_server_requests_per_s(endpoint, env, near_cache):
-    """The HTTP server example serving one cached key to 32 connections for 5 s (wrk -t1 -c32)."""
+def http_server_requests_per_s(endpoint, env, near_cache, route):
+    """The HTTP server example serving one cached key to 32 connections for 5 s (wrk -t1 -c32):
+    route "get" is GET /values/KEY (async_get), "get_or_set" is GET /primes/1000 (async_get_or_set,
+    whose single-flight already shares one DynamoDB read among the requests in flight)."""
     args = [str(HTTP_SERVER)] + (["--near-cache"] if near_cache else []) + ["0", endpoint]
     server = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, text=True)
     try:
-        url = re.search(r"http://\S+", server.stdout.readline()).group(0) + "/primes/1000"
-        urllib.request.urlopen(url, timeout=30).read()  # computes and stores the value
+        base = re.search(r"http://\S+", server.stdout.readline()).group(0)
+        if route == "get":
+            url = base + "/values/bench"
+            urllib.request.urlopen(urllib.request.Request(url, data=b"x" * 100, method="PUT"), timeout=30).read()
+        else:
+            url = base + "/primes/1000"
+        urllib.request.urlopen(url, timeout=30).read()  # computes and stores, or reads, the value
         out = subprocess.run(["wrk", "-t1", "-c32", "-d5s", url], check=True, capture_output=True, text=True).stdout
         return float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
     finally:
@@ -114,24 +121,27 @@ def http_server_requests_per_s(endpoint, env, near_cache):
 def near_cache_runs(endpoint, env):
     """Sequential gets with and without the near cache, and the HTTP example under wrk, alternated."""
     common = ["--op", "get", "--concurrency", "1", "--connections", "1", "--seconds", "3", "--table", "bench-near"]
-    plain, near, http_plain, http_near = [], [], [], []
+    plain, near = [], []
+    http = {route: {"without": [], "with": []} for route in ("get", "get_or_set")}
     for _ in range(RUNS):
         plain.append(bench(endpoint, env, *common)[0])
         near.append(bench(endpoint, env, *common, "--near-cache")[0])
-        http_plain.append(http_server_requests_per_s(endpoint, env, False))
-        http_near.append(http_server_requests_per_s(endpoint, env, True))
+        for route, runs in http.items():
+            runs["without"].append(http_server_requests_per_s(endpoint, env, False, route))
+            runs["with"].append(http_server_requests_per_s(endpoint, env, True, route))
     med = lambda runs, field: statistics.median(r[field] for r in runs)
-    return {
+    results = {
         "sequential_get": {
             "without": {"cpu_us_per_op": med(plain, "cpu_us_per_op"), "ops_per_s": med(plain, "ops_per_s")},
             "with": {"cpu_us_per_op": med(near, "cpu_us_per_op"), "ops_per_s": med(near, "ops_per_s"),
                      "near_cache_hits": med(near, "near_cache_hits")},
             "runs": {"without": plain, "with": near}},
-        "http_server_wrk_32": {
-            "without_rps": statistics.median(http_plain), "with_rps": statistics.median(http_near),
-            "ratio": statistics.median(http_near) / statistics.median(http_plain),
-            "runs": {"without": http_plain, "with": http_near}},
     }
+    for route, runs in http.items():
+        results[f"http_server_wrk_32_{route}"] = {
+            "without_rps": statistics.median(runs["without"]), "with_rps": statistics.median(runs["with"]),
+            "ratio": statistics.median(runs["with"]) / statistics.median(runs["without"]), "runs": runs}
+    return results
 
 
 def machine():
@@ -182,9 +192,18 @@ def near_cache_chart(near):
     left.bar(["without", "with near cache"], [seq["without"]["cpu_us_per_op"], seq["with"]["cpu_us_per_op"]],
              color=["gray", "tab:blue"])
     left.set(yscale="log", ylabel="client CPU per get (µs)", title="Sequential get: CPU per operation")
-    http = near["http_server_wrk_32"]
-    right.bar(["without", "with near cache"], [http["without_rps"], http["with_rps"]], color=["gray", "tab:blue"])
-    right.set(ylabel="requests / s", title=f"HTTP example, one key, 32 connections (×{http['ratio']:.1f})")
+    labels, without, with_near = [], [], []
+    for route, name in (("get", "GET /values/KEY\n(async_get)"), ("get_or_set", "GET /primes/1000\n(async_get_or_set)")):
+        r = near[f"http_server_wrk_32_{route}"]
+        labels.append(f"{name}\n×{r['ratio']:.1f}")
+        without.append(r["without_rps"])
+        with_near.append(r["with_rps"])
+    x = range(len(labels))
+    right.bar([i - 0.2 for i in x], without, width=0.4, color="gray", label="without")
+    right.bar([i + 0.2 for i in x], with_near, width=0.4, color="tab:blue", label="with --near-cache")
+    right.set_xticks(list(x), labels)
+    right.set(ylabel="requests / s", title="HTTP example, one key, 32 connections (wrk)")
+    right.legend()
     fig.suptitle("The near cache, beside plain DynamoDB reads, in one run (medians)")
     fig.tight_layout()
     fig.savefig(OUT / "near_cache.png", dpi=110)
