@@ -203,7 +203,7 @@ def near_cache_chart(near):
     right.bar([i + 0.2 for i in x], with_near, width=0.4, color="tab:blue", label="with --near-cache")
     right.set_xticks(list(x), labels)
     right.set(ylabel="requests / s", title="HTTP example, one key, 32 connections (wrk)")
-    right.legend()
+    right.legend(loc="upper left")
     fig.suptitle("The near cache, beside plain DynamoDB reads, in one run (medians)")
     fig.tight_layout()
     fig.savefig(OUT / "near_cache.png", dpi=110)

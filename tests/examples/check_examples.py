@@ -84,9 +84,16 @@ def check_http_server(endpoint, env, example):
               "a concurrent request got a wrong answer")
         check(get(f"{base}/primes/ten")[0] == 400, "a bad N is not a 400")
         check(get(f"{base}/nothing")[0] == 404, "an unknown path is not a 404")
+        key = f"greeting-{n}"
+        put = urllib.request.Request(f"{base}/values/{key}", data=b"hello", method="PUT")
+        with urllib.request.urlopen(put, timeout=30) as r:
+            check(r.status == 204, f"PUT /values/{key}: {r.status}")
+        check(get(f"{base}/values/{key}")[::2] == (200, "hello"), f"GET /values/{key} after PUT")
+        check(get(f"{base}/values/absent-{n}")[0] == 404, "GET of an absent key is not a 404")
+        check(get(f"{base}/values/")[0] == 400, "GET of an empty key is not a 400")
         server.send_signal(signal.SIGTERM)
         check(server.wait(timeout=10) == 0, f"exit status {server.returncode} after SIGTERM")
-        print(f"http server: miss then hit for N={n}, 64 concurrent answers right, clean exit")
+        print(f"http server: miss then hit for N={n}, 64 concurrent answers right, PUT then GET of a value, clean exit")
     finally:
         if server.poll() is None:
             server.kill()
