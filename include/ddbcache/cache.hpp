@@ -62,13 +62,17 @@ enum class value_codec {
 
 // The near cache (opt-in): values this process read kept in its memory, so that a hit costs no
 // request (under a microsecond, no allocation beyond the returned value's own). Consistency: a
-// value is served from memory for at most `ttl` after it was read from DynamoDB (so another
+// value is served from memory for at most `ttl` after the read that fetched it began (so another
 // process's write is seen at most `ttl` late), never past the item's own expiration_time, and never
-// after this process's own write of the key (set, add, erase, inc, dec, touch, set_many,
-// erase_many, clear and get_or_set's store drop it once they complete). Used by get and
+// after this cache object's own write of the key (set, add, erase, inc, dec, touch, set_many,
+// erase_many, clear and get_or_set's store drop it once they complete; other cache objects, in this
+// process or not, are other processes). A read right after an own write is as consistent as
+// DynamoDB's read: with consistent_reads off, it may return the previous value, which the near
+// cache then keeps for up to `ttl`; set consistent_reads for read-your-writes. Used by get and
 // get_or_set; has, get_many and get_dict always ask DynamoDB. With sliding expiration, a value is
 // served from memory for at most a quarter of the window, so that reads keep moving its expiry.
-// A hit does not run get_or_set's early refresh. Eviction: SIEVE (NSDI 2024), per shard.
+// A hit does not run get_or_set's early refresh, and completes even when cancelled or after the
+// client was closed. Eviction: SIEVE (NSDI 2024), per shard.
 struct near_cache_options {
     std::size_t max_bytes = 0;   // memory budget: keys, values and about 128 bytes each; 0: off
     std::size_t max_entries = 0; // at most this many entries; 0: bounded by max_bytes alone
@@ -104,9 +108,10 @@ struct cache_options {
         std::chrono::seconds absolute{0};
     } sliding;
     near_cache_options near_cache;
-    // The metrics hook: called once per completed operation (near-cache hits included), on the
-    // thread that completed it, before the caller's completion runs. It must be quick and must not
-    // throw. Empty: none. cache::stats() gives the same counts as a snapshot.
+    // The metrics hook: called once per completed operation (near-cache hits included; batches that
+    // count keys, once per outcome: see operation_event), on the thread that completed it, before the
+    // caller's completion runs. It must be quick; what it throws is logged and dropped. Empty: none.
+    // cache::stats() gives the same counts as a snapshot.
     std::function<void(const operation_event&)> on_operation;
     // The client the cache builds for itself (ignored by the constructor given a shared client).
     client_options client;

@@ -155,7 +155,8 @@ enum class operation_outcome : unsigned {
     error_throttled,     // DynamoDB throttled it beyond the retries (capacity, or the retry quota)
     error_timeout,       // a deadline passed: attempt, call, or the wait for a connection or admission
     error_unavailable,   // the server or the network failed: 5xx, resets, refused connections, bad answers
-    error_service,       // DynamoDB refused it: access, validation, missing table, credentials...
+    error_service,       // DynamoDB refused it (access, validation, missing table, credentials...), or
+                         // get_or_set's compute failed
     error_cancelled,     // the caller cancelled it
 };
 inline constexpr std::size_t operation_outcome_count = 10;
@@ -164,11 +165,13 @@ std::string_view to_string(operation_outcome o) noexcept; // "hit", "error_throt
 struct cache_operation_stats {
     std::array<std::uint64_t, operation_outcome_count> outcomes{};
     std::uint64_t operator[](operation_outcome o) const { return outcomes[static_cast<std::size_t>(o)]; }
-    latency_histogram latency; // of each operation, from its start to its completion, in nanoseconds
+    // Of each operation that reached DynamoDB, from its start to its completion, in nanoseconds;
+    // near-cache hits (under a microsecond) are counted in `outcomes` only.
+    latency_histogram latency;
 };
 
 struct near_cache_stats {
-    std::uint64_t hits = 0;
+    std::uint64_t hits = 0;          // fresh entries found (one remembering a key absent included)
     std::uint64_t misses = 0;        // lookups that went on to DynamoDB
     std::uint64_t evictions = 0;     // entries dropped to stay within max_bytes or max_entries
     std::uint64_t invalidations = 0; // entries dropped by this process's own writes
@@ -183,16 +186,19 @@ struct cache_stats {
     }
     near_cache_stats near_cache;
     std::uint64_t stale_served = 0; // get_or_set values served stale (fail-safe)
-    std::uint64_t lease_waits = 0;  // get_or_set calls that waited for another process's lease
+    std::uint64_t lease_waits = 0;  // get_or_set flights (one per key at once) that waited for another process's lease
     client_stats dynamodb;          // the client's (shared by the caches sharing it)
 };
 
-// What the metrics hook (cache_options::on_operation) receives once per completed operation.
+// What the metrics hook (cache_options::on_operation) receives once per completed operation; for
+// get_many, get_dict and erase_many, which count each key, once per outcome that has keys (the
+// hits, then the misses), with `count` keys and the duration on the first.
 struct operation_event {
     cache_operation operation;
     operation_outcome outcome;
-    std::chrono::nanoseconds duration;
-    bool near_cache_hit; // answered from the near cache, without a request
+    std::chrono::nanoseconds duration; // 0 for near-cache hits (not timed) and a batch's second event
+    bool near_cache_hit;               // answered from the near cache, without a request
+    std::uint64_t count = 1;           // the operations (or a batch's keys) this event stands for
 };
 
 } // namespace ddbcache

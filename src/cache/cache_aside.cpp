@@ -102,10 +102,16 @@ asio::awaitable<outcome<get_or_set_result>> cache::impl::run(const cache_request
             std::optional<std::int64_t> expires_at;
             try {
                 r = co_await owner->resolve(work, key, flying->diag, expires_at);
-                if (!r.ec && expires_at && owner->near) {
+                if (!r.ec && owner->near) {
+                    // A computed value is this process's own write: what the near cache held of the key
+                    // goes, as for set, and the stored value replaces it; a read racing it keeps out.
+                    const bool own_write = r.value.source == value_source::computed;
+                    if (own_write) owner->near->invalidate(work.key);
+                    const near_cache::ticket fill = own_write ? owner->near->take_ticket(work.key) : ticket;
                     const auto what = r.value.value ? near_cache::kind::value : near_cache::kind::none;
-                    owner->near->fill(ticket, work.key, what, r.value.value ? *r.value.value : "", *expires_at,
-                                      near_cache::steady::now());
+                    if (expires_at)
+                        owner->near->fill(fill, work.key, what, r.value.value ? *r.value.value : "", *expires_at,
+                                          fill.taken);
                 }
             } catch (const boost::system::system_error& e) {
                 r.ec = e.code();
@@ -165,7 +171,9 @@ asio::awaitable<outcome<get_or_set_result>> cache::impl::resolve(const cache_req
         }
         if (!layout::is_expired(options, *found, now())) {
             answer = result{{}, {std::move(v), value_source::hit}};
-            expires_at = layout::expiration_seconds(options, *found).value_or(0);
+            // An expiry it cannot read exactly (a fraction, an exponent) is not kept in the near cache.
+            const auto expiration = layout::expiration_seconds(options, *found);
+            if (expiration || !found->find(options.expiration_time_field)) expires_at = expiration.value_or(0);
             return;
         }
         const auto expiration = layout::expiration_seconds(options, *found);
@@ -245,12 +253,13 @@ asio::awaitable<outcome<get_or_set_result>> cache::impl::resolve(const cache_req
     }
 
     const auto before_store = layout::epoch_seconds(now()); // at or before the expiry store_computed writes
-    auto [compute_ec, value] = co_await compute_and_store(request, full, diag);
+    bool stored = false;
+    auto [compute_ec, value] = co_await compute_and_store(request, full, diag, &stored);
     if (holding) co_await release_lease(*holding, full);
     if (!compute_ec) {
         // The expiry store_computed wrote (a "no value" kept only with a negative_timeout).
         const std::int64_t lifetime = value ? timeout_seconds(o.timeout) : o.negative_timeout.count();
-        if (value || lifetime > 0) expires_at = lifetime > 0 ? before_store + lifetime : 0;
+        if (stored) expires_at = lifetime > 0 ? before_store + lifetime : 0;
         co_return result{{}, {std::move(value), value_source::computed}};
     }
     if (!stale) co_return result{compute_ec, {}};
@@ -259,13 +268,16 @@ asio::awaitable<outcome<get_or_set_result>> cache::impl::resolve(const cache_req
 }
 
 asio::awaitable<outcome<std::optional<std::string>>>
-cache::impl::compute_and_store(const cache_requests::get_or_set& request, const std::string& full, diagnostics& diag) {
+cache::impl::compute_and_store(const cache_requests::get_or_set& request, const std::string& full, diagnostics& diag,
+                               bool* stored) {
     const auto started = std::chrono::steady_clock::now();
     auto r = co_await compute(request, full, diag);
-    if (!r.ec)
-        co_await store_computed(request, full, r.value,
-                                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                                      started));
+    if (!r.ec) {
+        const auto took =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+        const outcome<bool> put = co_await store_computed(request, full, r.value, took);
+        if (stored) *stored = !put.ec && put.value;
+    }
     co_return r;
 }
 

@@ -272,9 +272,11 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
                                                  diagnostics& diag, std::optional<std::int64_t>& expires_at);
     awaitable_outcome<std::optional<std::string>> compute(const cache_requests::get_or_set& request,
                                                            const std::string& full, diagnostics& diag);
-    // compute, then store_computed with how long it took (XFetch's delta).
+    // compute, then store_computed with how long it took (XFetch's delta); `stored` says whether
+    // the table now holds it.
     awaitable_outcome<std::optional<std::string>> compute_and_store(const cache_requests::get_or_set& request,
-                                                                     const std::string& full, diagnostics& diag);
+                                                                     const std::string& full, diagnostics& diag,
+                                                                     bool* stored = nullptr);
     awaitable_outcome<bool> store_computed(const cache_requests::get_or_set& request, const std::string& full,
                                            const std::optional<std::string>& value, std::chrono::milliseconds took);
     awaitable_outcome<std::optional<item>> lock_item_after_retry(const std::string& full, std::optional<item> returned,
@@ -286,6 +288,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
     // Counts `n` outcomes of `op` (one latency sample when `took` is set) and calls the hook.
     void record(cache_operation op, operation_outcome o, std::uint64_t n, std::optional<std::chrono::nanoseconds> took);
     void forget(const near_writes& w);
+    void call_hook(const operation_event& e) const noexcept;
     cache_stats stats() const;
     // DynamoDB's time in epoch seconds and the steady clock, for the near cache.
     std::int64_t wall_seconds() const { return cache_layout::epoch_seconds(now()); }

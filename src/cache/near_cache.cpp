@@ -129,7 +129,7 @@ std::optional<near_cache::kind> near_cache::lookup(std::string_view key, steady:
     }
     e.visited = true;
     s.hits.bump();
-    if (e.what == kind::value) value = e.value; // reuses the caller's buffer when it is large enough
+    if (e.what == kind::value) value = e.value;
     else value.reset();
     return e.what;
 }
@@ -138,7 +138,7 @@ near_cache::ticket near_cache::take_ticket(std::string_view key) const {
     const std::size_t i = shard_index(key);
     shard& s = shards_[i];
     std::lock_guard lock(s.mutex);
-    return {i, s.epoch};
+    return {i, s.epoch, steady::now()};
 }
 
 void near_cache::fill(const ticket& t, std::string_view key, kind what, std::string_view value,

@@ -40,8 +40,9 @@ public:
     };
 
     struct ticket {
-        std::size_t shard;
-        std::uint64_t epoch;
+        std::size_t shard = 0;
+        std::uint64_t epoch = 0;
+        steady::time_point taken; // before the read: what it finds is fresh for ttl from here
     };
 
     // Bookkeeping counted per entry on top of its key and value: the map node, the entry, the hash.
@@ -59,8 +60,8 @@ public:
     // Taken before the read whose answer fill() stores.
     ticket take_ticket(std::string_view key) const;
 
-    // Stores what a read found, fresh for ttl (negative_ttl for kind::absent, not stored when it is
-    // 0), and never past `expires_at_seconds` (the item's expiration_time, epoch seconds; 0: none).
+    // Stores what a read found, fresh for ttl from `now` (pass the ticket's `taken`: the time before
+    // the read; negative_ttl for kind::absent, not stored when it is 0), and never past `expires_at_seconds` (the item's expiration_time, epoch seconds; 0: none).
     // Dropped when the key was invalidated since `t` was taken.
     void fill(const ticket& t, std::string_view key, kind what, std::string_view value,
               std::int64_t expires_at_seconds, steady::time_point now);

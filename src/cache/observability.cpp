@@ -2,6 +2,8 @@
 // near cache's part in both.
 #include "cache_impl.hpp"
 
+#include "../logging.hpp"
+
 #include <boost/asio/error.hpp>
 
 namespace ddbcache {
@@ -44,8 +46,21 @@ void cache::impl::record(cache_operation op, operation_outcome o, std::uint64_t 
     const auto i = static_cast<std::size_t>(op);
     if (n) metrics->outcomes[i][static_cast<std::size_t>(o)].add(n);
     if (took) metrics->latency[i].record(*took);
-    if (options.on_operation && n)
-        options.on_operation(operation_event{op, o, took.value_or(std::chrono::nanoseconds{0}), false});
+    if (options.on_operation && n) call_hook(operation_event{op, o, took.value_or(std::chrono::nanoseconds{0}), false, n});
+}
+
+// The user's hook must not throw; if it does, the operation still completes (and the hook's failure
+// is logged): an exception here would escape into io_context::run and strand the caller.
+void cache::impl::call_hook(const operation_event& e) const noexcept {
+    try {
+        options.on_operation(e);
+    } catch (const std::exception& x) {
+        write_log(dynamodb->options().log, log_level::error, "cache",
+                  [&] { return std::string("the on_operation hook threw: ") + x.what(); });
+    } catch (...) {
+        write_log(dynamodb->options().log, log_level::error, "cache",
+                  [] { return std::string("the on_operation hook threw"); });
+    }
 }
 
 void cache::impl::forget(const near_writes& w) {
@@ -57,12 +72,11 @@ void cache::impl::forget(const near_writes& w) {
 void cache::impl::fill_near(const near_cache::ticket& t, const std::string& key, const item& found,
                             const std::optional<std::string>& decoded) {
     if (!near) return;
-    const auto steady_now = near_cache::steady::now();
-    if (found.empty()) return near->fill(t, key, near_cache::kind::absent, {}, 0, steady_now);
+    if (found.empty()) return near->fill(t, key, near_cache::kind::absent, {}, 0, t.taken);
     const auto expires = cache_layout::expiration_seconds(options, found);
     if (!expires && found.find(options.expiration_time_field)) return; // an expiry it cannot read: not kept
     near->fill(t, key, decoded ? near_cache::kind::value : near_cache::kind::none, decoded ? *decoded : "",
-               expires.value_or(0), steady_now);
+               expires.value_or(0), t.taken);
 }
 
 bool cache::near_hit(impl& c, const std::string& key, cache_operation op, value& out) {
@@ -74,8 +88,8 @@ bool cache::near_hit(impl& c, const std::string& key, cache_operation op, value&
     operation_metrics& m = *c.metrics;
     (op == cache_operation::get_or_set ? m.near_get_or_set_hits : is_hit ? m.near_get_hits : m.near_get_misses).add();
     if (c.options.on_operation)
-        c.options.on_operation(operation_event{op, is_hit ? operation_outcome::hit : operation_outcome::miss,
-                                               std::chrono::nanoseconds{0}, true});
+        c.call_hook(operation_event{op, is_hit ? operation_outcome::hit : operation_outcome::miss,
+                                    std::chrono::nanoseconds{0}, true, 1});
     return true;
 }
 

@@ -9,6 +9,8 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -230,6 +232,7 @@ TEST_P(NearCache, StatsCountOperationsByOutcomeAndTheHookSeesEach) {
             EXPECT_TRUE((*events)[4].near_cache_hit);
             EXPECT_EQ((*events)[4].outcome, hit);
             EXPECT_EQ((*events)[6].outcome, miss) << "get_many reports its hits, then its misses";
+            EXPECT_EQ((*events)[5].count, 1u);
             EXPECT_EQ((*events)[7].outcome, error_invalid_input);
         },
         o);
@@ -248,10 +251,11 @@ TEST_P(NearCache, OnTwoThreadsEachKeyReadsItsLastWriteOnceTheWritesComplete) {
                     else co_await c.async_get(key);
                 }
             };
-            auto a = asio::co_spawn(ex, worker(1), asio::use_awaitable);
-            auto b = asio::co_spawn(asio::make_strand(ex), worker(2), asio::use_awaitable);
-            co_await std::move(a);
-            co_await std::move(b);
+            // Both at once (co_spawn with use_awaitable would start each only when awaited).
+            auto a = asio::co_spawn(ex, worker(1), asio::deferred);
+            auto b = asio::co_spawn(asio::make_strand(ex), worker(2), asio::deferred);
+            co_await asio::experimental::make_parallel_group(std::move(a), std::move(b))
+                .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
             for (int k = 0; k < 4; ++k) {
                 const std::string key = "k" + std::to_string(k);
                 co_await c.async_set(key, "final");
@@ -259,6 +263,67 @@ TEST_P(NearCache, OnTwoThreadsEachKeyReadsItsLastWriteOnceTheWritesComplete) {
             }
         }(),
         2);
+}
+
+TEST_P(NearCache, AGetOrSetStoreReplacesAnAbsentEntryKeptByANegativeTtl) {
+    cache_options o = options();
+    o.near_cache.negative_ttl = 1h;
+    with_cache(
+        [&](cache& c) -> asio::awaitable<void> {
+            EXPECT_EQ(co_await c.async_get("k"), std::nullopt); // remembered as absent
+            auto compute = []() -> asio::awaitable<std::string> { co_return std::string("computed"); };
+            EXPECT_EQ((co_await c.async_get_or_set("k", compute)).source, value_source::computed);
+            EXPECT_EQ(co_await c.async_get("k"), "computed");
+        },
+        o);
+}
+
+TEST_P(NearCache, AComputedValueTheTableRefusedIsNotServedFromMemory) {
+    cache_options o = options();
+    o.near_cache.max_bytes = 64 << 20; // room for the value in a shard
+    with_cache(
+        [&](cache& c) -> asio::awaitable<void> {
+            auto too_large = []() -> asio::awaitable<std::string> { co_return std::string(500 * 1024, 'x'); };
+            const get_or_set_result r = co_await c.async_get_or_set("k", too_large); // returned, not stored
+            EXPECT_EQ(r.source, value_source::computed);
+            EXPECT_EQ(co_await c.async_get("k"), std::nullopt);
+        },
+        o);
+}
+
+TEST_P(NearCache, AnExpiryThatIsNotAnIntegerIsNotKeptInMemory) {
+    cache_options o = options();
+    o.codec = value_codec::raw;
+    with_cache(
+        [&](cache& c) -> asio::awaitable<void> {
+            co_await c.async_set("k", "v"); // creates the table
+            // Another client's item: expiration_time with a fraction, an hour ahead.
+            const auto in_an_hour =
+                std::chrono::duration_cast<std::chrono::seconds>((clock.function()() + 1h).time_since_epoch()).count();
+            put_item_request put{c.options().table_name,
+                                 item{{"cache_key", attribute_value::S("k")},
+                                      {"response", attribute_value::B("v")},
+                                      {"expiration_time", attribute_value::N(std::to_string(in_an_hour) + ".5")}}};
+            co_await c.dynamodb().async_execute(std::move(put), asio::use_awaitable);
+            auto compute = []() -> asio::awaitable<std::string> { co_return std::string("computed"); };
+            EXPECT_EQ((co_await c.async_get_or_set("k", compute)).source, value_source::hit);
+            const auto before = requests(c);
+            EXPECT_EQ((co_await c.async_get_or_set("k", compute)).value, "v");
+            EXPECT_GT(requests(c), before) << "an expiry it cannot read exactly must not be served from memory";
+        },
+        o);
+}
+
+TEST_P(NearCache, AHookThatThrowsDoesNotStopTheOperation) {
+    cache_options o = options();
+    o.on_operation = [](const operation_event&) { throw std::runtime_error("hook failed"); };
+    with_cache(
+        [&](cache& c) -> asio::awaitable<void> {
+            co_await c.async_set("k", "v");
+            EXPECT_EQ(co_await c.async_get("k"), "v");
+            EXPECT_EQ(co_await c.async_get("k"), "v"); // a near-cache hit
+        },
+        o);
 }
 
 INSTANTIATE_TEST_SUITE_P(LocalServers, NearCache, testing::ValuesIn(server_names), server_param_name);

@@ -18,7 +18,7 @@ const near_cache::steady::time_point t0{};
 constexpr std::int64_t wall_now = 1'000'000;
 
 near_cache_options one_shard(std::size_t entries) {
-    // A budget this small gives one shard: eviction order is then exactly SIEVE's.
+    // max_entries this small gives one shard (each keeps at least 32): eviction order is then exactly SIEVE's.
     near_cache_options o;
     o.max_bytes = 1 << 20;
     o.max_entries = entries;
