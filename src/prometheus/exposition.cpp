@@ -117,7 +117,7 @@ void add_near_cache(family_list& out, const cache_stats& s) {
     out.gauge("ddbcache_near_cache_entries", "Entries in the near cache", as_value(n.entries));
     out.gauge("ddbcache_near_cache_bytes", "Bytes the near cache holds: keys, values and bookkeeping", as_value(n.bytes));
     out.counter("ddbcache_stale_served_total", "get_or_set values served stale (fail-safe)", as_value(s.stale_served));
-    out.counter("ddbcache_lease_waits_total", "get_or_set calls that waited for another process's lease",
+    out.counter("ddbcache_lease_waits_total", "get_or_set flights (one per key at once) that waited for another process's lease",
                 as_value(s.lease_waits));
 }
 
