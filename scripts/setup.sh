@@ -13,7 +13,7 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
 # Packages needed, and the command that shows each is already present by other means.
 APT_PACKAGES=(cmake ninja-build g++ ccache python3 openssl curl
-              libboost1.81-dev libboost-url1.81-dev libssl-dev libsimdjson-dev zlib1g-dev
+              libboost1.81-dev libboost-url1.81-dev libssl-dev libsimdjson-dev zlib1g-dev libzstd-dev
               libgtest-dev libgmock-dev libbenchmark-dev python3-boto3
               clang libclang-rt-14-dev clang-tidy faketime   # clang: the fuzzers; clang-tidy: the lint stage; faketime: the clock-skew test
               prometheus-cpp-dev prometheus wrk)  # ddbcache::prometheus, the server its test scrapes with; the benchmarks' HTTP load

@@ -81,6 +81,22 @@ struct near_cache_options {
     std::chrono::milliseconds negative_ttl{0};
 };
 
+// Sizes of stored values, in bytes.
+inline constexpr std::size_t single_item_value_bytes = 409'600; // DynamoDB's item limit (400 KB), key included
+inline constexpr std::size_t large_value_chunk_bytes = 400'000; // one chunk item's bytes of the value
+inline constexpr std::size_t max_large_value_bytes = std::size_t{1} << 30; // 1 GiB: what one read assembles at most
+
+// Compression of stored values (opt-in; raw codec only, since cachelib reads neither): values of
+// at least `min_size` bytes are stored as one zstd frame (RFC 8878, with its content checksum) when
+// that is smaller. The item carries the marker attribute value_encoding = "zstd", so every reader
+// decompresses, whatever its own options.
+enum class value_compression { none, zstd };
+struct compression_options {
+    value_compression algorithm = value_compression::none;
+    std::size_t min_size = 1024; // bytes; smaller values are stored as they are
+    int level = 3;               // zstd's level, 1 (fastest) to 19 (smallest)
+};
+
 struct cache_options {
     std::string table_name = "python-cache"; // 3 to 255 of [A-Za-z0-9_.-]
     std::chrono::seconds default_timeout{300}; // 0: entries never expire
@@ -108,6 +124,15 @@ struct cache_options {
         std::chrono::seconds absolute{0};
     } sliding;
     near_cache_options near_cache;
+    compression_options compression;
+    // The largest value set, add, set_many and get_or_set store, in bytes (before compression). Up to
+    // `single_item_value_bytes`, a value is one item, as cachelib stores it (one that does not fit
+    // with its key fails with item_too_large). Above it (raw codec only, at most max_large_value_bytes),
+    // a value too large for one item is stored as a head item under its key naming a version, and
+    // chunks of at most large_value_chunk_bytes under key_prefix + "\x1f" "chunk:" + version + ":" + n,
+    // written first; readers never see a mix of two versions (see README "Values beyond 400 KB").
+    // Reads accept large values up to max(max_value_size, max_large_value_bytes) whatever this is.
+    std::size_t max_value_size = single_item_value_bytes;
     // The metrics hook: called once per completed operation (near-cache hits included; batches that
     // count keys, once per outcome: see operation_event), on the thread that completed it, before the
     // caller's completion runs. It must be quick; what it throws is logged and dropped. Empty: none.

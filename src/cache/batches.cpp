@@ -111,10 +111,16 @@ asio::awaitable<outcome<cache::values>> cache::impl::run(const cache_requests::g
     std::unordered_map<std::string, value> by_key;
     const auto now = this->now();
     for (outcome<std::vector<item>>& chunk : answered) {
-        for (const item& it : chunk.value) {
+        for (item& it : chunk.value) {
             if (layout::is_expired(options, it, now)) continue;
             const std::string* k = key_of(it);
             if (!k) co_return failure<values>(diag, client_errc::bad_response, no_key_attribute("BatchGetItem"));
+            if (layout::is_large_head(it)) {
+                auto [load_ec, loaded] = co_await load_chunks(it, diag);
+                if (load_ec) co_return outcome<values>{load_ec, {}};
+                if (it.empty()) continue; // gone while read
+                k = key_of(it);
+            }
             value v;
             if (error_code ec = decode(it, v, why)) co_return failure<values>(diag, ec, why);
             by_key[*k] = std::move(v);
@@ -141,24 +147,43 @@ asio::awaitable<outcome<cache::keys>> cache::impl::run(const cache_requests::set
     // Every item is built (and checked) before the first request: nothing is half-stored.
     std::unordered_map<std::string, std::size_t> slot_of;
     std::vector<write_request> writes;
+    // Large values (heads and their bytes) are put one by one after the batches.
+    std::vector<std::optional<internal_requests::put_large_entry>> large;
     keys stored;
     const auto now = this->now();
     std::string why;
     for (const auto& [key, v] : request.pairs) {
         const std::string full = full_key(key);
         write_request w{write_request::kind::put, {}};
+        layout::stored_value bytes;
         if (error_code ec = check_key(key, full, why)) co_return failure<keys>(diag, ec, why);
-        if (error_code ec = layout::build_item(options, full, encode(v), timeout_seconds(request.timeout), now,
+        if (error_code ec = encode(full, v, bytes, why)) co_return failure<keys>(diag, ec, why);
+        if (error_code ec = layout::build_item(options, full, bytes, timeout_seconds(request.timeout), now,
                                                w.attributes, why))
             co_return failure<keys>(diag, ec, why);
+        std::optional<internal_requests::put_large_entry> large_value;
+        if (layout::is_large_head(w.attributes))
+            large_value = internal_requests::put_large_entry{std::move(w.attributes), std::move(bytes.bytes)};
         auto [it, inserted] = slot_of.emplace(full, writes.size());
         if (inserted) {
             writes.push_back(std::move(w));
+            large.push_back(std::move(large_value));
             stored.push_back(key);
         } else {
             writes[it->second] = std::move(w); // the last value wins, as in a dict
+            large[it->second] = std::move(large_value);
         }
     }
+    for (std::size_t i = 0; i < large.size(); ++i) {
+        if (!large[i]) continue;
+        auto [ec, put] = co_await run(*large[i], diag);
+        if (ec) co_return outcome<keys>{ec, {}};
+    }
+    // What is left for the batches: the small values.
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < writes.size(); ++i)
+        if (!large[i]) writes[kept++] = std::move(writes[i]);
+    writes.resize(kept);
     std::vector<asio::awaitable<outcome<bool>>> chunks;
     std::vector<diagnostics> each((writes.size() + limits::batch_write_item_requests - 1) / limits::batch_write_item_requests);
     for (std::size_t i = 0; i < writes.size(); i += limits::batch_write_item_requests) {

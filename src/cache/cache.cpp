@@ -6,6 +6,7 @@
 #include "../dynamodb/limits.hpp"
 #include "../logging.hpp"
 #include "cachelib_codec.hpp"
+#include "value_compression.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -43,6 +44,24 @@ cache_options checked_options(cache_options o) {
     if (near.max_bytes != 0 && (near.ttl.count() <= 0 || near.negative_ttl.count() < 0))
         throw std::invalid_argument("ddbcache: cache_options::near_cache: ttl must be more than 0 ms and "
                                     "negative_ttl not negative");
+    if (o.compression.algorithm != value_compression::none && o.codec == value_codec::cachelib)
+        throw std::invalid_argument("ddbcache: cache_options::compression needs value_codec::raw: Python cachelib "
+                                    "cannot read compressed values");
+    if (o.max_value_size > single_item_value_bytes) {
+        if (o.codec == value_codec::cachelib)
+            throw std::invalid_argument("ddbcache: cache_options::max_value_size above " +
+                                        std::to_string(single_item_value_bytes) +
+                                        " bytes needs value_codec::raw: Python cachelib cannot read values stored "
+                                        "across several items");
+        if (o.max_value_size > max_large_value_bytes)
+            throw std::invalid_argument("ddbcache: cache_options::max_value_size is " +
+                                        std::to_string(o.max_value_size) + " bytes; at most " +
+                                        std::to_string(max_large_value_bytes));
+        if (o.key_prefix.size() + layout::max_chunk_key_suffix_bytes > layout::max_key_bytes)
+            throw std::invalid_argument("ddbcache: cache_options::key_prefix is " + std::to_string(o.key_prefix.size()) +
+                                        " bytes; large values' chunk keys need it at most " +
+                                        std::to_string(layout::max_key_bytes - layout::max_chunk_key_suffix_bytes));
+    }
     return o;
 }
 
@@ -244,11 +263,29 @@ error_code cache::impl::check_key(const std::string& key, const std::string& ful
     return layout::check_key(full, why);
 }
 
-std::string cache::impl::encode(std::string_view v) const {
-    if (options.codec == value_codec::raw) return std::string(v);
-    std::string out;
-    cache_codec::encode_cachelib(v, out);
-    return out;
+error_code cache::impl::encode(const std::string& full, std::string_view v, layout::stored_value& out,
+                               std::string& why) const {
+    if (chunks_values() && v.size() > options.max_value_size) {
+        why = "the value for key '" + codec::printable(full) + "' is " + std::to_string(v.size()) +
+              " bytes, over cache_options::max_value_size (" + std::to_string(options.max_value_size) + ")";
+        return client_errc::item_too_large;
+    }
+    out.zstd = false;
+    if (options.codec == value_codec::cachelib) {
+        out.bytes.clear();
+        cache_codec::encode_cachelib(v, out.bytes);
+        return {};
+    }
+    const compression_options& c = options.compression;
+    if (c.algorithm == value_compression::zstd && v.size() >= c.min_size) {
+        if (auto frame = value_compression_codec::compress_zstd(v, c.level)) {
+            out.bytes = std::move(*frame);
+            out.zstd = true;
+            return {};
+        }
+    }
+    out.bytes.assign(v);
+    return {};
 }
 
 error_code cache::impl::decode(const item& it, std::optional<std::string>& out, std::string& why) const {
@@ -257,16 +294,33 @@ error_code cache::impl::decode(const item& it, std::optional<std::string>& out, 
                                                                              *negative->if_BOOL())
         return {}; // a cached "no value"
     const attribute_value* response = it.find(layout::response_field);
-    const std::string* bytes = response ? response->if_B() : nullptr;
-    if (!bytes) {
+    const std::string* stored = response ? response->if_B() : nullptr;
+    if (!stored && layout::is_large_head(it)) { // load_chunks gives a head its response
+        why = "the value is a large one, stored across several items";
+        return client_errc::unsupported_value;
+    }
+    if (!stored) {
         why = "the item has no binary '" + std::string(layout::response_field) + "' attribute";
         return client_errc::unsupported_value;
     }
+    std::string decompressed;
+    if (const attribute_value* encoding = it.find(layout::value_encoding_field)) {
+        const std::string* name = encoding->if_S();
+        if (!name || *name != value_compression_codec::zstd_marker) {
+            why = "the stored value's " + std::string(layout::value_encoding_field) + " is " +
+                  (name ? "'" + codec::printable(*name) + "'" : std::string("not a string")) +
+                  "; this version reads 'zstd' only";
+            return client_errc::unsupported_value;
+        }
+        if (error_code ec = value_compression_codec::decompress_zstd(*stored, max_large_value_bytes, decompressed, why))
+            return ec;
+        stored = &decompressed;
+    }
     if (options.codec == value_codec::raw) {
-        out = *bytes;
+        out = stored == &decompressed ? std::move(decompressed) : *stored;
         return {};
     }
-    cache_codec::decoded d = cache_codec::decode_cachelib(*bytes);
+    cache_codec::decoded d = cache_codec::decode_cachelib(*stored);
     if (d.what == cache_codec::decoded::kind::unsupported) {
         why = "the stored value is " + d.reason;
         return client_errc::unsupported_value;

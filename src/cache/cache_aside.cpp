@@ -335,17 +335,22 @@ asio::awaitable<outcome<bool>> cache::impl::store_computed(const cache_requests:
                                                            std::chrono::milliseconds took) {
     const get_or_set_options& o = request.options;
     if (!value && o.negative_timeout.count() == 0) co_return outcome<bool>{{}, false};
-    internal_requests::put_entry put;
+    internal_requests::put_entry put{{}, options.codec == value_codec::raw};
     std::string why;
     diagnostics d;
     const std::int64_t timeout = value ? timeout_seconds(o.timeout) : o.negative_timeout.count();
-    error_code ec = layout::build_item(options, full, value ? encode(*value) : cache_codec::encode_none(), timeout,
-                                       now(), put.attributes, why);
+    layout::stored_value stored{cache_codec::encode_none()};
+    error_code ec = value ? encode(full, *value, stored, why) : error_code();
+    if (!ec) ec = layout::build_item(options, full, stored, timeout, now(), put.attributes, why);
     if (!ec) {
         if (!value) put.attributes.set(layout::no_value_field, attribute_value::BOOL(true));
         put.attributes.set(layout::compute_ms_field, attribute_value::N(took.count()));
-        auto r = co_await run_admitted(shared_from_this(), std::move(put), &d);
-        ec = r.ec;
+        if (layout::is_large_head(put.attributes)) {
+            internal_requests::put_large_entry large{std::move(put.attributes), std::move(stored.bytes)};
+            ec = (co_await run_admitted(shared_from_this(), std::move(large), &d)).ec;
+        } else {
+            ec = (co_await run_admitted(shared_from_this(), std::move(put), &d)).ec;
+        }
         why = d.message;
     }
     if (ec)

@@ -74,7 +74,10 @@ namespace internal_requests {
 // The item, expired or not (nullopt when absent).
 struct read_entry { using result = std::optional<item>; std::string full; bool consistent; };
 // One conditional PutItem of an item built for get_or_set.
-struct put_entry { using result = bool; item attributes; };
+// With delete_replaced_chunks (the raw codec), a large value's head it replaces loses its chunks.
+struct put_entry { using result = bool; item attributes; bool delete_replaced_chunks = false; };
+// A large value (a head from build_item, and its bytes), stored as set stores it.
+struct put_large_entry { using result = bool; item head; std::string stored; };
 struct grant { using result = lock_grant; std::string full, owner; std::chrono::milliseconds ttl; };
 // Sets lease_until to until_ms, which the caller computes before sending: the holder's belief
 // must not outlast what is stored.
@@ -208,6 +211,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
     awaitable_outcome<lease> run(const cache_requests::lock&, diagnostics*);
     awaitable_outcome<std::optional<item>> run(const internal_requests::read_entry&, diagnostics*);
     awaitable_outcome<bool> run(const internal_requests::put_entry&, diagnostics*);
+    awaitable_outcome<bool> run(const internal_requests::put_large_entry&, diagnostics*);
     awaitable_outcome<lock_grant> run(const internal_requests::grant&, diagnostics*);
     awaitable_outcome<bool> run(const internal_requests::extend&, diagnostics*);
     awaitable_outcome<bool> run(const internal_requests::release&, diagnostics*);
@@ -223,7 +227,10 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
     static error_code check_key(const std::string& key, const std::string& full, std::string& why);
     item key_item(const std::string& full) const { return item{{options.key_field, attribute_value::S(full)}}; }
     std::int64_t timeout_seconds(timeout_option t) const { return (t ? *t : options.default_timeout).count(); }
-    std::string encode(std::string_view v) const;
+    // The value as stored: the codec's bytes, compressed when the options say so. Fails with
+    // item_too_large over max_value_size (when large values are on).
+    error_code encode(const std::string& full, std::string_view v, cache_layout::stored_value& out,
+                      std::string& why) const;
     // The stored value of an item: nullopt for a stored None; unsupported_value for what the
     // codec cannot read.
     error_code decode(const item& it, std::optional<std::string>& out, std::string& why) const;
@@ -244,6 +251,8 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
     awaitable_outcome<bool> put(const std::string& key, const std::string& v, timeout_option timeout,
                                 bool only_if_absent, cache_layout::wall_clock::time_point now,
                                 std::optional<std::string> replacing, diagnostics* diag);
+    awaitable_outcome<bool> put_over_head(const std::string& full, const std::string& v, timeout_option timeout,
+                                          cache_layout::wall_clock::time_point now, diagnostics* diag);
     awaitable_outcome<bool> wrote_it_earlier(const std::string& full, const item& written, std::optional<item> existing,
                                              diagnostics& d);
     static bool is_same_write(const item& existing, const item& written);
@@ -295,6 +304,25 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
     // Stores what a read found in the near cache (when on): `found` empty means absent.
     void fill_near(const near_cache::ticket& t, const std::string& key, const item& found,
                    const std::optional<std::string>& decoded);
+
+    // ---- large values (large_values.cpp) ----
+    bool chunks_values() const {
+        return options.codec == value_codec::raw && options.max_value_size > single_item_value_bytes;
+    }
+    // Puts a large value's head built by build_item: its chunks under a new version first, then the
+    // head (conditions as put's), then the replaced version's chunks are deleted (best effort). When
+    // the head is not stored, its chunks are deleted.
+    awaitable_outcome<bool> put_large(item head, std::string stored, bool only_if_absent,
+                                      std::optional<std::string> replacing, diagnostics* diag);
+    // Reads a large value's chunks into `found`'s response, making it a plain item; clears `found`
+    // when the value is gone (its chunks expired or deleted). Errors: unsupported_value for a head
+    // or chunks that do not add up (naming the key and what is wrong); the client's.
+    awaitable_outcome<bool> load_chunks(item& found, diagnostics* diag);
+    // Deletes the chunks of a large value's head that was replaced or erased; failures are logged.
+    boost::asio::awaitable<void> delete_chunks(const item& head);
+    // Moves the expiration_time of a large value's chunks to `expiration` (0: never), before its head's.
+    awaitable_outcome<bool> move_chunk_expiration(const item& head, std::int64_t expiration, diagnostics* diag);
+    awaitable_outcome<bool> update_chunk(update_item_request update, diagnostics* diag);
 
     // ---- clear (clear.cpp) ----
     awaitable_outcome<bool> clear_segment(unsigned segment, unsigned segments, diagnostics* diag);

@@ -52,7 +52,8 @@ asio::awaitable<outcome<std::int64_t>> cache::impl::add_to_counter(const std::st
                                                 std::to_string(delta) + " overflows 64 bits");
         put_item_request put;
         put.table = options.table_name;
-        if (error_code ec = layout::build_item(options, full, cache_codec::encode_integer(next),
+        layout::stored_value digits{cache_codec::encode_integer(next)};
+        if (error_code ec = layout::build_item(options, full, digits,
                                                options.default_timeout.count(), now(), put.attributes, why))
             co_return failure<std::int64_t>(diag, ec, why);
         if (current) {

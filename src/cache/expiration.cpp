@@ -20,19 +20,45 @@ asio::awaitable<outcome<bool>> cache::impl::run(const cache_requests::touch& req
     std::int64_t expiration = 0;
     if (error_code ec = layout::expiration_for(full, timeout_seconds(request.timeout), now_time, expiration, why))
         co_return failure<bool>(diag, ec, why);
-    update_item_request update{options.table_name, key_item(full), expiration > 0 ? "SET #e = :e" : "REMOVE #e", {}};
-    update.write.condition = "attribute_exists(#k) AND (attribute_not_exists(#e) OR #e > :now)";
-    update.write.names = {{"#k", options.key_field}, {"#e", options.expiration_time_field}};
-    update.write.values.set(":now", attribute_value::N(layout::epoch_seconds(now_time)));
-    if (expiration > 0) update.write.values.set(":e", attribute_value::N(expiration));
     diagnostics local;
     diagnostics* d = diag ? diag : &local;
-    auto [ec, r] = co_await dynamodb::call_operation(*dynamodb, std::move(update), d);
-    if (ec == service_errc::conditional_check_failed) {
+    // With the raw codec the key may hold a large value: its chunks are moved first, then its head
+    // (only the version whose chunks were moved).
+    std::optional<item> head;
+    for (int round = 0; round < 2; ++round) {
+        update_item_request update{options.table_name, key_item(full), expiration > 0 ? "SET #e = :e" : "REMOVE #e",
+                                   {}};
+        update.write.condition = "attribute_exists(#k) AND (attribute_not_exists(#e) OR #e > :now)";
+        update.write.names = {{"#k", options.key_field}, {"#e", options.expiration_time_field}};
+        update.write.values.set(":now", attribute_value::N(layout::epoch_seconds(now_time)));
+        if (expiration > 0) update.write.values.set(":e", attribute_value::N(expiration));
+        if (head) {
+            update.write.condition += " AND #v = :v";
+            update.write.names.emplace_back("#v", layout::version_field);
+            update.write.values.set(":v", *head->find(layout::version_field));
+        } else if (options.codec == value_codec::raw) {
+            update.write.condition += " AND attribute_not_exists(#n)";
+            update.write.names.emplace_back("#n", layout::chunks_field);
+        }
+        auto [ec, r] = co_await dynamodb::call_operation(*dynamodb, std::move(update), d);
+        if (ec != service_errc::conditional_check_failed) co_return outcome<bool>{ec, !ec};
         d->aws_type.clear(), d->message.clear();
-        co_return outcome<bool>{{}, false};
+        if (head || options.codec != value_codec::raw) break;
+        // Absent, expired, or a large value's head: a strongly consistent read of its attributes tells.
+        get_item_request get{options.table_name, key_item(full), "#k, #e, #n, #v, #s, #c",
+                             {{"#k", options.key_field}, {"#e", options.expiration_time_field},
+                              {"#n", layout::chunks_field}, {"#v", layout::version_field},
+                              {"#s", layout::stored_size_field}, {"#c", layout::stored_crc32_field}},
+                             true};
+        auto [read_ec, read] = co_await dynamodb::call_operation(*dynamodb, std::move(get), d);
+        if (read_ec) co_return outcome<bool>{read_ec, false};
+        if (!read.found || !layout::is_large_head(*read.found) || layout::is_expired(options, *read.found, now_time))
+            break;
+        head = std::move(read.found);
+        auto [move_ec, moved] = co_await move_chunk_expiration(*head, expiration, d);
+        if (move_ec) co_return outcome<bool>{move_ec, false};
     }
-    co_return outcome<bool>{ec, !ec};
+    co_return outcome<bool>{{}, false};
 }
 
 asio::awaitable<void> cache::impl::slide_if_due(const item& found) {
@@ -54,13 +80,17 @@ asio::awaitable<void> cache::impl::slide_if_due(const item& found) {
     // costs a few writes per window, not one per read.
     if (target - *expiration < std::max<std::int64_t>(1, sliding.window.count() / 4)) co_return;
     if (target > layout::max_expiration_seconds) co_return; // past what cachelib can read
+    diagnostics d;
+    if (layout::is_large_head(found)) {
+        auto [move_ec, moved] = co_await move_chunk_expiration(found, target, &d);
+        if (move_ec) co_return; // the head keeps its expiry: the value never outlives its chunks
+    }
     update_item_request update{options.table_name, key_item(*full), "SET #e = :e", {}};
     // Only the entry as read: a concurrent writer's new entry, or another reader's slide, wins.
     update.write.condition = "#e = :seen";
     update.write.names = {{"#e", options.expiration_time_field}};
     update.write.values.set(":seen", *seen);
     update.write.values.set(":e", attribute_value::N(target));
-    diagnostics d;
     const auto [ec, r] = co_await dynamodb::call_operation(*dynamodb, std::move(update), &d);
     const error_code failed = ec; // a structured binding cannot be captured by the lambda (C++17 rule clang keeps)
     if (failed && failed != service_errc::conditional_check_failed)

@@ -1,12 +1,14 @@
 #include "item_layout.hpp"
 
 #include "../codec/printable.hpp"
+#include "../dynamodb/crc32.hpp"
 #include "../dynamodb/number.hpp"
 #include "../dynamodb/naming_rules.hpp"
 
 #include <simdjson.h>
 
 #include <charconv>
+#include <cstring>
 #include <cstdio>
 #include <ctime>
 
@@ -138,21 +140,32 @@ std::optional<std::int64_t> expiration_seconds(const cache_options& o, const ite
     return value;
 }
 
-error_code build_item(const cache_options& o, const std::string& full_key, std::string encoded_value,
+error_code build_item(const cache_options& o, const std::string& full_key, stored_value& value,
                       std::int64_t timeout_seconds, wall_clock::time_point now, item& out, std::string& why) {
     out = item{};
     std::int64_t expiration = 0;
     if (error_code ec = expiration_for(full_key, timeout_seconds, now, expiration, why)) return ec;
     out.set(o.key_field, attribute_value::S(full_key));
     out.set(created_at_field, attribute_value::S(iso8601(now)));
-    out.set(response_field, attribute_value::B(std::move(encoded_value)));
     if (expiration > 0) out.set(o.expiration_time_field, attribute_value::N(expiration));
-    if (const std::size_t size = item_size(out); size > max_item_bytes) {
-        why = "the item for key '" + codec::printable(full_key) + "' would be " + std::to_string(size) + " bytes, " +
-              std::to_string(size - max_item_bytes) + " over DynamoDB's limit of " + std::to_string(max_item_bytes);
-        return client_errc::item_too_large;
+    if (value.zstd) out.set(value_encoding_field, attribute_value::S("zstd"));
+    const std::size_t size = item_size(out) + std::strlen(response_field) + value.bytes.size();
+    if (size <= max_item_bytes) {
+        out.set(response_field, attribute_value::B(std::move(value.bytes)));
+        return {};
     }
-    return {};
+    if (o.codec == value_codec::raw && o.max_value_size > single_item_value_bytes) {
+        out.set(chunks_field, attribute_value::N(static_cast<std::int64_t>(chunks_for(value.bytes.size()))));
+        out.set(stored_size_field, attribute_value::N(static_cast<std::int64_t>(value.bytes.size())));
+        out.set(stored_crc32_field, attribute_value::N(dynamodb::crc32(value.bytes)));
+        return {};
+    }
+    why = "the item for key '" + codec::printable(full_key) + "' would be " + std::to_string(size) + " bytes, " +
+          std::to_string(size - max_item_bytes) + " over DynamoDB's limit of " + std::to_string(max_item_bytes) +
+          (o.codec == value_codec::raw
+               ? " (raise cache_options::max_value_size to store larger values across several items)"
+               : " (the cachelib codec keeps a value in one item, the only layout Python cachelib reads)");
+    return client_errc::item_too_large;
 }
 
 bool is_expired(const cache_options& o, const item& it, wall_clock::time_point now) {

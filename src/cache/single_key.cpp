@@ -30,6 +30,10 @@ asio::awaitable<outcome<cache::value>> cache::impl::run(const cache_requests::ge
     const near_cache::ticket ticket = near ? near->take_ticket(request.key) : near_cache::ticket{};
     auto [ec, found] = co_await get_item(full, false, options.consistent_reads, diag);
     if (ec) co_return outcome<value>{ec, {}};
+    if (layout::is_large_head(found)) {
+        auto [load_ec, loaded] = co_await load_chunks(found, diag);
+        if (load_ec) co_return outcome<value>{load_ec, {}};
+    }
     outcome<value> out;
     if (!found.empty() && (out.ec = decode(found, out.value, why))) co_return failure<value>(diag, out.ec, why);
     fill_near(ticket, request.key, found, out.value);
@@ -80,18 +84,28 @@ asio::awaitable<outcome<bool>> cache::impl::put(const std::string& key, const st
     put_item_request put;
     put.table = options.table_name;
     if (error_code ec = check_key(key, full, why)) co_return failure<bool>(diag, ec, why);
-    if (error_code ec = layout::build_item(options, full, encode(v), timeout_seconds(timeout), now, put.attributes, why))
+    layout::stored_value stored;
+    if (error_code ec = encode(full, v, stored, why)) co_return failure<bool>(diag, ec, why);
+    if (error_code ec = layout::build_item(options, full, stored, timeout_seconds(timeout), now, put.attributes, why))
         co_return failure<bool>(diag, ec, why);
+    if (layout::is_large_head(put.attributes))
+        co_return co_await put_large(std::move(put.attributes), std::move(stored.bytes), only_if_absent,
+                                     std::move(replacing), diag);
     if (!only_if_absent) {
         if (replacing) {
             put.write.condition = "#c = :c";
             put.write.names = {{"#c", layout::created_at_field}};
             put.write.values.set(":c", attribute_value::S(std::move(*replacing)));
+        } else if (options.codec == value_codec::raw) {
+            // A large value's head is replaced by the slower way that deletes its chunks.
+            put.write.condition = "attribute_not_exists(#n)";
+            put.write.names = {{"#n", layout::chunks_field}};
         }
         auto [ec, r] = co_await dynamodb::call_operation(*dynamodb, std::move(put), diag);
-        if (replacing && ec == service_errc::conditional_check_failed) {
+        if (ec == service_errc::conditional_check_failed) {
             if (diag) diag->aws_type.clear(), diag->message.clear();
-            co_return outcome<bool>{{}, true};
+            if (replacing) co_return outcome<bool>{{}, true};
+            co_return co_await put_over_head(full, v, timeout, now, diag);
         }
         co_return outcome<bool>{ec, !ec};
     }
@@ -107,6 +121,20 @@ asio::awaitable<outcome<bool>> cache::impl::put(const std::string& key, const st
     auto [read_ec, own] = co_await wrote_it_earlier(full, written, r.attributes, *d);
     if (read_ec) co_return outcome<bool>{read_ec, false};
     co_return outcome<bool>{{}, own};
+}
+
+// A set whose key holds a large value: one PutItem that returns the head it replaces, whose chunks
+// are then deleted.
+asio::awaitable<outcome<bool>> cache::impl::put_over_head(const std::string& full, const std::string& v,
+                                                          timeout_option timeout, layout::wall_clock::time_point now,
+                                                          diagnostics* diag) {
+    std::string why;
+    layout::stored_value stored;
+    internal_requests::put_entry put{{}, true};
+    if (error_code ec = encode(full, v, stored, why)) co_return failure<bool>(diag, ec, why);
+    if (error_code ec = layout::build_item(options, full, stored, timeout_seconds(timeout), now, put.attributes, why))
+        co_return failure<bool>(diag, ec, why);
+    co_return co_await run(put, diag);
 }
 
 // After a conditional write failed on a retried call: whether the item that made it fail is
@@ -130,11 +158,13 @@ asio::awaitable<outcome<bool>> cache::impl::wrote_it_earlier(const std::string& 
     co_return outcome<bool>{{}, own};
 }
 
+// Same created_at, and the same value: its bytes, or a large value's version.
 bool cache::impl::is_same_write(const item& existing, const item& written) {
+    const char* value_field = layout::is_large_head(written) ? layout::version_field : layout::response_field;
     const attribute_value* a = existing.find(layout::created_at_field);
     const attribute_value* b = written.find(layout::created_at_field);
-    const attribute_value* x = existing.find(layout::response_field);
-    const attribute_value* y = written.find(layout::response_field);
+    const attribute_value* x = existing.find(value_field);
+    const attribute_value* y = written.find(value_field);
     return a && b && x && y && *a == *b && *x == *y;
 }
 
@@ -145,9 +175,12 @@ asio::awaitable<outcome<bool>> cache::impl::run(const cache_requests::erase& req
     delete_item_request del{options.table_name, key_item(full), {}};
     del.write.condition = "attribute_exists(#k)";
     del.write.names = {{"#k", options.key_field}};
+    // With the raw codec the key may hold a large value, whose chunks go with it.
+    if (options.codec == value_codec::raw) del.write.returned = return_values::all_old;
     diagnostics local;
     diagnostics* d = diag ? diag : &local;
     auto [ec, r] = co_await dynamodb::call_operation(*dynamodb, std::move(del), d);
+    if (!ec && r.attributes && layout::is_large_head(*r.attributes)) co_await delete_chunks(*r.attributes);
     if (ec != service_errc::conditional_check_failed) co_return outcome<bool>{ec, !ec};
     // false must mean that the table had no such item. After a retry, an absent item may be
     // this call's own work, done in an attempt whose answer was lost.
@@ -165,14 +198,26 @@ asio::awaitable<outcome<std::optional<item>>> cache::impl::run(const internal_re
     auto [ec, r] = co_await dynamodb::call_operation(*dynamodb, std::move(get), diag);
     if (!ec && r.found && !key_of(*r.found))
         co_return failure<std::optional<item>>(diag, client_errc::bad_response, no_key_attribute("GetItem"));
+    if (!ec && r.found && layout::is_large_head(*r.found)) {
+        auto [load_ec, loaded] = co_await load_chunks(*r.found, diag);
+        if (load_ec) co_return outcome<std::optional<item>>{load_ec, {}};
+        if (r.found->empty()) r.found.reset();
+    }
     co_return outcome<std::optional<item>>{ec, std::move(r.found)};
 }
 
 // An unconditional PutItem: overwriting is idempotent, so a retried one needs no check.
 asio::awaitable<outcome<bool>> cache::impl::run(const internal_requests::put_entry& request, diagnostics* diag) {
     put_item_request put{options.table_name, request.attributes, {}};
+    if (request.delete_replaced_chunks) put.write.returned = return_values::all_old;
     auto [ec, r] = co_await dynamodb::call_operation(*dynamodb, std::move(put), diag);
+    if (!ec && r.attributes && layout::is_large_head(*r.attributes)) co_await delete_chunks(*r.attributes);
     co_return outcome<bool>{ec, !ec};
+}
+
+// A large value's put as a step of get_or_set.
+asio::awaitable<outcome<bool>> cache::impl::run(const internal_requests::put_large_entry& request, diagnostics* diag) {
+    return put_large(request.head, request.stored, false, std::nullopt, diag);
 }
 
 } // namespace ddbcache

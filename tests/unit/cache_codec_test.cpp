@@ -18,6 +18,13 @@
 
 namespace ddbcache {
 namespace {
+
+// build_item of a plain (uncompressed) value.
+error_code build_item(const cache_options& o, const std::string& key, std::string v, std::int64_t timeout,
+                      cache_layout::wall_clock::time_point now, item& out, std::string& why) {
+    cache_layout::stored_value stored{std::move(v)};
+    return cache_layout::build_item(o, key, stored, timeout, now, out, why);
+}
 using namespace cache_codec;
 
 std::string unhex(std::string_view hex) {
@@ -143,12 +150,12 @@ TEST(ItemLayout, ItemHasCachelibsAttributesAndExpiresOnlyWithATimeout) {
     const auto now = cache_layout::wall_clock::time_point(seconds(1000)) + milliseconds(700);
     item it;
     std::string why;
-    ASSERT_FALSE(cache_layout::build_item(o, "p:k", "v", 300, now, it, why));
+    ASSERT_FALSE(build_item(o, "p:k", "v", 300, now, it, why));
     EXPECT_EQ(*it.find("cache_key")->if_S(), "p:k");
     EXPECT_EQ(*it.find("response")->if_B(), "v");
     EXPECT_EQ(*it.find("expiration_time")->if_N(), "1300"); // int((now + 300 s).timestamp())
     EXPECT_EQ(*it.find("created_at")->if_S(), "1970-01-01T00:16:40.700000+00:00");
-    ASSERT_FALSE(cache_layout::build_item(o, "p:k", "v", 0, now, it, why));
+    ASSERT_FALSE(build_item(o, "p:k", "v", 0, now, it, why));
     EXPECT_EQ(it.find("expiration_time"), nullptr);
     const auto at = [](std::int64_t s) { return cache_layout::wall_clock::time_point(seconds(s)); };
     EXPECT_FALSE(cache_layout::is_expired(o, it, at(1'000'000'000)));
@@ -183,12 +190,12 @@ TEST(ItemLayout, TimeoutsThatAreNegativeOrOverflowAreRefusedNamingTheLimit) {
     item it;
     std::string why;
     const auto now = cache_layout::wall_clock::time_point(std::chrono::seconds(1'700'000'000));
-    EXPECT_EQ(cache_layout::build_item(o, "k", "v", INT64_MAX, now, it, why), client_errc::invalid_argument);
+    EXPECT_EQ(build_item(o, "k", "v", INT64_MAX, now, it, why), client_errc::invalid_argument);
     EXPECT_NE(why.find("9999-12-31T23:59:59Z"), std::string::npos) << why;
     EXPECT_NE(why.find("at most 251702300799 s from now"), std::string::npos) << why;
-    EXPECT_EQ(cache_layout::build_item(o, "k", "v", -5, now, it, why), client_errc::invalid_argument);
+    EXPECT_EQ(build_item(o, "k", "v", -5, now, it, why), client_errc::invalid_argument);
     EXPECT_NE(why.find("negative"), std::string::npos) << why;
-    ASSERT_FALSE(cache_layout::build_item(o, "k", "v", 251'702'300'799, now, it, why)) << why;
+    ASSERT_FALSE(build_item(o, "k", "v", 251'702'300'799, now, it, why)) << why;
     EXPECT_EQ(*it.find("expiration_time")->if_N(), "253402300799");
 }
 
@@ -203,9 +210,9 @@ TEST(ItemLayout, BadKeysAndOversizedItemsAreRefusedWithTheCause) {
 
     cache_options o;
     item it;
-    EXPECT_EQ(cache_layout::build_item(o, "k", std::string(409600, 'v'), 300, {}, it, why), client_errc::item_too_large);
+    EXPECT_EQ(build_item(o, "k", std::string(409600, 'v'), 300, {}, it, why), client_errc::item_too_large);
     EXPECT_NE(why.find(" over DynamoDB's limit of 409600"), std::string::npos) << why;
-    EXPECT_FALSE(cache_layout::build_item(o, "k", std::string(409000, 'v'), 300, {}, it, why)) << why;
+    EXPECT_FALSE(build_item(o, "k", std::string(409000, 'v'), 300, {}, it, why)) << why;
 }
 
 TEST(ItemLayout, OptionNamesDynamoDbWouldRefuseAreNamedWithTheOptionAndTheRule) {
