@@ -78,6 +78,9 @@ constexpr std::string_view usage = R"(usage: ddbcache-bench --endpoint URL [OPTI
   --threads N          threads running the io_context (default 1)
   --ops N | --seconds S   how long to run (default 10 s)
   --value-size BYTES   value size (default 100)
+  --codec cachelib|raw value encoding (default cachelib)
+  --max-value-size B   raw codec: store values over one item's 400 KB across items, up to B bytes
+  --compression zstd   raw codec: compress values of 1 KiB or more
   --keys N             distinct keys, preloaded (default 1000)
   --table T            table (default ddbcache-bench; created when missing)
   --region R           region (default from the AWS environment)
@@ -96,6 +99,8 @@ struct bench_options {
     std::uint64_t ops = 0;
     std::chrono::seconds duration{10};
     bool json = false, replay = false, compare_replay = false, help = false, lease = false, near_cache = false;
+    bool raw_codec = false, compression = false;
+    std::size_t max_value_size = 0; // 0: the cache's default (one item)
 };
 
 std::size_t positive(std::string text, std::string_view what) {
@@ -119,6 +124,15 @@ bool apply_option(bench_options& o, std::string_view name, auto&& next) {
     else if (name == "--connections") o.connections = positive(next(), name);
     else if (name == "--threads") o.threads = positive(next(), name);
     else if (name == "--value-size") o.value_size = positive(next(), name);
+    else if (name == "--codec") {
+        const std::string codec = next();
+        if (codec != "cachelib" && codec != "raw") throw tools::usage_error("--codec must be cachelib or raw");
+        o.raw_codec = codec == "raw";
+    } else if (name == "--max-value-size") o.max_value_size = positive(next(), name);
+    else if (name == "--compression") {
+        if (next() != "zstd") throw tools::usage_error("--compression must be zstd");
+        o.compression = true;
+    }
     else if (name == "--keys") o.keys = positive(next(), name);
     else if (name == "--ops") o.ops = positive(next(), name);
     else if (name == "--seconds") o.duration = std::chrono::seconds(positive(next(), name));
@@ -402,6 +416,10 @@ ddbcache::cache_options cache_options_for(const bench_options& o) {
     c.client.max_connections = o.connections;
     c.client.max_waiters = std::max<std::size_t>(4096, o.concurrency * 2);
     if (o.near_cache) c.near_cache.max_bytes = std::size_t{256} << 20;
+    if (o.raw_codec) c.codec = ddbcache::value_codec::raw;
+    if (o.max_value_size) c.max_value_size = o.max_value_size;
+    if (o.compression) c.compression.algorithm = ddbcache::value_compression::zstd;
+    c.client.call_timeout = std::max(c.client.call_timeout, std::chrono::milliseconds(o.value_size / 100)); // 10 s per MB at worst
     return c;
 }
 

@@ -99,6 +99,10 @@ Options (defaults as Python cachelib's DynamoDbCache):
                            --ttl, --wait and --lease-* take fractions of seconds (0.5).
   --no-create-table        fail instead of creating a missing table
   --codec cachelib|raw     value encoding (default cachelib: readable by Python cachelib)
+  --compression none|zstd  raw codec: store values of 1 KiB or more as zstd frames when smaller
+                           (default none; every reader decompresses, whatever its options)
+  --max-value-size BYTES   raw codec: store values up to BYTES (at most 1 GiB), those over one
+                           item's 400 KB across several items (default 409600: one item)
   --help                   this text
   --                       the arguments after it are not options
 Credentials come from the usual AWS environment variables and shared files.
@@ -132,6 +136,12 @@ struct invocation {
     bool help = false;
 };
 
+ddbcache::value_compression parse_compression(std::string_view name) {
+    if (name == "none") return ddbcache::value_compression::none;
+    if (name == "zstd") return ddbcache::value_compression::zstd;
+    throw usage_error("--compression must be none or zstd, not \"" + std::string(name) + "\"");
+}
+
 ddbcache::value_codec parse_codec(std::string_view name) {
     if (name == "cachelib") return ddbcache::value_codec::cachelib;
     if (name == "raw") return ddbcache::value_codec::raw;
@@ -150,6 +160,12 @@ bool apply_option(invocation& inv, std::string_view name, auto&& next_argument) 
     else if (name == "--key-field") o.key_field = next_argument();
     else if (name == "--expiration-field") o.expiration_time_field = next_argument();
     else if (name == "--codec") o.codec = parse_codec(next_argument());
+    else if (name == "--compression") o.compression.algorithm = parse_compression(next_argument());
+    else if (name == "--max-value-size") {
+        const std::int64_t bytes = parse_integer(next_argument(), "--max-value-size");
+        if (bytes < 1) throw usage_error("--max-value-size must be 1 or more");
+        o.max_value_size = static_cast<std::size_t>(bytes);
+    }
     else if (name == "--timeout") {
         const std::int64_t seconds = parse_integer(next_argument(), "--timeout");
         if (seconds < 0) throw usage_error("--timeout must be 0 (never expires) or more");

@@ -182,7 +182,7 @@ asio::awaitable<outcome<cache::keys>> cache::impl::run(const cache_requests::set
     // What is left for the batches: the small values.
     std::size_t kept = 0;
     for (std::size_t i = 0; i < writes.size(); ++i)
-        if (!large[i]) writes[kept++] = std::move(writes[i]);
+        if (!large[i] && kept++ != i) writes[kept - 1] = std::move(writes[i]);
     writes.resize(kept);
     std::vector<asio::awaitable<outcome<bool>>> chunks;
     std::vector<diagnostics> each((writes.size() + limits::batch_write_item_requests - 1) / limits::batch_write_item_requests);

@@ -2,6 +2,7 @@
 // cachelib (pickle) codec, base64 and CRC32, for 100 B, 10 KB and 350 KB values. Each reports
 // bytes/s and `allocs_per_op`: heap allocations per iteration (global operator new is counted).
 #include "cache/cachelib_codec.hpp"
+#include "cache/value_compression.hpp"
 #include "codec/base64.hpp"
 #include "dynamodb/crc32.hpp"
 #include "dynamodb/operations_json.hpp"
@@ -138,7 +139,50 @@ void BM_Crc32(benchmark::State& state) {
     for (auto _ : state) benchmark::DoNotOptimize(dynamodb::crc32(data));
     state.SetBytesProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_Crc32)->Arg(100)->Arg(10 * 1024)->Arg(350 * 1024);
+BENCHMARK(BM_Crc32)->Arg(100)->Arg(10 * 1024)->Arg(350 * 1024)->Arg(1 << 20);
+
+// 1 MiB of what caches hold: JSON answers (records of ids, names, numbers and flags), where
+// compression pays; and 1 MiB of random bytes (images, already compressed data), where it cannot.
+std::string mib_of(bool json) {
+    std::string out;
+    std::uint64_t x = 0x2545f4914f6cdd1dULL;
+    auto next = [&x] { return x ^= x << 13, x ^= x >> 7, x ^= x << 17; };
+    const char* names[] = {"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"};
+    while (out.size() < (1u << 20)) {
+        if (!json) {
+            out.push_back(static_cast<char>(next()));
+            continue;
+        }
+        out += R"({"id":)" + std::to_string(next() % 1'000'000) + R"(,"name":")" + names[next() % 8] +
+               R"(","score":)" + std::to_string(next() % 10'000) + "." + std::to_string(next() % 100) +
+               R"(,"active":)" + (next() % 2 ? "true" : "false") + "},";
+    }
+    out.resize(1u << 20);
+    return out;
+}
+
+// CPU per MiB at each level; `ratio` = original / compressed bytes.
+void BM_ZstdCompressMiB(benchmark::State& state) {
+    const std::string data = mib_of(state.range(1) != 0);
+    std::size_t compressed = data.size();
+    for (auto _ : state) {
+        auto frame = value_compression_codec::compress_zstd(data, static_cast<int>(state.range(0)));
+        compressed = frame ? frame->size() : data.size();
+        benchmark::DoNotOptimize(frame);
+    }
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(data.size()));
+    state.counters["ratio"] = static_cast<double>(data.size()) / static_cast<double>(compressed);
+}
+BENCHMARK(BM_ZstdCompressMiB)->ArgNames({"level", "json"})->Args({1, 1})->Args({3, 1})->Args({9, 1})->Args({3, 0});
+
+void BM_ZstdDecompressMiB(benchmark::State& state) {
+    const std::string data = mib_of(true);
+    const std::string frame = *value_compression_codec::compress_zstd(data, static_cast<int>(state.range(0)));
+    std::string out, why;
+    for (auto _ : state) benchmark::DoNotOptimize(value_compression_codec::decompress_zstd(frame, data.size(), out, why));
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(data.size()));
+}
+BENCHMARK(BM_ZstdDecompressMiB)->ArgName("level")->Arg(3);
 
 } // namespace
 

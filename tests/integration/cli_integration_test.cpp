@@ -169,6 +169,29 @@ TEST_P(Cli, GetPrintsTheStoredBytesExactly) {
     EXPECT_EQ(get.err, "");
 }
 
+TEST_P(Cli, AFileOfManyMegabytesRoundTripsWithMaxValueSizeAndCompression) {
+    std::string file(12'000'000, '\0');
+    std::uint64_t x = 88172645463325252ULL;
+    for (std::size_t i = 0; i < file.size(); ++i) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        file[i] = i % 3 == 0 ? 'a' : static_cast<char>(x); // compresses somewhat, still many chunks
+    }
+    const std::vector<std::string> large{"--codec", "raw", "--max-value-size", "100000000", "--compression", "zstd"};
+    std::vector<std::string> set_args = large;
+    set_args.insert(set_args.end(), {"set", "file", "-"});
+    const cli_run set = cli(set_args, file);
+    ASSERT_EQ(set.exit_status, 0) << set.err;
+    const cli_run get = cli({"--codec", "raw", "get", "file"}); // a reader needs neither option
+    EXPECT_EQ(get.exit_status, 0) << get.err;
+    EXPECT_TRUE(get.out == file) << get.out.size() << " bytes read back of " << file.size();
+}
+
+TEST_P(Cli, AValueOverOneItemWithoutMaxValueSizeExitsTwoSayingWhichOptionStoresIt) {
+    const cli_run set = cli({"--codec", "raw", "set", "k", "-"}, std::string(500'000, 'v'));
+    EXPECT_EQ(set.exit_status, 2);
+    EXPECT_NE(set.err.find("raise cache_options::max_value_size"), std::string::npos) << set.err;
+}
+
 TEST_P(Cli, AMissExitsOneAndPrintsNothing) {
     ASSERT_EQ(cli({"set", "present", "v"}).exit_status, 0);
     const cli_run get = cli({"get", "absent"});
@@ -534,6 +557,23 @@ TEST(CliUsage, NamesDynamoDbWouldRefuseExitTwoNamingTheValueAndTheRuleBeforeAnyR
         EXPECT_EQ(r.exit_status, 2) << testing::PrintToString(names);
         EXPECT_EQ(r.err, message);
     }
+}
+
+TEST(CliUsage, CompressionAndLargeValuesWithTheCachelibCodecExitTwoSayingWhy) {
+    ::setenv("AWS_ACCESS_KEY_ID", "AKIDLOCALTEST", 1);
+    ::setenv("AWS_SECRET_ACCESS_KEY", "local-test-secret", 1);
+    const cli_run compressed =
+        run_cli({"--endpoint", "http://127.0.0.1:1", "--region", "us-east-1", "--compression", "zstd", "get", "k"});
+    EXPECT_EQ(compressed.exit_status, 2);
+    EXPECT_EQ(compressed.err, "ddbcache: cache_options::compression needs value_codec::raw: Python cachelib cannot "
+                              "read compressed values\n");
+    const cli_run large =
+        run_cli({"--endpoint", "http://127.0.0.1:1", "--region", "us-east-1", "--max-value-size", "1000000", "get", "k"});
+    EXPECT_EQ(large.exit_status, 2);
+    EXPECT_NE(large.err.find("needs value_codec::raw"), std::string::npos) << large.err;
+    const cli_run unknown = run_cli({"--compression", "lz4", "get", "k"});
+    EXPECT_EQ(unknown.exit_status, 2);
+    EXPECT_NE(unknown.err.find("--compression must be none or zstd"), std::string::npos) << unknown.err;
 }
 
 TEST(CliUsage, AnUnreachableEndpointIsAnErrorNamingTheCause) {

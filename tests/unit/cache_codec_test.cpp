@@ -3,6 +3,7 @@
 #include "cache/cachelib_codec.hpp"
 #include "codec/printable.hpp"
 #include "cache/item_layout.hpp"
+#include "cache/value_compression.hpp"
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -213,6 +214,89 @@ TEST(ItemLayout, BadKeysAndOversizedItemsAreRefusedWithTheCause) {
     EXPECT_EQ(build_item(o, "k", std::string(409600, 'v'), 300, {}, it, why), client_errc::item_too_large);
     EXPECT_NE(why.find(" over DynamoDB's limit of 409600"), std::string::npos) << why;
     EXPECT_FALSE(build_item(o, "k", std::string(409000, 'v'), 300, {}, it, why)) << why;
+}
+
+// The largest value that one item holds with key "k" and no expiration, found by build_item itself.
+std::size_t largest_single_item_value(const cache_options& o) {
+    std::string why;
+    item it;
+    std::size_t n = 409'600;
+    while (build_item(o, "k", std::string(n, 'v'), 0, {}, it, why) || cache_layout::is_large_head(it)) --n;
+    return n;
+}
+
+TEST(ItemLayout, OneByteOverWhatOneItemHoldsMakesALargeValuesHeadWhenLargeValuesAreOn) {
+    cache_options o;
+    o.codec = value_codec::raw;
+    o.max_value_size = 10'000'000;
+    const std::size_t largest = largest_single_item_value(o);
+    EXPECT_GT(largest, 409'500u);
+    std::string why;
+    item single, head;
+    cache_layout::stored_value fits{std::string(largest, 'v')}, over{std::string(largest + 1, 'v')};
+    ASSERT_FALSE(cache_layout::build_item(o, "k", fits, 0, {}, single, why)) << why;
+    EXPECT_EQ(cache_layout::item_size(single), 409'600u) << "exactly DynamoDB's limit";
+    ASSERT_FALSE(cache_layout::build_item(o, "k", over, 0, {}, head, why)) << why;
+    ASSERT_TRUE(cache_layout::is_large_head(head));
+    EXPECT_EQ(head.find("response"), nullptr);
+    EXPECT_EQ(*head.find("chunks")->if_N(), "2");
+    EXPECT_EQ(*head.find("stored_size")->if_N(), std::to_string(largest + 1));
+    EXPECT_EQ(over.bytes.size(), largest + 1) << "the bytes stay for the chunks";
+}
+
+TEST(ItemLayout, ChunkCountsChangeExactlyAtMultiplesOfTheChunkSize) {
+    EXPECT_EQ(cache_layout::chunks_for(large_value_chunk_bytes), 1u);
+    EXPECT_EQ(cache_layout::chunks_for(large_value_chunk_bytes + 1), 2u);
+    EXPECT_EQ(cache_layout::chunks_for(3 * large_value_chunk_bytes), 3u);
+    EXPECT_EQ(cache_layout::chunks_for(3 * large_value_chunk_bytes + 1), 4u);
+}
+
+TEST(ItemLayout, AChunkOfTheLongestKeysAndNamesFitsOneItem) {
+    const std::string prefix(cache_layout::max_key_bytes - cache_layout::max_chunk_key_suffix_bytes, 'p');
+    const std::string key = cache_layout::chunk_key(prefix, std::string(32, 'f'), 99'999'999'999'999'999ULL);
+    EXPECT_LE(key.size(), cache_layout::max_key_bytes);
+    // key attribute and expiration_time names of 255 bytes, and a 20-digit expiration
+    EXPECT_LE(255 + key.size() + 8 + large_value_chunk_bytes + 255 + 20, cache_layout::max_item_bytes);
+}
+
+TEST(ItemLayout, TheCachelibCodecRefusesAValueOverOneItemSayingWhy) {
+    cache_options o;
+    o.max_value_size = 10'000'000; // refused when a cache is built; build_item still holds to one item
+    item it;
+    std::string why;
+    EXPECT_EQ(build_item(o, "k", std::string(500'000, 'v'), 0, {}, it, why), client_errc::item_too_large);
+    EXPECT_NE(why.find("the cachelib codec keeps a value in one item"), std::string::npos) << why;
+}
+
+TEST(ValueCompression, AFrameRoundTripsAndAnIncompressibleValueIsNotCompressed) {
+    const std::string text(100'000, 'x');
+    const auto frame = value_compression_codec::compress_zstd(text, 3);
+    ASSERT_TRUE(frame);
+    EXPECT_LT(frame->size(), 1'000u);
+    std::string out, why;
+    ASSERT_FALSE(value_compression_codec::decompress_zstd(*frame, text.size(), out, why)) << why;
+    EXPECT_EQ(out, text);
+    EXPECT_FALSE(value_compression_codec::compress_zstd("ab", 3)) << "a frame would be larger";
+}
+
+TEST(ValueCompression, HostileFramesFailNamingWhatIsWrong) {
+    const std::string text(100'000, 'x');
+    const std::string frame = *value_compression_codec::compress_zstd(text, 3);
+    std::string out, why;
+    EXPECT_EQ(value_compression_codec::decompress_zstd(frame, text.size() - 1, out, why), client_errc::unsupported_value);
+    EXPECT_NE(why.find("over the limit of 99999"), std::string::npos) << why;
+    EXPECT_EQ(value_compression_codec::decompress_zstd(frame + "x", text.size(), out, why), client_errc::unsupported_value);
+    EXPECT_NE(why.find("followed by 1 other bytes"), std::string::npos) << why;
+    EXPECT_EQ(value_compression_codec::decompress_zstd(frame.substr(0, frame.size() - 5), text.size(), out, why),
+              client_errc::unsupported_value);
+    EXPECT_NE(why.find("truncated"), std::string::npos) << why;
+    std::string bad_checksum = frame;
+    bad_checksum.back() ^= 0x01;
+    EXPECT_EQ(value_compression_codec::decompress_zstd(bad_checksum, text.size(), out, why), client_errc::unsupported_value);
+    EXPECT_NE(why.find("cannot be decompressed"), std::string::npos) << why;
+    EXPECT_EQ(value_compression_codec::decompress_zstd("not a frame", 100, out, why), client_errc::unsupported_value);
+    EXPECT_NE(why.find("not a zstd frame"), std::string::npos) << why;
+    EXPECT_TRUE(out.empty());
 }
 
 TEST(ItemLayout, OptionNamesDynamoDbWouldRefuseAreNamedWithTheOptionAndTheRule) {
