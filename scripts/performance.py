@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Measures ddbcache for docs/PERFORMANCE.md, against an AWS DynamoDB Local it starts on loopback:
 
-  /usr/bin/python3 scripts/performance.py [--quick] [--near-cache-only]   (after cmake --build --preset release; Debian's
+  /usr/bin/python3 scripts/performance.py [--quick] [--near-cache-only]
+                                          [--large-values-only [--baseline-bench PATH]]
+  (after cmake --build --preset release; Debian's
   python3, which has python3-boto3 for the cachelib side and python3-matplotlib for the chart)
 
 - client CPU per sequential get/set (100-byte values), median of 5 runs, beside cachelib's way
@@ -13,6 +15,11 @@
 - the near cache: sequential get CPU with and without it (ddbcache-bench --near-cache), and the
   HTTP server example serving one cached key to 32 connections (Debian's wrk) with and without
   --near-cache, alternated in one run.
+
+- large values (--large-values-only): set and get of 1 MB and 10 MB values (raw codec, across
+  items) sequentially and 4 in flight; 100-byte raw-codec get and set beside PATH, a ddbcache-bench
+  built from an earlier commit (--baseline-bench), alternated in one run; zstd's ratio and CPU per
+  MiB from codec_bench. Writes docs/performance/large_values.json.
 
 Writes docs/performance/results.json and, when matplotlib is installed (Debian's
 python3-matplotlib), docs/performance/concurrency.png and docs/performance/near_cache.png.
@@ -35,6 +42,8 @@ OUT = ROOT / "docs" / "performance"
 QUICK = "--quick" in sys.argv
 NEAR_CACHE_ONLY = "--near-cache-only" in sys.argv  # just the near cache's figures: near_cache.json and .png
 RUNS = 2 if QUICK else 5
+LARGE_VALUES_ONLY = "--large-values-only" in sys.argv
+BASELINE_BENCH = sys.argv[sys.argv.index("--baseline-bench") + 1] if "--baseline-bench" in sys.argv else None
 
 
 def run_json_lines(cmd, env):
@@ -93,7 +102,7 @@ def microbenchmarks(names=("sigv4_bench", "codec_bench", "near_cache_bench")):
                                           "real_ns": round(b["real_time"], 1),
                                           "bytes_per_second": b.get("bytes_per_second"),
                                           "allocs_per_op": b.get("allocs_per_op", b.get("allocations_per_hit")),
-                                          "hit_ratio": b.get("hit_ratio")}
+                                          "hit_ratio": b.get("hit_ratio"), "ratio": b.get("ratio")}
     return medians
 
 
@@ -142,6 +151,37 @@ def near_cache_runs(endpoint, env):
             "without_rps": statistics.median(runs["without"]), "with_rps": statistics.median(runs["with"]),
             "ratio": statistics.median(runs["with"]) / statistics.median(runs["without"]), "runs": runs}
     return results
+
+
+def large_value_runs(endpoint, env):
+    """Throughput of values stored across items, and the small-value path beside a baseline build."""
+    result = {"large": []}
+    for size, ops in ((1_000_000, 40 if QUICK else 100), (10_000_000, 6 if QUICK else 20)):
+        for op in ("set", "get"):
+            for concurrency in (1, 4):
+                runs = [bench(endpoint, env, "--op", op, "--table", "ddbcache-bench-large", "--codec", "raw",
+                              "--max-value-size", "16000000",
+                              "--value-size", str(size), "--keys", "8", "--concurrency", str(concurrency),
+                              "--connections", str(concurrency * 8), "--ops", str(ops))[0] for _ in range(RUNS)]
+                ops_per_s = median_of(runs, "ops_per_s")
+                result["large"].append({"value_bytes": size, "op": op, "concurrency": concurrency,
+                                        "ops_per_s": ops_per_s, "mb_per_s": round(ops_per_s * size / 1e6, 1),
+                                        "p50_us": median_of(runs, "p50_us"), "cpu_us_per_op": median_of(runs, "cpu_us_per_op"),
+                                        "runs": runs})
+    if BASELINE_BENCH:
+        small = {}
+        for op in ("get", "set"):
+            ours, base = [], []
+            for _ in range(RUNS):  # alternated, so that both meet the same server state
+                args = ["--json", "--endpoint", endpoint, "--op", op, "--codec", "raw", "--concurrency", "1",
+                        "--ops", "3000", "--table", "ddbcache-bench-raw"]
+                ours += run_json_lines([BENCH, *args], env)
+                base += run_json_lines([BASELINE_BENCH, *[a for a in args if a not in ("--codec", "raw")]], env)
+            small[op] = {"cpu_us_per_op": median_of(ours, "cpu_us_per_op"), "ops_per_s": median_of(ours, "ops_per_s"),
+                         "baseline_cpu_us_per_op": median_of(base, "cpu_us_per_op"),
+                         "baseline_ops_per_s": median_of(base, "ops_per_s"), "runs": ours, "baseline_runs": base}
+        result["small_raw_values_beside_baseline"] = small
+    return result
 
 
 def machine():
@@ -219,6 +259,17 @@ def main():
         env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDLOCALBENCH", AWS_SECRET_ACCESS_KEY="local-bench-secret",
                    AWS_REGION="us-east-1")
         bench(endpoint, env, "--ops", "20000")  # warms the server's JIT and creates the table
+        if LARGE_VALUES_ONLY:
+            large = {"machine": machine(), "baseline_bench": BASELINE_BENCH, **large_value_runs(endpoint, env),
+                     "microbenchmarks": {k: v for k, v in microbenchmarks(("codec_bench",)).items()
+                                         if "Zstd" in k or "Crc32" in k}}
+            OUT.mkdir(parents=True, exist_ok=True)
+            (OUT / "large_values.json").write_text(json.dumps(large, indent=1) + "\n")
+            print(json.dumps({k: [{kk: vv for kk, vv in p.items() if kk != "runs"} for p in v] if k == "large" else v
+                              for k, v in large.items() if k != "small_raw_values_beside_baseline"}, indent=1))
+            for op, r in large.get("small_raw_values_beside_baseline", {}).items():
+                print(op, {k: v for k, v in r.items() if not k.endswith("runs")})
+            return
         if NEAR_CACHE_ONLY:
             near = {"machine": machine(), **near_cache_runs(endpoint, env),
                     "microbenchmarks": microbenchmarks(("near_cache_bench",))}

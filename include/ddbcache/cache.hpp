@@ -131,7 +131,8 @@ struct cache_options {
     // a value too large for one item is stored as a head item under its key naming a version, and
     // chunks of at most large_value_chunk_bytes under key_prefix + "\x1f" "chunk:" + version + ":" + n,
     // written first; readers never see a mix of two versions (see README "Values beyond 400 KB").
-    // Reads accept large values up to max(max_value_size, max_large_value_bytes) whatever this is.
+    // Reads accept large values (and decompress values) up to max_large_value_bytes, whatever this is.
+    // Errors: item_too_large (naming the key, the size and this limit) before any request.
     std::size_t max_value_size = single_item_value_bytes;
     // The metrics hook: called once per completed operation (near-cache hits included; batches that
     // count keys, once per outcome: see operation_event), on the thread that completed it, before the

@@ -164,8 +164,8 @@ asio::awaitable<outcome<bool>> cache::impl::load_chunks(item& found, diagnostics
         // Chunks never change once written, but an eventually consistent read may not see one yet:
         // a second round reads them strongly consistent.
         const bool consistent = options.consistent_reads || round > 0;
-        std::string stored;
-        stored.reserve(fields.stored_size);
+        std::string stored; // grown as chunks arrive: a head's stored_size is not trusted with an allocation
+        stored.reserve(std::min(fields.stored_size, chunk_window * large_value_chunk_bytes));
         bool missing = false;
         for (std::size_t first = 0; first < fields.chunks && !missing; first += chunk_window) {
             const std::size_t end = std::min(fields.chunks, first + chunk_window);

@@ -34,6 +34,10 @@ auto on(const asio::strand<asio::any_io_executor>& strand) { return asio::bind_e
 // the bytes read ahead of the parser bounds every part: the header must fit (8 KiB), and body
 // bytes are handed on as they arrive, so a healthy answer never needs more.
 constexpr std::size_t max_unparsed_bytes = std::size_t{64} * 1024;
+// What one read asks the socket for. Beast reads as much as the buffer's spare capacity (at least
+// 512 bytes), and a flat_buffer only grows when asked for more: without this, a 1 MB answer took
+// about 2,600 reads of 512 bytes.
+constexpr std::size_t read_buffer_bytes = std::size_t{16} * 1024;
 constexpr std::uint32_t max_header_bytes = 8 * 1024;
 
 // Why a read failed, for the errors that mean "the answer is malformed or too large".
@@ -73,6 +77,7 @@ struct connection::streams {
 connection::connection(asio::any_io_executor executor, tls_context* tls)
     : streams_(std::make_unique<streams>(
           streams{asio::make_strand(executor), tls, {}, {}, beast::flat_buffer(max_unparsed_bytes)})) {
+    streams_->buffer.reserve(read_buffer_bytes);
     if (tls) streams_->secure.emplace(streams_->strand, tls->native());
     else streams_->plain.emplace(streams_->strand);
 }

@@ -249,6 +249,65 @@ TEST_P(LargeValues, AValueOverMaxValueSizeIsRefusedBeforeAnyRequest) {
         o);
 }
 
+// Writes `attributes` under the item's own key, as another program could.
+asio::awaitable<void> put_raw(client& c, const std::string& table, item attributes) {
+    const put_item_request put{table, std::move(attributes)};
+    co_await c.async_execute(put);
+}
+
+TEST_P(LargeValues, AChunkWhoseBytesChangedFailsTheReadNamingTheKeyAndTheCause) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        co_await c.async_set("k", patterned(900'000, 1));
+        const get_item_request get_head{table, {{"cache_key", attribute_value::S("k")}}};
+        const auto head = (co_await c.dynamodb().async_execute(get_head)).found;
+        EXPECT_TRUE(head);
+        if (!head) co_return;
+        const std::string chunk_key = "\x1f" "chunk:" + *head->find("version")->if_S() + ":1";
+        const get_item_request get_chunk{table, {{"cache_key", attribute_value::S(chunk_key)}}};
+        item changed = *(co_await c.dynamodb().async_execute(get_chunk)).found;
+        std::string bytes = *changed.find("response")->if_B();
+        bytes[1000] ^= 0x20;
+        changed.set("response", attribute_value::B(std::move(bytes)));
+        co_await put_raw(c.dynamodb(), table, std::move(changed));
+        diagnostics diag;
+        auto [ec, v] = co_await c.async_get("k", {.diag = &diag}, tuple_awaitable);
+        EXPECT_EQ(ec, client_errc::unsupported_value);
+        EXPECT_NE(diag.message.find("the large value of key 'k'"), std::string::npos) << diag.message;
+        EXPECT_NE(diag.message.find("does not match its head's size and CRC-32"), std::string::npos) << diag.message;
+    });
+}
+
+TEST_P(LargeValues, AHeadWhoseCountsDoNotAddUpIsRefusedWithoutReadingItsChunks) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        co_await c.async_set("other", "x"); // the table exists
+        // A billion chunks of 1 GiB: never read, never allocated.
+        item head{{"cache_key", attribute_value::S("k")}, {"chunks", attribute_value::N(1'000'000'000)},
+                  {"stored_size", attribute_value::N(std::int64_t{1} << 30)}, {"stored_crc32", attribute_value::N(0)},
+                  {"version", attribute_value::S("v1")}}; // named: GCC 12 mishandles braced temporaries in co_await
+        co_await put_raw(c.dynamodb(), table, std::move(head));
+        const auto before = c.dynamodb().stats().connections.requests_total;
+        diagnostics diag;
+        auto [ec, v] = co_await c.async_get("k", {.diag = &diag}, tuple_awaitable);
+        EXPECT_EQ(ec, client_errc::unsupported_value);
+        EXPECT_NE(diag.message.find("has a head item that cannot be read: 1000000000 chunks of 1073741824 bytes do not "
+                                    "add up"),
+                  std::string::npos)
+            << diag.message;
+        EXPECT_EQ(c.dynamodb().stats().connections.requests_total, before + 1) << "the head's read only";
+    });
+}
+
+TEST_P(LargeValues, AHeadWhoseChunksAreGoneReadsAsAMiss) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        co_await c.async_set("other", "x");
+        item head{{"cache_key", attribute_value::S("k")}, {"chunks", attribute_value::N(2)},
+                  {"stored_size", attribute_value::N(500'000)}, {"stored_crc32", attribute_value::N(0)},
+                  {"version", attribute_value::S("gone")}};
+        co_await put_raw(c.dynamodb(), table, std::move(head));
+        EXPECT_FALSE(co_await c.async_get("k"));
+    });
+}
+
 INSTANTIATE_TEST_SUITE_P(LocalServers, LargeValues, testing::ValuesIn(server_names), server_param_name);
 
 // ---- the cachelib codec refuses both ----
