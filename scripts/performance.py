@@ -17,8 +17,9 @@
   --near-cache, alternated in one run.
 
 - large values (--large-values-only): set and get of 1 MB and 10 MB values (raw codec, across
-  items) sequentially and 4 in flight; 100-byte raw-codec get and set beside PATH, a ddbcache-bench
-  built from an earlier commit (--baseline-bench), alternated in one run; zstd's ratio and CPU per
+  items) sequentially and 4 in flight; 100-byte get and set (cachelib codec, raw, raw with large
+  values on) beside PATH, a ddbcache-bench built from an earlier commit (--baseline-bench),
+  alternated in one run; zstd's ratio and CPU per
   MiB from codec_bench. Writes docs/performance/large_values.json.
 
 Writes docs/performance/results.json and, when matplotlib is installed (Debian's
@@ -171,16 +172,18 @@ def large_value_runs(endpoint, env):
     if BASELINE_BENCH:
         small = {}
         for op in ("get", "set"):
-            ours, base = [], []
-            for _ in range(RUNS):  # alternated, so that both meet the same server state
-                args = ["--json", "--endpoint", endpoint, "--op", op, "--codec", "raw", "--concurrency", "1",
-                        "--ops", "3000", "--table", "ddbcache-bench-raw"]
-                ours += run_json_lines([BENCH, *args], env)
-                base += run_json_lines([BASELINE_BENCH, *[a for a in args if a not in ("--codec", "raw")]], env)
-            small[op] = {"cpu_us_per_op": median_of(ours, "cpu_us_per_op"), "ops_per_s": median_of(ours, "ops_per_s"),
-                         "baseline_cpu_us_per_op": median_of(base, "cpu_us_per_op"),
-                         "baseline_ops_per_s": median_of(base, "ops_per_s"), "runs": ours, "baseline_runs": base}
-        result["small_raw_values_beside_baseline"] = small
+            columns = {"baseline": [], "cachelib": [], "raw": [], "raw_large_values_on": []}
+            for _ in range(RUNS):  # alternated, so that all meet the same server state
+                args = ["--json", "--endpoint", endpoint, "--op", op, "--concurrency", "1", "--ops", "3000"]
+                # The baseline tool has only the cachelib codec: "cachelib" is the same path, measured beside it.
+                columns["baseline"] += run_json_lines([BASELINE_BENCH, *args, "--table", "ddbcache-bench-small"], env)
+                columns["cachelib"] += run_json_lines([BENCH, *args, "--table", "ddbcache-bench-small"], env)
+                columns["raw"] += run_json_lines([BENCH, *args, "--table", "ddbcache-bench-raw", "--codec", "raw"], env)
+                columns["raw_large_values_on"] += run_json_lines(
+                    [BENCH, *args, "--table", "ddbcache-bench-raw", "--codec", "raw", "--max-value-size", "16000000"], env)
+            small[op] = {name: {"cpu_us_per_op": median_of(runs, "cpu_us_per_op"), "ops_per_s": median_of(runs, "ops_per_s"),
+                                "runs": runs} for name, runs in columns.items()}
+        result["small_values_beside_baseline"] = small
     return result
 
 
@@ -266,9 +269,9 @@ def main():
             OUT.mkdir(parents=True, exist_ok=True)
             (OUT / "large_values.json").write_text(json.dumps(large, indent=1) + "\n")
             print(json.dumps({k: [{kk: vv for kk, vv in p.items() if kk != "runs"} for p in v] if k == "large" else v
-                              for k, v in large.items() if k != "small_raw_values_beside_baseline"}, indent=1))
-            for op, r in large.get("small_raw_values_beside_baseline", {}).items():
-                print(op, {k: v for k, v in r.items() if not k.endswith("runs")})
+                              for k, v in large.items() if k != "small_values_beside_baseline"}, indent=1))
+            for op, r in large.get("small_values_beside_baseline", {}).items():
+                print(op, {name: {k: v for k, v in c.items() if k != "runs"} for name, c in r.items()})
             return
         if NEAR_CACHE_ONLY:
             near = {"machine": machine(), **near_cache_runs(endpoint, env),

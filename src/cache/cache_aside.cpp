@@ -335,7 +335,7 @@ asio::awaitable<outcome<bool>> cache::impl::store_computed(const cache_requests:
                                                            std::chrono::milliseconds took) {
     const get_or_set_options& o = request.options;
     if (!value && o.negative_timeout.count() == 0) co_return outcome<bool>{{}, false};
-    internal_requests::put_entry put{{}, options.codec == value_codec::raw};
+    internal_requests::put_entry put{{}, chunks_values()};
     std::string why;
     diagnostics d;
     const std::int64_t timeout = value ? timeout_seconds(o.timeout) : o.negative_timeout.count();

@@ -22,8 +22,9 @@ asio::awaitable<outcome<bool>> cache::impl::run(const cache_requests::touch& req
         co_return failure<bool>(diag, ec, why);
     diagnostics local;
     diagnostics* d = diag ? diag : &local;
-    // With the raw codec the key may hold a large value: its chunks are moved first, then its head
-    // (only the version whose chunks were moved).
+    // With the raw codec the key may hold a large value (whatever this cache's max_value_size): its
+    // chunks are moved first, then its head (only the version whose chunks were moved), so that the
+    // value never outlives them.
     std::optional<item> head;
     for (int round = 0; round < 2; ++round) {
         update_item_request update{options.table_name, key_item(full), expiration > 0 ? "SET #e = :e" : "REMOVE #e",

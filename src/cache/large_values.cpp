@@ -42,7 +42,8 @@ bool parse_head(const item& head, head_fields& out, std::string& why) {
         return false;
     }
     out.version = *version->if_S();
-    if (!number_of(head, layout::chunks_field, out.chunks) || !number_of(head, layout::stored_size_field, out.stored_size) ||
+    if (!number_of(head, layout::chunks_field, out.chunks) ||
+        !number_of(head, layout::stored_size_field, out.stored_size) ||
         !number_of(head, layout::stored_crc32_field, out.crc32)) {
         why = "its chunks, stored_size or stored_crc32 is missing or not a whole number in range";
         return false;
@@ -133,13 +134,13 @@ asio::awaitable<void> cache::impl::delete_chunks(const item& head) {
     if (!full || !parse_head(head, fields, why)) co_return; // nothing this library wrote
     std::vector<write_request> deletes;
     for (std::size_t i = 0; i < fields.chunks; ++i)
-        deletes.push_back({write_request::kind::erase,
-                           key_item(layout::chunk_key(options.key_prefix, fields.version, i))});
+        deletes.push_back(
+            {write_request::kind::erase, key_item(layout::chunk_key(options.key_prefix, fields.version, i))});
     diagnostics d;
     for (std::size_t i = 0; i < deletes.size(); i += dynamodb::limits::batch_write_item_requests) {
         const auto first = deletes.begin() + static_cast<std::ptrdiff_t>(i);
-        const auto last = deletes.begin() + static_cast<std::ptrdiff_t>(
-                                                std::min(deletes.size(), i + dynamodb::limits::batch_write_item_requests));
+        const auto last = deletes.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                deletes.size(), i + dynamodb::limits::batch_write_item_requests));
         auto [ec, done] = co_await batch_write({first, last}, &d);
         const error_code failed = ec;
         if (failed) {
@@ -188,11 +189,11 @@ asio::awaitable<outcome<bool>> cache::impl::load_chunks(item& found, diagnostics
         }
         if (!missing) {
             if (stored.size() != fields.stored_size || dynamodb::crc32(stored) != fields.crc32)
-                co_return failure<bool>(diag, client_errc::unsupported_value,
-                                        "the large value of key '" + codec::printable(full) + "' (version " +
-                                            fields.version + ") does not match its head's size and CRC-32: " +
-                                            std::to_string(stored.size()) + " bytes read, " +
-                                            std::to_string(fields.stored_size) + " expected");
+                co_return failure<bool>(
+                    diag, client_errc::unsupported_value,
+                    "the large value of key '" + codec::printable(full) + "' (version " + fields.version +
+                        ") does not match its head's size and CRC-32: " + std::to_string(stored.size()) +
+                        " bytes read, " + std::to_string(fields.stored_size) + " expected");
             found.set(layout::response_field, attribute_value::B(std::move(stored)));
             co_return outcome<bool>{{}, true};
         }
@@ -232,7 +233,8 @@ asio::awaitable<outcome<bool>> cache::impl::move_chunk_expiration(const item& he
         }
         std::vector<diagnostics> each(updates.size());
         std::vector<awaitable_outcome<bool>> window;
-        for (std::size_t i = 0; i < updates.size(); ++i) window.push_back(update_chunk(std::move(updates[i]), &each[i]));
+        for (std::size_t i = 0; i < updates.size(); ++i)
+            window.push_back(update_chunk(std::move(updates[i]), &each[i]));
         const std::vector<outcome<bool>> moved = co_await in_parallel(std::move(window));
         if (error_code ec = first_failure(moved, each, diag)) co_return outcome<bool>{ec, false};
     }

@@ -96,8 +96,10 @@ asio::awaitable<outcome<bool>> cache::impl::put(const std::string& key, const st
             put.write.condition = "#c = :c";
             put.write.names = {{"#c", layout::created_at_field}};
             put.write.values.set(":c", attribute_value::S(std::move(*replacing)));
-        } else if (options.codec == value_codec::raw) {
-            // A large value's head is replaced by the slower way that deletes its chunks.
+        } else if (chunks_values()) {
+            // With large values on, a large value's head is replaced by the slower way that deletes
+            // its chunks. (A cache without them keeps today's unconditional put, and leaves such
+            // chunks to expire.)
             put.write.condition = "attribute_not_exists(#n)";
             put.write.names = {{"#n", layout::chunks_field}};
         }
@@ -175,8 +177,9 @@ asio::awaitable<outcome<bool>> cache::impl::run(const cache_requests::erase& req
     delete_item_request del{options.table_name, key_item(full), {}};
     del.write.condition = "attribute_exists(#k)";
     del.write.names = {{"#k", options.key_field}};
-    // With the raw codec the key may hold a large value, whose chunks go with it.
-    if (options.codec == value_codec::raw) del.write.returned = return_values::all_old;
+    // With large values on, the key may hold one, whose chunks go with it. (A cache without them
+    // leaves such chunks to expire: its erases stay one plain DeleteItem.)
+    if (chunks_values()) del.write.returned = return_values::all_old;
     diagnostics local;
     diagnostics* d = diag ? diag : &local;
     auto [ec, r] = co_await dynamodb::call_operation(*dynamodb, std::move(del), d);

@@ -61,7 +61,8 @@ asio::awaitable<std::vector<table_key>> scan_keys(client& c, const std::string& 
 }
 std::size_t chunk_items(const std::vector<table_key>& keys) {
     return static_cast<std::size_t>(std::count_if(keys.begin(), keys.end(), [](const table_key& k) {
-        return k.key.find("\x1f" "chunk:") != std::string::npos;
+        return k.key.find("\x1f"
+                          "chunk:") != std::string::npos;
     }));
 }
 
@@ -82,18 +83,14 @@ protected:
         return o;
     }
     template <class Body>
-    void with_cache(Body body, const cache_options& o) {
-        run_with_cache(o, std::move(body));
-    }
-    template <class Body>
     void with_cache(Body body) {
-        with_cache(std::move(body), options());
+        run_with_cache(options(), std::move(body));
     }
 };
 
 TEST_P(LargeValues, ValuesRoundTripByteForByteAtEveryChunkBoundary) {
-    const std::size_t sizes[] = {0,         1,           409'000,       409'600,       2 * chunk - 1, 2 * chunk,
-                                 2 * chunk + 1, 3 * chunk, 3 * chunk + 1, 20'000'000};
+    const std::size_t sizes[] = {
+        0, 1, 409'000, 409'600, 2 * chunk - 1, 2 * chunk, 2 * chunk + 1, 3 * chunk, 3 * chunk + 1, 20'000'000};
     with_cache([&](cache& c) -> asio::awaitable<void> {
         std::uint32_t tag = 0;
         for (std::size_t size : sizes) {
@@ -141,19 +138,17 @@ TEST_P(LargeValues, ClearRemovesEveryChunkOfItsPrefixAndNoOtherItem) {
     o.key_prefix = "mine:";
     cache_options theirs = options();
     theirs.key_prefix = "theirs:";
-    with_cache(
-        [&](cache& c) -> asio::awaitable<void> {
-            cache other(c.get_executor(), theirs);
-            co_await c.async_set("a", patterned(1'000'000, 1));
-            co_await c.async_set("b", patterned(450'000, 2));
-            co_await other.async_set("c", patterned(450'000, 3));
-            EXPECT_TRUE(co_await c.async_clear());
-            const auto keys = co_await scan_keys(c.dynamodb(), table);
-            EXPECT_EQ(keys.size(), 3u) << "other's head and its two chunks stay";
-            for (const table_key& k : keys) EXPECT_EQ(k.key.rfind("theirs:", 0), 0u) << k.key;
-            EXPECT_EQ(*co_await other.async_get("c"), patterned(450'000, 3));
-        },
-        o);
+    run_with_cache(o, [&](cache& c) -> asio::awaitable<void> {
+        cache other(c.get_executor(), theirs);
+        co_await c.async_set("a", patterned(1'000'000, 1));
+        co_await c.async_set("b", patterned(450'000, 2));
+        co_await other.async_set("c", patterned(450'000, 3));
+        EXPECT_TRUE(co_await c.async_clear());
+        const auto keys = co_await scan_keys(c.dynamodb(), table);
+        EXPECT_EQ(keys.size(), 3u) << "other's head and its two chunks stay";
+        for (const table_key& k : keys) EXPECT_EQ(k.key.rfind("theirs:", 0), 0u) << k.key;
+        EXPECT_EQ(*co_await other.async_get("c"), patterned(450'000, 3));
+    });
 }
 
 TEST_P(LargeValues, BatchesReadAndWriteLargeValuesBesideSmallOnes) {
@@ -183,9 +178,8 @@ TEST_P(LargeValues, AddHasAndGetOrSetTreatALargeValueAsAnyOther) {
         EXPECT_EQ(chunk_items(co_await scan_keys(c.dynamodb(), table)), 2u) << "the refused add left no chunks";
         EXPECT_TRUE(co_await c.async_has("k"));
         EXPECT_TRUE(*co_await c.async_get("k") == big);
-        auto computed = co_await c.async_get_or_set("g", [&]() -> asio::awaitable<std::string> {
-            co_return patterned(800'001, 5);
-        });
+        auto computed = co_await c.async_get_or_set(
+            "g", [&]() -> asio::awaitable<std::string> { co_return patterned(800'001, 5); });
         EXPECT_EQ(computed.source, value_source::computed);
         auto hit = co_await c.async_get_or_set("g", []() -> asio::awaitable<std::string> { co_return "never"; });
         EXPECT_EQ(hit.source, value_source::hit);
@@ -208,45 +202,43 @@ TEST_P(LargeValues, ALargeValueExpiresWithItsChunksAndTouchMovesThemAll) {
     });
 }
 
-TEST_P(LargeValues, CompressedValuesAreReadByACacheWithoutCompression) {
+TEST_P(LargeValues, CompressedAndLargeValuesAreReadByACacheWithNeitherOption) {
     cache_options compressing = options();
     compressing.compression.algorithm = value_compression::zstd;
-    const std::string text(5'000'000, 'x'); // compresses into one small item
+    const std::string text(5'000'000, 'x');           // compresses into one small item
     const std::string random = patterned(900'000, 9); // does not compress: stored as it is, chunked
-    with_cache(
-        [&](cache& c) -> asio::awaitable<void> {
-            co_await c.async_set("text", text);
-            co_await c.async_set("random", random);
-            co_await c.async_set("short", "tiny"); // under min_size
-            EXPECT_EQ(chunk_items(co_await scan_keys(c.dynamodb(), table)), 3u) << "only the random value is chunked";
-            cache plain(c.get_executor(), options());
-            EXPECT_TRUE(*co_await plain.async_get("text") == text);
-            EXPECT_TRUE(*co_await plain.async_get("random") == random);
-            EXPECT_EQ(co_await plain.async_get("short"), "tiny");
-            const get_item_request get{table, {{"cache_key", attribute_value::S("text")}}};
-            auto item = co_await c.dynamodb().async_execute(get);
-            EXPECT_TRUE(item.found);
-            if (!item.found) co_return;
-            EXPECT_EQ(*item.found->find("value_encoding")->if_S(), "zstd");
-            EXPECT_LT(item.found->find("response")->if_B()->size(), 10'000u);
-        },
-        compressing);
+    run_with_cache(compressing, [&](cache& c) -> asio::awaitable<void> {
+        co_await c.async_set("text", text);
+        co_await c.async_set("random", random);
+        co_await c.async_set("short", "tiny"); // under min_size
+        EXPECT_EQ(chunk_items(co_await scan_keys(c.dynamodb(), table)), 3u) << "only the random value is chunked";
+        cache_options plain_options = options();
+        plain_options.max_value_size = single_item_value_bytes; // neither option: it reads both all the same
+        cache plain(c.get_executor(), plain_options);
+        EXPECT_TRUE(*co_await plain.async_get("text") == text);
+        EXPECT_TRUE(*co_await plain.async_get("random") == random);
+        EXPECT_EQ(co_await plain.async_get("short"), "tiny");
+        const get_item_request get{table, {{"cache_key", attribute_value::S("text")}}};
+        auto item = co_await c.dynamodb().async_execute(get);
+        EXPECT_TRUE(item.found);
+        if (!item.found) co_return;
+        EXPECT_EQ(*item.found->find("value_encoding")->if_S(), "zstd");
+        EXPECT_LT(item.found->find("response")->if_B()->size(), 10'000u);
+    });
 }
 
 TEST_P(LargeValues, AValueOverMaxValueSizeIsRefusedBeforeAnyRequest) {
     cache_options o = options();
     o.max_value_size = 1'000'000;
-    with_cache(
-        [&](cache& c) -> asio::awaitable<void> {
-            co_await c.async_set("other", "x"); // the table exists
-            const auto before = c.dynamodb().stats().connections.requests_total;
-            diagnostics diag;
-            auto [ec, stored] = co_await c.async_set("k", std::string(1'000'001, 'v'), {.diag = &diag}, tuple_awaitable);
-            EXPECT_EQ(ec, client_errc::item_too_large);
-            EXPECT_NE(diag.message.find("max_value_size (1000000)"), std::string::npos) << diag.message;
-            EXPECT_EQ(c.dynamodb().stats().connections.requests_total, before);
-        },
-        o);
+    run_with_cache(o, [&](cache& c) -> asio::awaitable<void> {
+        co_await c.async_set("other", "x"); // the table exists
+        const auto before = c.dynamodb().stats().connections.requests_total;
+        diagnostics diag;
+        auto [ec, stored] = co_await c.async_set("k", std::string(1'000'001, 'v'), {.diag = &diag}, tuple_awaitable);
+        EXPECT_EQ(ec, client_errc::item_too_large);
+        EXPECT_NE(diag.message.find("max_value_size (1000000)"), std::string::npos) << diag.message;
+        EXPECT_EQ(c.dynamodb().stats().connections.requests_total, before);
+    });
 }
 
 // Writes `attributes` under the item's own key, as another program could.
@@ -262,7 +254,9 @@ TEST_P(LargeValues, AChunkWhoseBytesChangedFailsTheReadNamingTheKeyAndTheCause) 
         const auto head = (co_await c.dynamodb().async_execute(get_head)).found;
         EXPECT_TRUE(head);
         if (!head) co_return;
-        const std::string chunk_key = "\x1f" "chunk:" + *head->find("version")->if_S() + ":1";
+        const std::string chunk_key = "\x1f"
+                                      "chunk:" +
+                                      *head->find("version")->if_S() + ":1";
         const get_item_request get_chunk{table, {{"cache_key", attribute_value::S(chunk_key)}}};
         item changed = *(co_await c.dynamodb().async_execute(get_chunk)).found;
         std::string bytes = *changed.find("response")->if_B();
@@ -281,8 +275,10 @@ TEST_P(LargeValues, AHeadWhoseCountsDoNotAddUpIsRefusedWithoutReadingItsChunks) 
     with_cache([&](cache& c) -> asio::awaitable<void> {
         co_await c.async_set("other", "x"); // the table exists
         // A billion chunks of 1 GiB: never read, never allocated.
-        item head{{"cache_key", attribute_value::S("k")}, {"chunks", attribute_value::N(1'000'000'000)},
-                  {"stored_size", attribute_value::N(std::int64_t{1} << 30)}, {"stored_crc32", attribute_value::N(0)},
+        item head{{"cache_key", attribute_value::S("k")},
+                  {"chunks", attribute_value::N(1'000'000'000)},
+                  {"stored_size", attribute_value::N(std::int64_t{1} << 30)},
+                  {"stored_crc32", attribute_value::N(0)},
                   {"version", attribute_value::S("v1")}}; // named: GCC 12 mishandles braced temporaries in co_await
         co_await put_raw(c.dynamodb(), table, std::move(head));
         const auto before = c.dynamodb().stats().connections.requests_total;
@@ -300,8 +296,10 @@ TEST_P(LargeValues, AHeadWhoseCountsDoNotAddUpIsRefusedWithoutReadingItsChunks) 
 TEST_P(LargeValues, AHeadWhoseChunksAreGoneReadsAsAMiss) {
     with_cache([&](cache& c) -> asio::awaitable<void> {
         co_await c.async_set("other", "x");
-        item head{{"cache_key", attribute_value::S("k")}, {"chunks", attribute_value::N(2)},
-                  {"stored_size", attribute_value::N(500'000)}, {"stored_crc32", attribute_value::N(0)},
+        item head{{"cache_key", attribute_value::S("k")},
+                  {"chunks", attribute_value::N(2)},
+                  {"stored_size", attribute_value::N(500'000)},
+                  {"stored_crc32", attribute_value::N(0)},
                   {"version", attribute_value::S("gone")}};
         co_await put_raw(c.dynamodb(), table, std::move(head));
         EXPECT_FALSE(co_await c.async_get("k"));
@@ -421,21 +419,20 @@ TEST_P(LargeValuesUnderFaults, ConcurrentWritersAndReadersNeverSeeATornOrCorrupt
 TEST_P(LargeValuesUnderFaults, AWriterKilledBetweenItsChunksAndItsHeadLeavesTheOldValue) {
     const cache_options o = options();
     const std::string old_value = patterned(900'000, 1);
-    run_with_cache(o, [&](cache& c) -> asio::awaitable<void> { co_await c.async_set("k", old_value, {.timeout = 600s}); });
+    run_with_cache(o,
+                   [&](cache& c) -> asio::awaitable<void> { co_await c.async_set("k", old_value, {.timeout = 600s}); });
     int at_head[2];
     ASSERT_EQ(pipe(at_head), 0);
     const pid_t child = fork();
     if (child == 0) {
         close(at_head[0]);
         // The head is the PutItem naming chunks: it never reaches the table, and the parent is told.
-        fault_proxy proxy(endpoint_of(GetParam()),
-                          [fd = at_head[1]](const proxied_request& r) {
-                              if (r.operation != "PutItem" || r.body.find("\"chunks\"") == std::string::npos)
-                                  return fault::none;
-                              const char b = 1;
-                              (void)!::write(fd, &b, 1);
-                              return fault::close_before_answer;
-                          });
+        fault_proxy proxy(endpoint_of(GetParam()), [fd = at_head[1]](const proxied_request& r) {
+            if (r.operation != "PutItem" || r.body.find("\"chunks\"") == std::string::npos) return fault::none;
+            const char b = 1;
+            (void)!::write(fd, &b, 1);
+            return fault::close_before_answer;
+        });
         cache_options mine = o;
         mine.client.endpoint = proxy.url();
         run_with_cache(mine, [&](cache& c) -> asio::awaitable<void> {
