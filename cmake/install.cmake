@@ -16,6 +16,7 @@ if(TARGET ddbcache_prometheus)
 else()
   install(DIRECTORY include/ddbcache DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} PATTERN prometheus.hpp EXCLUDE)
 endif()
+install(FILES ${PROJECT_BINARY_DIR}/include/ddbcache/version.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ddbcache)
 install(DIRECTORY sigv4/include/sigv4 DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 # sigv4 is exported under its own namespace, as the issue asks: sigv4::sigv4 and ddbcache::ddbcache.
