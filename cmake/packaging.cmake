@@ -27,10 +27,10 @@ set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEV_DESCRIPTION "C++20 DynamoDB-backed cache for Boost.Asio: headers and static libraries
 The ddbcache and sigv4 libraries with their CMake package (find_package(ddbcache)) and
 pkg-config file (ddbcache.pc).")
-# Boost 1.81 (Asio, Boost.System, Boost.URL), OpenSSL 3, simdjson and zlib, as ddbcacheConfig.cmake
-# finds them.
+# Boost 1.81 (Asio, Boost.System, Boost.URL), OpenSSL 3, simdjson, zlib and zstd 1.5, as
+# ddbcacheConfig.cmake finds them (keep the two lists, and ddbcache.pc's Requires, alike).
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-    "libboost1.81-dev, libboost-system1.81-dev, libboost-url1.81-dev, libssl-dev (>= 3), libsimdjson-dev, zlib1g-dev")
+    "libboost1.81-dev, libboost-system1.81-dev, libboost-url1.81-dev, libssl-dev (>= 3), libsimdjson-dev, zlib1g-dev, libzstd-dev (>= 1.5)")
 set(CPACK_DEBIAN_DEV_PACKAGE_SUGGESTS "prometheus-cpp-dev")
 set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME ddbcache)
 set(CPACK_DEBIAN_TOOLS_PACKAGE_SECTION database)

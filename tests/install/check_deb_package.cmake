@@ -18,7 +18,8 @@ endif()
 
 # The development package declares what ddbcacheConfig.cmake's find_dependency calls and ddbcache.pc need.
 run_for_output(dev_depends dpkg-deb --field ${dev_deb} Depends)
-foreach(needed libboost1.81-dev libboost-system1.81-dev libboost-url1.81-dev libssl-dev libsimdjson-dev zlib1g-dev)
+foreach(needed libboost1.81-dev libboost-system1.81-dev libboost-url1.81-dev libssl-dev libsimdjson-dev zlib1g-dev
+               libzstd-dev)
   string(FIND "${dev_depends}" "${needed}" at)
   if(at EQUAL -1)
     message(FATAL_ERROR "libddbcache-dev does not depend on ${needed}: Depends: ${dev_depends}")
