@@ -120,9 +120,11 @@ class client {
 public:
     // Resolves endpoint, region and credentials. No I/O. Throws std::invalid_argument naming the
     // field when an option is out of range (a zero max_connections, a zero timeout, a malformed
-    // endpoint URL), and boost::system::system_error when the environment lacks what is needed
-    // (no_region, no_credentials, invalid_credentials_file, plain_http_not_allowed); the message
-    // names the cause, never a secret.
+    // endpoint URL, an app_id over 50 bytes), and boost::system::system_error when the environment
+    // lacks what is needed or sets it wrong (no_region, no_credentials, invalid_credentials_file,
+    // plain_http_not_allowed, invalid_argument for an application ID over 50 bytes; a CA bundle
+    // that does not load, with the file, where it was set and why); the message names the cause,
+    // never a secret. Reads the environment and the shared AWS files (README "Configuration").
     client(boost::asio::any_io_executor executor, client_options options = {});
     ~client();
     client(client&&) noexcept;
