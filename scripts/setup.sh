@@ -16,7 +16,8 @@ APT_PACKAGES=(cmake ninja-build g++ ccache python3 openssl curl
               libboost1.81-dev libboost-url1.81-dev libssl-dev libsimdjson-dev zlib1g-dev libzstd-dev
               libgtest-dev libgmock-dev libbenchmark-dev python3-boto3
               clang libclang-rt-14-dev clang-tidy faketime   # clang: the fuzzers; clang-tidy: the lint stage; faketime: the clock-skew test
-              prometheus-cpp-dev prometheus wrk)  # ddbcache::prometheus, the server its test scrapes with; the benchmarks' HTTP load
+              prometheus-cpp-dev prometheus wrk   # ddbcache::prometheus, the server its test scrapes with; the benchmarks' HTTP load
+              dpkg-dev pkg-config)  # the package test: dpkg-deb -x of the .deb cpack makes, a consumer built with pkg-config
 declare -A PROVIDED_BY_COMMAND=([java]=openjdk-17-jre-headless [node]=nodejs [npm]=npm)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }

@@ -7,6 +7,7 @@
 #include <ddbcache/stats.hpp>
 
 #include "dynamodb/call_signing.hpp"
+#include "dynamodb/client_config.hpp"
 #include "http/connection_pool.hpp"
 #include "http/endpoint.hpp"
 #include "command_line.hpp"
@@ -90,6 +91,7 @@ constexpr std::string_view usage = R"(usage: ddbcache-bench --endpoint URL [OPTI
   --replay             send one pre-signed GetItem over the same pool, with no per-request work
   --compare-replay     run the operation, then --replay with the same settings, and compare
                        (with --json: one line each)
+  --version            print "ddbcache-bench VERSION" and exit
 Credentials come from the usual AWS environment variables and shared files.
 )";
 
@@ -98,7 +100,8 @@ struct bench_options {
     std::size_t concurrency = 64, connections = 64, threads = 1, value_size = 100, keys = 1000;
     std::uint64_t ops = 0;
     std::chrono::seconds duration{10};
-    bool json = false, replay = false, compare_replay = false, help = false, lease = false, near_cache = false;
+    bool json = false, replay = false, compare_replay = false, help = false, version = false, lease = false,
+         near_cache = false;
     bool raw_codec = false, compression = false;
     std::size_t max_value_size = 0; // 0: the cache's default (one item)
 };
@@ -111,6 +114,7 @@ std::size_t positive(std::string text, std::string_view what) {
 
 bool apply_option(bench_options& o, std::string_view name, auto&& next) {
     if (name == "--help") o.help = true;
+    else if (name == "--version") o.version = true;
     else if (name == "--json") o.json = true;
     else if (name == "--replay") o.replay = true;
     else if (name == "--lease") o.lease = true;
@@ -147,7 +151,7 @@ bench_options parse_arguments(std::span<char*> args) {
         [](std::string_view arg) { throw tools::usage_error("unexpected argument \"" + std::string(arg) + "\""); });
     static const std::set<std::string> known_ops{"get",        "set",        "add",           "mixed",
                                                  "get_many",   "get_or_set", "get_or_set_miss", "get_set_miss"};
-    if (!o.help && !known_ops.contains(o.op))
+    if (!o.help && !o.version && !known_ops.contains(o.op))
         throw tools::usage_error("--op must be get, set, add, mixed, get_many, get_or_set, get_or_set_miss or get_set_miss");
     return o;
 }
@@ -448,9 +452,11 @@ replay_request signed_get_item(const ddbcache::cache& c, const bench_options& o,
     // Signed as the client signs each attempt, then kept: the same request is sent every time.
     sigv4::signer signer;
     const auto& client = const_cast<ddbcache::cache&>(c).dynamodb();
+    std::string user_agent, why;
+    if (ddbcache::dynamodb::resolve_user_agent(client.options(), user_agent, why)) throw std::runtime_error(why);
     ddbcache::dynamodb::signed_call signed_request;
     ddbcache::dynamodb::sign_call(signer, ep, client.region(), "DynamoDB_20120810.GetItem", r.body, creds,
-                                  client.now(), signed_request);
+                                  client.now(), user_agent, signed_request);
     for (const auto& [name, value] : signed_request.headers()) r.header_storage.emplace_back(name, value);
     for (const auto& [name, value] : r.header_storage) r.headers.push_back({name, value});
     return r;
@@ -506,6 +512,10 @@ int main(int argc, char** argv) {
         const bench_options o = parse_arguments(std::span<char*>(argv + 1, static_cast<std::size_t>(argc - 1)));
         if (o.help) {
             std::cout << usage;
+            return 0;
+        }
+        if (o.version) {
+            std::cout << ddbcache::tools::version_line("ddbcache-bench");
             return 0;
         }
         return run(o);

@@ -1,5 +1,7 @@
 #include "command_line.hpp"
 
+#include <ddbcache/version.hpp>
+
 #include <boost/system/system_error.hpp>
 
 #include <charconv>
@@ -25,6 +27,8 @@ std::chrono::milliseconds parse_seconds(std::string_view text, std::string_view 
                           std::string(text) + "\"");
     return std::chrono::milliseconds(std::llround(seconds * 1000));
 }
+
+std::string version_line(std::string_view tool) { return std::string(tool) + " " + std::string(version) + "\n"; }
 
 void throw_failure(std::string_view operation, const error_code& ec, const diagnostics& diag) {
     throw boost::system::system_error(ec, std::string(operation) + ": " +

@@ -47,6 +47,9 @@ void walk_arguments(std::span<char*> args, std::string_view tool, ApplyOption&& 
     }
 }
 
+// What `TOOL --version` prints: "TOOL VERSION" (ddbcache::version) and a newline.
+std::string version_line(std::string_view tool);
+
 // A failed operation as an exception that names the cause: the diagnostics' message (with the AWS
 // type and message when DynamoDB refused it), else the error's own.
 [[noreturn]] void throw_failure(std::string_view operation, const error_code& ec, const diagnostics& diag);

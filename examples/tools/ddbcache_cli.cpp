@@ -82,6 +82,10 @@ Options (defaults as Python cachelib's DynamoDbCache):
   --endpoint URL           DynamoDB endpoint (default: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL,
                            then https://dynamodb.REGION.amazonaws.com)
   --region R               AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the config profile)
+  --profile NAME           the profile of the shared AWS files, instead of AWS_PROFILE (default
+                           "default"): its credentials, region, ca_bundle and sdk_ua_app_id
+  --ca-file PEM            trust the certificates in PEM instead of AWS_CA_BUNDLE, the profile's
+                           ca_bundle or the system's
   --table T                table name (default python-cache)
   --prefix P               key prefix (default none)
   --key-field F            key attribute (default cache_key)
@@ -104,6 +108,7 @@ Options (defaults as Python cachelib's DynamoDbCache):
   --max-value-size BYTES   raw codec: store values up to BYTES (at most 1 GiB), those over one
                            item's 400 KB across several items (default 409600: one item)
   --help                   this text
+  --version                print "ddbcache VERSION" and exit
   --                       the arguments after it are not options
 Credentials come from the usual AWS environment variables and shared files.
 
@@ -134,6 +139,7 @@ struct invocation {
     ddbcache::lock_options lock;             // ttl, wait
     std::vector<std::string> command_options; // those given, each checked against the command's
     bool help = false;
+    bool version = false;
 };
 
 ddbcache::value_compression parse_compression(std::string_view name) {
@@ -148,11 +154,20 @@ ddbcache::value_codec parse_codec(std::string_view name) {
     throw usage_error("--codec must be cachelib or raw, not \"" + std::string(name) + "\"");
 }
 
+// An argument that an empty string would silently turn into the default.
+std::string nonempty_argument(std::string value, std::string_view option) {
+    if (value.empty()) throw usage_error(std::string(option) + " needs a non-empty argument");
+    return value;
+}
+
 // Applies option `name` (with its argument, when it takes one); false when it is unknown.
 bool apply_option(invocation& inv, std::string_view name, auto&& next_argument) {
     auto& o = inv.options;
     if (name == "--help") inv.help = true;
+    else if (name == "--version") inv.version = true;
     else if (name == "--no-create-table") o.create_table = false;
+    else if (name == "--profile") o.client.credentials.profile = nonempty_argument(next_argument(), name);
+    else if (name == "--ca-file") o.client.ca_file = nonempty_argument(next_argument(), name);
     else if (name == "--endpoint") o.client.endpoint = next_argument();
     else if (name == "--region") o.client.region = next_argument();
     else if (name == "--table") o.table_name = next_argument();
@@ -527,6 +542,10 @@ int main(int argc, char** argv) {
         invocation inv = parse_arguments(std::span<char*>(argv + 1, static_cast<std::size_t>(argc - 1)));
         if (inv.help) {
             std::cout << usage;
+            return 0;
+        }
+        if (inv.version) {
+            std::cout << tools::version_line("ddbcache");
             return 0;
         }
         const command& cmd = find_command(inv);

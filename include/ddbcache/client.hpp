@@ -58,8 +58,12 @@ struct client_options {
     std::chrono::milliseconds call_timeout{10'000};    // the whole call, retries and waits included
     retry_options retry;
 
-    std::string ca_file; // trust this PEM bundle instead of the system store
-    std::string ca_dir;  // trust this hashed directory instead of the system store
+    // Trust this PEM bundle, or this hashed directory, instead of the system store. Both empty:
+    // AWS_CA_BUNDLE, then `ca_bundle` in the config file's profile, then the system store. Used for
+    // DynamoDB and the credentials endpoints (STS, the container agent). A bundle that cannot be
+    // loaded makes the constructor throw, naming the file and where it was set.
+    std::string ca_file;
+    std::string ca_dir;
     // Plain http:// is accepted for loopback hosts only, unless this is set.
     bool allow_plain_http_to_remote_hosts = false;
 
@@ -71,6 +75,12 @@ struct client_options {
     // (DynamoDB charges them, but its error answer reports no capacity), and raw async_call
     // calls (their bodies are sent as given, their answers not read). Off by default.
     bool return_consumed_capacity = false;
+
+    // The application ID sent in every request's User-Agent ("ddbcache/0.1.0 app/ID"), which AWS
+    // shows the account's owner. Empty: AWS_SDK_UA_APP_ID, then `sdk_ua_app_id` in the config
+    // file's profile, then none. At most 50 bytes (the constructor throws otherwise); bytes other
+    // than letters, digits and !#$%&'*+-.^_`|~ are sent as '-', as the AWS SDKs do.
+    std::string app_id;
 
     // Where the client and the caches built on it log (retries, clock skew, table bootstrap).
     // Nothing by default.
@@ -110,9 +120,11 @@ class client {
 public:
     // Resolves endpoint, region and credentials. No I/O. Throws std::invalid_argument naming the
     // field when an option is out of range (a zero max_connections, a zero timeout, a malformed
-    // endpoint URL), and boost::system::system_error when the environment lacks what is needed
-    // (no_region, no_credentials, invalid_credentials_file, plain_http_not_allowed); the message
-    // names the cause, never a secret.
+    // endpoint URL, an app_id over 50 bytes), and boost::system::system_error when the environment
+    // lacks what is needed or sets it wrong (no_region, no_credentials, invalid_credentials_file,
+    // plain_http_not_allowed, invalid_argument for an application ID over 50 bytes; a CA bundle
+    // that does not load, with the file, where it was set and why); the message names the cause,
+    // never a secret. Reads the environment and the shared AWS files (README "Configuration").
     client(boost::asio::any_io_executor executor, client_options options = {});
     ~client();
     client(client&&) noexcept;

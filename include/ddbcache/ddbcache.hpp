@@ -8,3 +8,4 @@
 #include <ddbcache/error.hpp>
 #include <ddbcache/operations.hpp>
 #include <ddbcache/stats.hpp>
+#include <ddbcache/version.hpp>

@@ -69,11 +69,7 @@ credentials resolve_credentials(const credentials_options& options, error_code& 
 }
 
 std::string resolve_profile_region(const credentials_options& options) {
-    using namespace credentials_files;
-    error_code ec;
-    diagnostics diag;
-    auto p = load_profile(config_file_path(), file_kind::config, selected_profile(options.profile), ec, diag);
-    return setting(p, "region");
+    return credentials_files::config_file_setting(options.profile, "region");
 }
 
 namespace credentials_sources {

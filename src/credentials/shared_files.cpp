@@ -60,6 +60,17 @@ std::string selected_profile(const std::string& explicit_name) {
     return explicit_name.empty() ? env_or("AWS_PROFILE", "default") : explicit_name;
 }
 
+std::string config_file_setting(const std::string& explicit_name, const char* key, std::string* source) {
+    const std::string name = selected_profile(explicit_name), path = config_file_path();
+    if (source) *source = "profile '" + name + "' in " + path;
+    error_code ec;
+    diagnostics diag;
+    const std::optional<profile> p = load_profile(path, file_kind::config, name, ec, diag);
+    if (!p) return {};
+    auto it = p->find(key);
+    return it == p->end() ? std::string() : it->second;
+}
+
 std::optional<profile> load_profile(const std::string& path, file_kind kind, const std::string& name,
                                     error_code& ec, diagnostics& diag) {
     ec = {};

@@ -27,6 +27,11 @@ std::string credentials_file_path();
 std::string config_file_path();
 std::string selected_profile(const std::string& explicit_name);
 
+// A setting of the selected profile (`explicit_name`, else AWS_PROFILE, else "default") in the
+// config file. Empty when unset, and when the file is missing or does not parse (reading
+// credentials reports that file's errors). `source`, when given, receives "profile 'NAME' in PATH".
+std::string config_file_setting(const std::string& explicit_name, const char* key, std::string* source = nullptr);
+
 // The profile's settings in one file; nullopt when the file or the profile does not exist.
 // A file that exists but does not parse fails with client_errc::invalid_credentials_file, and
 // `diag.message` names the file and line (never its content).

@@ -19,22 +19,23 @@ namespace ddbcache::dynamodb {
 // The headers to send with one signed call. Not copyable: the fields point into `auth`'s strings.
 struct signed_call {
     sigv4::signed_headers auth;
-    std::array<http::header_field, 5> fields;
+    std::array<http::header_field, 6> fields;
     std::size_t count = 0;
 
     signed_call() = default;
     signed_call(const signed_call&) = delete;
     signed_call& operator=(const signed_call&) = delete;
 
-    // Content-Type, X-Amz-Target, X-Amz-Date, Authorization and, with temporary credentials,
-    // X-Amz-Security-Token.
+    // Content-Type, X-Amz-Target, X-Amz-Date, Authorization, User-Agent and, with temporary
+    // credentials, X-Amz-Security-Token.
     std::span<const http::header_field> headers() const { return {fields.data(), count}; }
 };
 
 // Signs a POST of `body` to the endpoint's path with X-Amz-Target `target` (such as
-// "DynamoDB_20120810.GetItem"), dated `time`, into `out`. `target` must outlive `out`'s headers.
+// "DynamoDB_20120810.GetItem"), dated `time`, into `out`. `user_agent` (resolve_user_agent's) is
+// sent unsigned, as the AWS SDKs send it. `target` and `user_agent` must outlive `out`'s headers.
 void sign_call(sigv4::signer& signer, const http::endpoint& ep, std::string_view region, std::string_view target,
                std::string_view body, const credentials& creds, std::chrono::system_clock::time_point time,
-               signed_call& out);
+               std::string_view user_agent, signed_call& out);
 
 } // namespace ddbcache::dynamodb

@@ -35,14 +35,24 @@ client_options checked_options(client_options o) {
     return o;
 }
 
-http::pool_options make_pool_options(const client_options& o) {
+http::pool_options make_pool_options(const client_options& o, const http::tls_options& trust) {
     http::pool_options p;
     p.max_connections = o.max_connections;
     p.max_waiters = o.max_waiters;
     p.idle_timeout = o.idle_timeout;
     p.connect_timeout = o.connect_timeout;
-    p.tls = {o.ca_file, o.ca_dir};
+    p.tls = trust;
     return p;
+}
+
+// An application ID too long is the caller's mistake when it is an option, the environment's otherwise.
+std::string checked_user_agent(const client_options& o) {
+    std::string user_agent, why;
+    if (const error_code ec = dynamodb::resolve_user_agent(o, user_agent, why)) {
+        if (!o.app_id.empty()) throw std::invalid_argument("ddbcache: " + why); // the option, which wins
+        throw_config_error(ec, "ddbcache: " + why);
+    }
+    return user_agent;
 }
 
 http::endpoint checked_endpoint(const client_options& o, const std::string& region) {
@@ -85,11 +95,12 @@ void record(diagnostics* diag, std::string aws_type, std::string message, unsign
 
 client::impl::impl(asio::any_io_executor ex, client_options o)
     : executor(ex), options(checked_options(std::move(o))), region(checked_region(options)),
-      endpoint_url(dynamodb::resolve_endpoint_url(options, region)),
-      pool(ex, checked_endpoint(options, region), make_pool_options(options)), quota(options.retry.quota) {
+      endpoint_url(dynamodb::resolve_endpoint_url(options, region)), user_agent(checked_user_agent(options)),
+      trust(dynamodb::resolve_trust(options)), pool(ex, checked_endpoint(options, region), make_pool_options(options, trust)),
+      quota(options.retry.quota) {
     error_code ec;
     diagnostics diag;
-    credentials_sources::source_settings sources{executor, region, {options.ca_file, options.ca_dir},
+    credentials_sources::source_settings sources{executor, region, trust,
                                                  options.credentials.metadata_timeout,
                                                  std::chrono::duration_cast<std::chrono::milliseconds>(options.call_timeout)};
     sources.clock = options.clock;
@@ -102,7 +113,7 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const creden
                                                                     http::response& res, clock::time_point call_deadline) {
     dynamodb::signed_call signed_request;
     const auto signed_with = skew.current();
-    dynamodb::sign_call(signer, pool.target(), region, target, body, signing, now(), signed_request);
+    dynamodb::sign_call(signer, pool.target(), region, target, body, signing, now(), user_agent, signed_request);
     const http::request req{"POST", signed_request.headers(), body, {}};
 
     const auto sent = std::chrono::system_clock::now();

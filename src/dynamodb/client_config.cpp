@@ -1,6 +1,11 @@
 #include "client_config.hpp"
 
+#include "../credentials/shared_files.hpp"
+
+#include <ddbcache/version.hpp>
+
 #include <cstdlib>
+#include <string_view>
 
 namespace ddbcache::dynamodb {
 namespace {
@@ -71,6 +76,42 @@ std::string resolve_endpoint_url(const client_options& options, const std::strin
     }
     from = "the region";
     return "https://dynamodb." + region + ".amazonaws.com";
+}
+
+http::tls_options resolve_trust(const client_options& options) {
+    if (!options.ca_file.empty() || !options.ca_dir.empty())
+        return {options.ca_file, options.ca_dir, "client_options::ca_file"};
+    if (std::string bundle = first_set({"AWS_CA_BUNDLE"}); !bundle.empty()) return {bundle, {}, "AWS_CA_BUNDLE"};
+    std::string source;
+    std::string bundle = credentials_files::config_file_setting(options.credentials.profile, "ca_bundle", &source);
+    if (bundle.empty()) return {};
+    return {bundle, {}, "ca_bundle of " + source};
+}
+
+error_code resolve_user_agent(const client_options& options, std::string& user_agent, std::string& why) {
+    user_agent = "ddbcache/" + std::string(version);
+    std::string app_id = options.app_id, source = "client_options::app_id";
+    if (app_id.empty()) {
+        app_id = first_set({"AWS_SDK_UA_APP_ID"});
+        source = "AWS_SDK_UA_APP_ID";
+    }
+    if (app_id.empty()) {
+        app_id = credentials_files::config_file_setting(options.credentials.profile, "sdk_ua_app_id", &source);
+        source = "sdk_ua_app_id of " + source;
+    }
+    if (app_id.empty()) return {};
+    if (app_id.size() > max_app_id_length) {
+        why = "the application ID in " + source + " is " + std::to_string(app_id.size()) + " bytes; it may have at most " +
+              std::to_string(max_app_id_length);
+        return client_errc::invalid_argument;
+    }
+    constexpr std::string_view allowed_punctuation = "!#$%&'*+-.^_`|~";
+    for (char& c : app_id) {
+        const bool letter_or_digit = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!letter_or_digit && allowed_punctuation.find(c) == std::string_view::npos) c = '-';
+    }
+    user_agent += " app/" + app_id;
+    return {};
 }
 
 } // namespace ddbcache::dynamodb

@@ -22,6 +22,8 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     client_options options;
     std::string region;
     std::string endpoint_url;
+    std::string user_agent;  // sent with every attempt
+    http::tls_options trust; // for DynamoDB and the credentials endpoints
     http::connection_pool pool;
     sigv4::signer signer;
     std::shared_ptr<credentials_sources::refreshing_credentials> creds;

@@ -4,6 +4,9 @@
 
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <unistd.h>
+
+#include <string>
 
 namespace ddbcache::http {
 namespace asio = boost::asio;
@@ -14,6 +17,13 @@ int context_index() {
     static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
     return index;
 }
+// Why a CA bundle did not load: OpenSSL's own error says little ("system lib", "no certificate
+// or crl found").
+std::string ca_file_problem(const std::string& path) {
+    if (::access(path.c_str(), F_OK) != 0) return "no such file";
+    if (::access(path.c_str(), R_OK) != 0) return "not readable";
+    return "not a PEM file of certificates";
+}
 } // namespace
 
 tls_context::tls_context(const tls_options& options) : context_(asio::ssl::context::tls_client) {
@@ -21,7 +31,9 @@ tls_context::tls_context(const tls_options& options) : context_(asio::ssl::conte
     if (options.ca_file.empty() && options.ca_dir.empty()) context_.set_default_verify_paths();
     boost::system::error_code ec;
     if (!options.ca_file.empty() && context_.load_verify_file(options.ca_file, ec))
-        throw boost::system::system_error(ec, "cannot load the CA file '" + options.ca_file + "'");
+        throw boost::system::system_error(ec, "cannot load the CA file '" + options.ca_file + "'" +
+                                                  (options.ca_file_source.empty() ? "" : " (from " + options.ca_file_source + ")") +
+                                                  ": " + ca_file_problem(options.ca_file));
     if (!options.ca_dir.empty() && context_.add_verify_path(options.ca_dir, ec))
         throw boost::system::system_error(ec, "cannot use the CA directory '" + options.ca_dir + "'");
 

@@ -16,11 +16,13 @@ namespace ddbcache::http {
 struct tls_options {
     std::string ca_file; // PEM bundle to trust instead of the system store
     std::string ca_dir;  // hashed directory to trust instead of the system store
+    std::string ca_file_source; // where ca_file was configured (AWS_CA_BUNDLE, ...), for errors; may be empty
 };
 
 class tls_context {
 public:
-    // Throws boost::system::system_error when the CA file or directory cannot be loaded.
+    // Throws boost::system::system_error when the CA file or directory cannot be loaded; the message
+    // names the file (and where it was configured) and why.
     explicit tls_context(const tls_options& options);
     ~tls_context();
     tls_context(const tls_context&) = delete;

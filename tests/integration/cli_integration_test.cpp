@@ -1,8 +1,10 @@
 // The `ddbcache` command-line tool, run as a child process against both local servers: output
 // bytes, exit statuses, error lines, and the items it writes (read back through the library).
 #include "local_servers.hpp"
+#include "tls_forwarder.hpp"
 
 #include <ddbcache/cache.hpp>
+#include <ddbcache/version.hpp>
 
 #include <boost/asio/use_awaitable.hpp>
 
@@ -468,6 +470,26 @@ TEST_P(Cli, LockGivesTheCommandAFencingTokenThatGrowsWithEachGrant) {
     EXPECT_LT(tokens[1], tokens[2]);
 }
 
+TEST_P(Cli, ProfileSelectsTheNamedProfilesCredentialsAndRegion) {
+    const auto dir = scratch_directory();
+    std::ofstream(dir / "credentials") << "[cli-test]\naws_access_key_id = AKIDLOCALTEST\n"
+                                          "aws_secret_access_key = local-test-secret\n";
+    std::ofstream(dir / "config") << "[profile cli-test]\nregion = us-east-1\n";
+    for (const char* n : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION"}) ::unsetenv(n);
+    ::setenv("AWS_SHARED_CREDENTIALS_FILE", (dir / "credentials").c_str(), 1);
+    ::setenv("AWS_CONFIG_FILE", (dir / "config").c_str(), 1);
+    ::setenv("AWS_PROFILE", "absent", 1); // --profile wins over it
+    const cli_run stored = cli({"--profile", "cli-test", "set", "k", "from a profile"});
+    const cli_run read = cli({"--profile", "cli-test", "get", "k"});
+    const cli_run without = cli({"get", "k"});
+    for (const char* n : {"AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_PROFILE"}) ::unsetenv(n);
+    std::filesystem::remove_all(dir);
+    EXPECT_EQ(stored.exit_status, 0) << stored.err;
+    EXPECT_EQ(read.out, "from a profile");
+    EXPECT_EQ(without.exit_status, 2);
+    EXPECT_TRUE(without.err.starts_with("ddbcache: no AWS region")) << without.err;
+}
+
 TEST_P(Cli, TouchExtendsAnUnexpiredEntryAndCreatesNoMissingOne) {
     ASSERT_EQ(cli({"set", "k", "v", "--timeout", "60"}).exit_status, 0);
     const cli_run touched = cli({"touch", "k", "--timeout", "3600"});
@@ -603,6 +625,64 @@ TEST(CliUsage, ARegionThatIsNotARegionNameIsRefusedNamingIt) {
     EXPECT_TRUE(r.err.starts_with("ddbcache: invalid AWS region 'evil.example/x'")) << r.err;
 }
 
+TEST(CliUsage, VersionPrintsTheToolsNameAndTheLibrarysVersion) {
+    const cli_run r = run_cli({"--version"});
+    EXPECT_EQ(r.exit_status, 0);
+    EXPECT_EQ(r.out, "ddbcache " + std::string(ddbcache::version) + "\n");
+    EXPECT_EQ(r.err, "");
+}
+
+TEST(CliUsage, AnEmptyProfileOrCaFileIsAUsageError) {
+    for (const char* option : {"--profile", "--ca-file"}) {
+        const cli_run r = run_cli({option, "", "--endpoint", "http://127.0.0.1:1", "get", "k"});
+        EXPECT_EQ(r.exit_status, 2);
+        EXPECT_EQ(r.err, "ddbcache: " + std::string(option) + " needs a non-empty argument\n");
+    }
+}
+
+// ---- trust: --ca-file against a TLS front (tls_forwarder.hpp) of DynamoDB Local ----
+
+std::string cert_file(const std::string& name) { return std::string(DDBCACHE_TEST_CERTS_DIR) + "/" + name; }
+
+class CliTls : public testing::Test {
+protected:
+    void SetUp() override {
+        ::setenv("AWS_ACCESS_KEY_ID", "AKIDLOCALTEST", 1);
+        ::setenv("AWS_SECRET_ACCESS_KEY", "local-test-secret", 1);
+        ::setenv("AWS_REGION", "us-east-1", 1);
+        ::unsetenv("AWS_CA_BUNDLE");
+        ::setenv("AWS_CONFIG_FILE", "/nonexistent/ddbcache-test-config", 1);
+    }
+    void TearDown() override { ::unsetenv("AWS_CONFIG_FILE"); }
+    tls_forwarder front{cert_file("server.pem"), cert_file("server.key"), loopback_endpoint_of(endpoint_of("dynamodb-local"))};
+    // `ddbcache set` through the front, with `options` before the command.
+    cli_run set_over_tls(std::vector<std::string> options) {
+        const std::vector<std::string> rest{"--endpoint", "https://127.0.0.1:" + std::to_string(front.port()), "--table",
+                                            unique_table_name("cli-tls"), "set", "k", "v"};
+        options.insert(options.end(), rest.begin(), rest.end());
+        return run_cli(options);
+    }
+};
+
+TEST_F(CliTls, CaFileMakesTheTestCasCertificateTrusted) {
+    const cli_run r = set_over_tls({"--ca-file", cert_file("ca.pem")});
+    EXPECT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_GE(front.handshakes(), 1);
+}
+
+TEST_F(CliTls, WithoutCaFileTheTestCasCertificateIsRefusedWithTheReason) {
+    const cli_run r = set_over_tls({});
+    EXPECT_EQ(r.exit_status, 2);
+    EXPECT_NE(r.err.find("unable to get local issuer certificate"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTls, AMissingCaFileIsNamedBeforeAnyRequest) {
+    const cli_run r = set_over_tls({"--ca-file", "/nonexistent/ca.pem"});
+    EXPECT_EQ(r.exit_status, 2);
+    EXPECT_NE(r.err.find("cannot load the CA file '/nonexistent/ca.pem'"), std::string::npos) << r.err;
+    EXPECT_EQ(front.handshakes(), 0);
+}
+
 TEST(CliUsage, HelpDocumentsEveryCommandAndOption) {
     const cli_run r = run_cli({"--help"});
     EXPECT_EQ(r.exit_status, 0);
@@ -611,7 +691,8 @@ TEST(CliUsage, HelpDocumentsEveryCommandAndOption) {
                              "get-or-set KEY -- COMMAND [ARG...]", "lock NAME -- COMMAND [ARG...]",
                              "DDBCACHE_FENCING_TOKEN", "--endpoint", "--region", "--table", "--prefix", "--key-field",
                              "--expiration-field", "--no-create-table", "--codec", "--timeout", "--max-stale",
-                             "--lease-ttl", "--lease-wait", "--ttl", "--wait", "Exit status"})
+                             "--lease-ttl", "--lease-wait", "--ttl", "--wait", "--profile NAME", "--ca-file PEM",
+                             "--version", "Exit status"})
         EXPECT_NE(r.out.find(word), std::string::npos) << word;
 }
 

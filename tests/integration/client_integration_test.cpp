@@ -2,6 +2,8 @@
 #include "local_servers.hpp"
 #include "scripted_http_server.hpp"
 
+#include <ddbcache/version.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/detached.hpp>
@@ -432,6 +434,77 @@ TEST(ClockSkewUnknown, ARefusedSignatureWhileTheClocksAgreeIsNotResigned) {
     EXPECT_EQ(diag.attempts, 1u);
     EXPECT_EQ(diag.aws_type, "InvalidSignatureException");
     EXPECT_EQ(c.clock_skew(), 0ms);
+}
+
+// ---- User-Agent ----
+
+// The User-Agent of every request a client with `options` sent to a server that answers 500 once,
+// then 200 (a retry shows every attempt carries it).
+std::vector<std::string> user_agents_sent(client_options options_for_server(const scripted_http_server&)) {
+    asio::io_context io;
+    int answered = 0;
+    scripted_http_server server(io, [&answered](const seen_request&) {
+        return scripted_reply{++answered == 1 ? 500u : 200u, R"({"TableNames":[]})"};
+    });
+    client_options o = options_for_server(server);
+    o.retry.quota = 500;
+    o.retry.base_delay = 0ms;
+    client c(io.get_executor(), o);
+    c.async_call("ListTables", "{}", [&](error_code, response) { io.stop(); });
+    io.run_for(60s);
+    std::vector<std::string> agents;
+    for (const seen_request& r : server.requests()) agents.push_back(r.header("user-agent"));
+    return agents;
+}
+
+class UserAgent : public testing::Test {
+protected:
+    void SetUp() override { clear(); }
+    void TearDown() override { clear(); }
+    static void clear() {
+        ::unsetenv("AWS_SDK_UA_APP_ID");
+        ::setenv("AWS_CONFIG_FILE", "/nonexistent/ddbcache-test-config", 1);
+    }
+};
+
+TEST_F(UserAgent, EveryAttemptSendsDdbcacheSlashItsVersion) {
+    const auto agents = user_agents_sent(scripted_client_options);
+    ASSERT_EQ(agents.size(), 2u);
+    for (const std::string& agent : agents) EXPECT_EQ(agent, "ddbcache/" + std::string(version));
+}
+
+TEST_F(UserAgent, EveryAttemptAppendsTheApplicationIdFromAwsSdkUaAppId) {
+    ::setenv("AWS_SDK_UA_APP_ID", "billing-api", 1);
+    const auto agents = user_agents_sent(scripted_client_options);
+    ASSERT_EQ(agents.size(), 2u);
+    for (const std::string& agent : agents) EXPECT_EQ(agent, "ddbcache/" + std::string(version) + " app/billing-api");
+}
+
+TEST_F(UserAgent, AnApplicationIdOverFiftyBytesInTheEnvironmentFailsConstructionNamingTheVariable) {
+    ::setenv("AWS_SDK_UA_APP_ID", std::string(51, 'x').c_str(), 1);
+    asio::io_context io;
+    scripted_http_server server(io, [](const seen_request&) { return scripted_reply{200, "{}"}; });
+    try {
+        client c(io.get_executor(), scripted_client_options(server));
+        ADD_FAILURE() << "constructed with a 51-byte application ID";
+    } catch (const boost::system::system_error& e) {
+        EXPECT_EQ(e.code(), client_errc::invalid_argument);
+        EXPECT_NE(std::string(e.what()).find("AWS_SDK_UA_APP_ID is 51 bytes"), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(server.requests().empty());
+}
+
+TEST_F(UserAgent, AnApplicationIdOptionOverFiftyBytesIsAnInvalidArgumentNamingTheOption) {
+    asio::io_context io;
+    scripted_http_server server(io, [](const seen_request&) { return scripted_reply{200, "{}"}; });
+    client_options o = scripted_client_options(server);
+    o.app_id = std::string(60, 'x');
+    try {
+        client c(io.get_executor(), o);
+        ADD_FAILURE() << "constructed with a 60-byte application ID";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("client_options::app_id is 60 bytes"), std::string::npos) << e.what();
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(LocalServers, ClientIntegration, testing::ValuesIn(server_names), server_param_name);

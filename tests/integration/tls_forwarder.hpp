@@ -10,6 +10,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/url/parse.hpp>
 
 #include <array>
 #include <atomic>
@@ -17,6 +18,12 @@
 #include <thread>
 
 namespace ddbcache::test {
+
+// The address and port of a loopback server's "http://127.0.0.1:PORT" URL: a tls_forwarder's backend.
+inline boost::asio::ip::tcp::endpoint loopback_endpoint_of(const std::string& url_text) {
+    auto url = boost::urls::parse_uri(url_text).value(); // a view into url_text
+    return {boost::asio::ip::make_address(url.host()), static_cast<unsigned short>(url.port_number())};
+}
 
 class tls_forwarder {
 public:

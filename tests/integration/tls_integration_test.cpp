@@ -5,7 +5,12 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/url/parse.hpp>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 namespace ddbcache::test {
 namespace {
@@ -15,11 +20,7 @@ constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 // Made by the test_certs fixture (make_test_certs.sh), which ctest runs before these tests.
 std::string cert_file(const std::string& name) { return std::string(DDBCACHE_TEST_CERTS_DIR) + "/" + name; }
 
-asio::ip::tcp::endpoint backend() {
-    const std::string endpoint = endpoint_of("dynamodb-local"); // the url_view below points into it
-    auto url = boost::urls::parse_uri(endpoint).value();
-    return {asio::ip::make_address(url.host()), static_cast<unsigned short>(url.port_number())};
-}
+asio::ip::tcp::endpoint backend() { return loopback_endpoint_of(endpoint_of("dynamodb-local")); }
 
 struct call_outcome {
     error_code ec;
@@ -78,11 +79,70 @@ TEST(Tls, CertificateForAnotherHostIsRefusedWithTheReason) {
     EXPECT_NE(by_name.diag.message.find("hostname mismatch"), std::string::npos) << by_name.diag.message;
 }
 
+// No bundle from the environment or a profile, unless a test sets one.
+void no_configured_bundle() {
+    ::unsetenv("AWS_CA_BUNDLE");
+    ::unsetenv("AWS_PROFILE");
+    ::setenv("AWS_CONFIG_FILE", "/nonexistent/ddbcache-test-config", 1);
+}
+
 TEST(Tls, SystemTrustStoreDoesNotTrustTheTestCa) {
+    no_configured_bundle();
     tls_forwarder front(cert_file("server.pem"), cert_file("server.key"), backend());
     auto r = list_tables_over_tls("127.0.0.1", front.port(), "");
     EXPECT_EQ(r.ec, client_errc::tls_failure) << r.ec.message();
     EXPECT_NE(r.diag.message.find("unable to get local issuer certificate"), std::string::npos) << r.diag.message;
+}
+
+TEST(Tls, AwsCaBundleNamingTheTestCaMakesItsCertificateTrusted) {
+    no_configured_bundle();
+    ::setenv("AWS_CA_BUNDLE", cert_file("ca.pem").c_str(), 1);
+    tls_forwarder front(cert_file("server.pem"), cert_file("server.key"), backend());
+    auto r = list_tables_over_tls("127.0.0.1", front.port(), "");
+    EXPECT_FALSE(r.ec) << r.diag.message;
+    EXPECT_EQ(front.handshakes(), 1);
+    ::unsetenv("AWS_CA_BUNDLE");
+}
+
+TEST(Tls, ProfileCaBundleNamingTheTestCaMakesItsCertificateTrusted) {
+    no_configured_bundle();
+    const std::string config = std::string(DDBCACHE_TEST_CERTS_DIR) + "/profile-config-" + std::to_string(::getpid());
+    std::ofstream(config) << "[profile tls-test]\nca_bundle = " << cert_file("ca.pem") << "\n";
+    ::setenv("AWS_CONFIG_FILE", config.c_str(), 1);
+    ::setenv("AWS_PROFILE", "tls-test", 1);
+    tls_forwarder front(cert_file("server.pem"), cert_file("server.key"), backend());
+    auto r = list_tables_over_tls("127.0.0.1", front.port(), "");
+    EXPECT_FALSE(r.ec) << r.diag.message;
+    std::filesystem::remove(config);
+    no_configured_bundle();
+}
+
+TEST(Tls, AnExplicitCaFileWinsOverAwsCaBundle) {
+    no_configured_bundle();
+    ::setenv("AWS_CA_BUNDLE", cert_file("ca.pem").c_str(), 1);
+    tls_forwarder front(cert_file("server.pem"), cert_file("server.key"), backend());
+    // untrusted.pem is a self-signed certificate: a valid bundle that does not hold the test CA.
+    auto r = list_tables_over_tls("127.0.0.1", front.port(), cert_file("untrusted.pem"));
+    EXPECT_EQ(r.ec, client_errc::tls_failure) << r.ec.message();
+    EXPECT_NE(r.diag.message.find("unable to get local issuer certificate"), std::string::npos) << r.diag.message;
+    ::unsetenv("AWS_CA_BUNDLE");
+}
+
+TEST(Tls, AMissingAwsCaBundleFailsAtConstructionNamingTheFileAndTheVariable) {
+    no_configured_bundle();
+    ::setenv("AWS_CA_BUNDLE", "/nonexistent/bundle.pem", 1);
+    asio::io_context io;
+    auto options = local_client_options("dynamodb-local");
+    options.endpoint = "https://127.0.0.1:1";
+    try {
+        client c(io.get_executor(), options);
+        ADD_FAILURE() << "constructed with a missing AWS_CA_BUNDLE";
+    } catch (const boost::system::system_error& e) {
+        EXPECT_NE(std::string(e.what()).find("cannot load the CA file '/nonexistent/bundle.pem' (from AWS_CA_BUNDLE): no such file"),
+                  std::string::npos)
+            << e.what();
+    }
+    ::unsetenv("AWS_CA_BUNDLE");
 }
 
 TEST(Tls, ReconnectionResumesTheTlsSession) {

@@ -11,6 +11,7 @@
 #include "http/message.hpp"
 
 #include <ddbcache/client.hpp>
+#include <ddbcache/version.hpp>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
@@ -18,8 +19,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -338,6 +343,97 @@ TEST_F(EndpointResolution, DefaultsToTheRegionalAwsEndpoint) {
     setenv("AWS_REGION", "eu-central-1", 1);
     EXPECT_EQ(dynamodb::resolve_region({}), "eu-central-1");
     EXPECT_EQ(dynamodb::resolve_endpoint_url({}, "eu-central-1"), "https://dynamodb.eu-central-1.amazonaws.com");
+}
+
+// AWS_CA_BUNDLE, AWS_SDK_UA_APP_ID and their profile keys, with a config file of the test's own.
+class ProfileSettings : public testing::Test {
+protected:
+    std::filesystem::path dir = std::filesystem::temp_directory_path() / ("ddbcache-profile-" + std::to_string(getpid()));
+    void SetUp() override {
+        std::filesystem::create_directories(dir);
+        clear();
+        setenv("AWS_CONFIG_FILE", (dir / "config").c_str(), 1);
+        std::ofstream(dir / "config") << "[default]\nsdk_ua_app_id = from-default\nca_bundle = /etc/default-ca.pem\n"
+                                         "[profile team]\nsdk_ua_app_id = from-team\nca_bundle = /etc/team-ca.pem\n";
+    }
+    void TearDown() override {
+        std::filesystem::remove_all(dir);
+        clear();
+    }
+    static void clear() {
+        for (const char* n : {"AWS_CA_BUNDLE", "AWS_SDK_UA_APP_ID", "AWS_PROFILE", "AWS_CONFIG_FILE"}) unsetenv(n);
+    }
+    static std::string user_agent(const client_options& o) {
+        std::string ua, why;
+        EXPECT_FALSE(dynamodb::resolve_user_agent(o, ua, why)) << why;
+        return ua;
+    }
+};
+
+TEST_F(ProfileSettings, UserAgentIsDdbcacheSlashTheHeadersVersion) {
+    setenv("AWS_CONFIG_FILE", (dir / "absent").c_str(), 1);
+    EXPECT_EQ(user_agent({}), "ddbcache/" + std::string(version));
+    EXPECT_TRUE(std::string(version).starts_with(std::to_string(DDBCACHE_VERSION_MAJOR) + "."));
+}
+
+TEST_F(ProfileSettings, AppIdComesFromTheOptionThenAwsSdkUaAppIdThenTheSelectedProfile) {
+    const std::string base = "ddbcache/" + std::string(version);
+    EXPECT_EQ(user_agent({}), base + " app/from-default");
+    setenv("AWS_PROFILE", "team", 1);
+    EXPECT_EQ(user_agent({}), base + " app/from-team");
+    setenv("AWS_SDK_UA_APP_ID", "from-env", 1);
+    EXPECT_EQ(user_agent({}), base + " app/from-env");
+    client_options o;
+    o.app_id = "from-option";
+    EXPECT_EQ(user_agent(o), base + " app/from-option");
+}
+
+TEST_F(ProfileSettings, AnExplicitProfileNameWinsOverAwsProfile) {
+    setenv("AWS_PROFILE", "absent", 1);
+    client_options o;
+    o.credentials.profile = "team";
+    EXPECT_EQ(user_agent(o), "ddbcache/" + std::string(version) + " app/from-team");
+    EXPECT_EQ(dynamodb::resolve_trust(o).ca_file, "/etc/team-ca.pem");
+}
+
+TEST_F(ProfileSettings, AppIdBytesOutsideTheAllowedSetAreSentAsHyphens) {
+    setenv("AWS_SDK_UA_APP_ID", "ABC DEF/(x)\xc3\xa9", 1);
+    EXPECT_EQ(user_agent({}), "ddbcache/" + std::string(version) + " app/ABC-DEF--x---");
+    setenv("AWS_SDK_UA_APP_ID", "!#$%&'*+-.^_`|~09az", 1);
+    EXPECT_EQ(user_agent({}), "ddbcache/" + std::string(version) + " app/!#$%&'*+-.^_`|~09az");
+}
+
+TEST_F(ProfileSettings, AnAppIdOverFiftyBytesIsRefusedNamingWhereItWasSetAndItsLength) {
+    setenv("AWS_SDK_UA_APP_ID", std::string(dynamodb::max_app_id_length, 'a').c_str(), 1);
+    EXPECT_EQ(user_agent({}), "ddbcache/" + std::string(version) + " app/" + std::string(50, 'a'));
+    setenv("AWS_SDK_UA_APP_ID", std::string(dynamodb::max_app_id_length + 1, 'a').c_str(), 1);
+    std::string ua, why;
+    EXPECT_EQ(dynamodb::resolve_user_agent({}, ua, why), client_errc::invalid_argument);
+    EXPECT_NE(why.find("AWS_SDK_UA_APP_ID"), std::string::npos) << why;
+    EXPECT_NE(why.find("51 bytes"), std::string::npos) << why;
+}
+
+TEST_F(ProfileSettings, TrustComesFromTheOptionsThenAwsCaBundleThenTheProfilesCaBundle) {
+    EXPECT_EQ(dynamodb::resolve_trust({}).ca_file, "/etc/default-ca.pem");
+    EXPECT_NE(dynamodb::resolve_trust({}).ca_file_source.find("ca_bundle of profile 'default'"), std::string::npos);
+    setenv("AWS_CA_BUNDLE", "/etc/env-ca.pem", 1);
+    EXPECT_EQ(dynamodb::resolve_trust({}).ca_file, "/etc/env-ca.pem");
+    EXPECT_EQ(dynamodb::resolve_trust({}).ca_file_source, "AWS_CA_BUNDLE");
+    client_options o;
+    o.ca_file = "/etc/option-ca.pem";
+    EXPECT_EQ(dynamodb::resolve_trust(o).ca_file, "/etc/option-ca.pem");
+    client_options with_dir;
+    with_dir.ca_dir = "/etc/ssl/certs";
+    const http::tls_options dir_only = dynamodb::resolve_trust(with_dir);
+    EXPECT_EQ(dir_only.ca_file, ""); // an explicit directory is explicit trust: no bundle added
+    EXPECT_EQ(dir_only.ca_dir, "/etc/ssl/certs");
+}
+
+TEST_F(ProfileSettings, WithoutAnyBundleTheSystemStoreIsUsed) {
+    std::ofstream(dir / "config") << "[default]\nregion = eu-west-1\n";
+    const http::tls_options trust = dynamodb::resolve_trust({});
+    EXPECT_EQ(trust.ca_file, "");
+    EXPECT_EQ(trust.ca_dir, "");
 }
 
 TEST(Region, EveryPartitionsRegionsAndLocalServersNamesAreValid) {

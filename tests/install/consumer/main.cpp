@@ -1,4 +1,5 @@
 #include <ddbcache/client.hpp>
+#include <ddbcache/version.hpp>
 #include <sigv4/sigv4.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -13,7 +14,8 @@ int main() {
     options.credentials.explicit_credentials = ddbcache::credentials{"AKIDCONSUMER", "secret", ""};
     ddbcache::client client(io.get_executor(), options);
     const std::string hash = sigv4::sha256_hex("");
-    std::cout << client.region() << " " << hash << "\n";
+    // The first word is the installed headers' version, which the package tests compare.
+    std::cout << ddbcache::version << " " << client.region() << " " << hash << "\n";
     return client.region() == "eu-west-1" &&
                    hash == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
                ? 0
