@@ -317,7 +317,8 @@ error_code cache::impl::decode(const item& it, std::optional<std::string>& out, 
         stored = &decompressed;
     }
     if (options.codec == value_codec::raw) {
-        out = stored == &decompressed ? std::move(decompressed) : *stored;
+        if (stored == &decompressed) out = std::move(decompressed);
+        else out = *stored;
         return {};
     }
     cache_codec::decoded d = cache_codec::decode_cachelib(*stored);

@@ -8,6 +8,8 @@
 //   expiration.cpp      touch, sliding expiration
 //   locks.cpp           lock, lease extend and release, the heartbeat
 //   cache_aside.cpp     get_or_set: single-flight, fleet-wide lease, early refresh, fail-safe
+//   large_values.cpp    values across several items: chunks, the versioned head, clean-up
+//   value_compression.cpp zstd frames of stored values
 //   near_cache.cpp      the near cache (SIEVE, sharded)
 //   observability.cpp   stats, the metrics hook, outcomes of operations
 #pragma once
