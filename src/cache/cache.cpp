@@ -265,9 +265,10 @@ error_code cache::impl::check_key(const std::string& key, const std::string& ful
 
 error_code cache::impl::encode(const std::string& full, std::string_view v, layout::stored_value& out,
                                std::string& why) const {
-    if (chunks_values() && v.size() > options.max_value_size) {
+    if (v.size() > options.max_value_size) {
         why = "the value for key '" + codec::printable(full) + "' is " + std::to_string(v.size()) +
-              " bytes, over cache_options::max_value_size (" + std::to_string(options.max_value_size) + ")";
+              " bytes, over cache_options::max_value_size (" + std::to_string(options.max_value_size) + ")" +
+              layout::larger_values_hint(options);
         return client_errc::item_too_large;
     }
     out.zstd = false;
@@ -289,6 +290,15 @@ error_code cache::impl::encode(const std::string& full, std::string_view v, layo
 }
 
 error_code cache::impl::decode(const item& it, std::optional<std::string>& out, std::string& why) const {
+    error_code ec = decode_value(it, out, why);
+    if (ec) {
+        const std::string* key = key_of(it);
+        why = "key '" + codec::printable(key ? *key : std::string()) + "': " + why;
+    }
+    return ec;
+}
+
+error_code cache::impl::decode_value(const item& it, std::optional<std::string>& out, std::string& why) const {
     out.reset();
     if (const attribute_value* negative = it.find(layout::no_value_field); negative && negative->if_BOOL() &&
                                                                              *negative->if_BOOL())

@@ -74,7 +74,8 @@ std::string new_owner_token();
 // through admission like a public request.
 namespace internal_requests {
 // The item, expired or not (nullopt when absent).
-struct read_entry { using result = std::optional<item>; std::string full; bool consistent; };
+// With load_large, a large value's head comes with its chunks read into its response.
+struct read_entry { using result = std::optional<item>; std::string full; bool consistent; bool load_large = true; };
 // One conditional PutItem of an item built for get_or_set.
 // With delete_replaced_chunks (the raw codec), a large value's head it replaces loses its chunks.
 struct put_entry { using result = bool; item attributes; bool delete_replaced_chunks = false; };
@@ -235,7 +236,8 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
                       std::string& why) const;
     // The stored value of an item: nullopt for a stored None; unsupported_value for what the
     // codec cannot read.
-    error_code decode(const item& it, std::optional<std::string>& out, std::string& why) const;
+    error_code decode(const item& it, std::optional<std::string>& out, std::string& why) const; // `why` names the key
+    error_code decode_value(const item& it, std::optional<std::string>& out, std::string& why) const;
     // DynamoDB's time, not this host's (see client::now): entries last as long on any host.
     cache_layout::wall_clock::time_point now() const { return dynamodb->now(); }
     // The key of an item from the table, or null: a misbehaving server may leave it out.
@@ -316,6 +318,7 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
     // the head is not stored, its chunks are deleted.
     awaitable_outcome<bool> put_large(item head, std::string stored, bool only_if_absent,
                                       std::optional<std::string> replacing, diagnostics* diag);
+    awaitable_outcome<bool> put_chunks(const item& head, const std::string& stored, diagnostics* diag);
     // Reads a large value's chunks into `found`'s response, making it a plain item; clears `found`
     // when the value is gone (its chunks expired or deleted). Errors: unsupported_value for a head
     // or chunks that do not add up (naming the key and what is wrong); the client's.

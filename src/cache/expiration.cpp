@@ -87,10 +87,19 @@ asio::awaitable<void> cache::impl::slide_if_due(const item& found) {
         if (move_ec) co_return; // the head keeps its expiry: the value never outlives its chunks
     }
     update_item_request update{options.table_name, key_item(*full), "SET #e = :e", {}};
-    // Only the entry as read: a concurrent writer's new entry, or another reader's slide, wins.
+    // Only the entry as read: a concurrent writer's new entry, or another reader's slide, wins (for a
+    // large value, only the version whose chunks were moved).
     update.write.condition = "#e = :seen";
     update.write.names = {{"#e", options.expiration_time_field}};
     update.write.values.set(":seen", *seen);
+    if (const attribute_value* version = found.find(layout::version_field); layout::is_large_head(found) && version) {
+        update.write.condition += " AND #v = :v";
+        update.write.names.emplace_back("#v", layout::version_field);
+        update.write.values.set(":v", *version);
+    } else if (options.codec == value_codec::raw) {
+        update.write.condition += " AND attribute_not_exists(#n)"; // not a large value that replaced it
+        update.write.names.emplace_back("#n", layout::chunks_field);
+    }
     update.write.values.set(":e", attribute_value::N(target));
     const auto [ec, r] = co_await dynamodb::call_operation(*dynamodb, std::move(update), &d);
     const error_code failed = ec; // a structured binding cannot be captured by the lambda (C++17 rule clang keeps)

@@ -162,10 +162,16 @@ error_code build_item(const cache_options& o, const std::string& full_key, store
     }
     why = "the item for key '" + codec::printable(full_key) + "' would be " + std::to_string(size) + " bytes, " +
           std::to_string(size - max_item_bytes) + " over DynamoDB's limit of " + std::to_string(max_item_bytes) +
-          (o.codec == value_codec::raw
-               ? " (raise cache_options::max_value_size to store larger values across several items)"
-               : " (the cachelib codec keeps a value in one item, the only layout Python cachelib reads)");
+          larger_values_hint(o);
     return client_errc::item_too_large;
+}
+
+std::string larger_values_hint(const cache_options& o) {
+    if (o.codec == value_codec::cachelib)
+        return " (the cachelib codec keeps a value in one item, the only layout Python cachelib reads)";
+    if (o.max_value_size <= single_item_value_bytes)
+        return " (raise cache_options::max_value_size to store larger values across several items)";
+    return "";
 }
 
 bool is_expired(const cache_options& o, const item& it, wall_clock::time_point now) {

@@ -108,6 +108,9 @@ std::optional<std::int64_t> expiration_seconds(const cache_options& o, const ite
 error_code build_item(const cache_options& o, const std::string& full_key, stored_value& value,
                       std::int64_t timeout_seconds, wall_clock::time_point now, item& out, std::string& why);
 
+// What a refusal of a value too large says to do: "" when nothing would store it.
+std::string larger_values_hint(const cache_options& o);
+
 // DynamoDB's size of an item: attribute names and values (numbers approximated from above).
 std::size_t item_size(const item& it);
 

@@ -64,11 +64,10 @@ constexpr int load_rounds = 4;
 
 } // namespace
 
-asio::awaitable<outcome<bool>> cache::impl::put_large(item head, std::string stored, bool only_if_absent,
-                                                      std::optional<std::string> replacing, diagnostics* diag) {
-    const std::string full = *key_of(head);
-    const std::string version = new_owner_token();
-    head.set(layout::version_field, attribute_value::S(version));
+// Puts the chunks of `stored` under the head's version, chunk_window at a time. Idempotent: the
+// same keys and bytes each time.
+asio::awaitable<outcome<bool>> cache::impl::put_chunks(const item& head, const std::string& stored, diagnostics* diag) {
+    const std::string& version = *head.find(layout::version_field)->if_S();
     const attribute_value* expiration = head.find(options.expiration_time_field);
     const std::size_t chunks = layout::chunks_for(stored.size());
     for (std::size_t first = 0; first < chunks; first += chunk_window) {
@@ -85,10 +84,18 @@ asio::awaitable<outcome<bool>> cache::impl::put_large(item head, std::string sto
             window.push_back(run(puts[i - first], &each[i - first]));
         }
         const std::vector<outcome<bool>> written = co_await in_parallel(std::move(window));
-        if (error_code ec = first_failure(written, each, diag)) {
-            co_await delete_chunks(head); // the head names them: the same deletes
-            co_return outcome<bool>{ec, false};
-        }
+        if (error_code ec = first_failure(written, each, diag)) co_return outcome<bool>{ec, false};
+    }
+    co_return outcome<bool>{{}, true};
+}
+
+asio::awaitable<outcome<bool>> cache::impl::put_large(item head, std::string stored, bool only_if_absent,
+                                                      std::optional<std::string> replacing, diagnostics* diag) {
+    const std::string full = *key_of(head);
+    head.set(layout::version_field, attribute_value::S(new_owner_token()));
+    if (auto [ec, written] = co_await put_chunks(head, stored, diag); ec) {
+        co_await delete_chunks(head); // no head names them
+        co_return outcome<bool>{ec, false};
     }
     put_item_request put{options.table_name, std::move(head), {}};
     put.write.returned = return_values::all_old; // the replaced version, whose chunks go
@@ -111,18 +118,21 @@ asio::awaitable<outcome<bool>> cache::impl::put_large(item head, std::string sto
         if (r.attributes && layout::is_large_head(*r.attributes) &&
             !(old_version && *old_version == *written.find(layout::version_field)))
             co_await delete_chunks(*r.attributes);
+        // A retried head may have landed twice, another writer's replace or erase between the two
+        // deleting this version's chunks: they are put again (idempotent), so the head stays whole.
+        if (d->attempts >= 2) {
+            diagnostics again;
+            if (auto [chunks_ec, chunks_put] = co_await put_chunks(written, stored, &again); chunks_ec)
+                co_return outcome<bool>{chunks_ec, false};
+        }
         co_return outcome<bool>{{}, true};
     }
     // Any other failure may have stored the head after all: its chunks stay, and expire with it.
     if (ec != service_errc::conditional_check_failed) co_return outcome<bool>{ec, false};
-    bool own = false;
-    if (replacing) {
-        d->aws_type.clear(), d->message.clear();
-    } else {
-        auto [read_ec, earlier] = co_await wrote_it_earlier(full, written, r.attributes, *d);
-        if (read_ec) co_return outcome<bool>{read_ec, false};
-        own = earlier;
-    }
+    // A retried call may have stored this very head in an attempt whose answer was lost.
+    auto [read_ec, own] = co_await wrote_it_earlier(full, written, r.attributes, *d);
+    if (read_ec) co_return outcome<bool>{read_ec, false};
+    if (replacing) d->aws_type.clear(), d->message.clear(); // another write replaced the one re-dated
     if (!own) co_await delete_chunks(written);
     co_return outcome<bool>{{}, own || replacing.has_value()};
 }
@@ -141,7 +151,8 @@ asio::awaitable<void> cache::impl::delete_chunks(const item& head) {
         const auto first = deletes.begin() + static_cast<std::ptrdiff_t>(i);
         const auto last = deletes.begin() + static_cast<std::ptrdiff_t>(std::min(
                                                 deletes.size(), i + dynamodb::limits::batch_write_item_requests));
-        auto [ec, done] = co_await batch_write({first, last}, &d);
+        std::vector<write_request> batch(first, last); // named: GCC 12 destroys braced temporaries in co_await twice
+        auto [ec, done] = co_await batch_write(std::move(batch), &d);
         const error_code failed = ec;
         if (failed) {
             write_log(dynamodb->options().log, log_level::warning, "cache", [&] {
@@ -172,7 +183,7 @@ asio::awaitable<outcome<bool>> cache::impl::load_chunks(item& found, diagnostics
             const std::size_t end = std::min(fields.chunks, first + chunk_window);
             std::vector<internal_requests::read_entry> reads;
             for (std::size_t i = first; i < end; ++i)
-                reads.push_back({layout::chunk_key(options.key_prefix, fields.version, i), consistent});
+                reads.push_back({layout::chunk_key(options.key_prefix, fields.version, i), consistent, false});
             std::vector<diagnostics> each(end - first);
             std::vector<awaitable_outcome<std::optional<item>>> window;
             for (std::size_t i = 0; i < reads.size(); ++i) window.push_back(run(reads[i], &each[i]));
@@ -202,7 +213,17 @@ asio::awaitable<outcome<bool>> cache::impl::load_chunks(item& found, diagnostics
         if (ec) co_return outcome<bool>{ec, false};
         const attribute_value* version = now_stored.find(layout::version_field);
         const bool same = version && version->if_S() && *version->if_S() == fields.version;
-        if (now_stored.empty() || (same && round > 0)) { // gone, or its chunks deleted under it (clear)
+        if (now_stored.empty()) {
+            found = item{};
+            co_return outcome<bool>{{}, false};
+        }
+        if (same && round > 0) { // its chunks deleted under it (clear, or a writer's lost race): the head goes too
+            delete_item_request del{options.table_name, key_item(full), {}};
+            del.write.condition = "#v = :v";
+            del.write.names = {{"#v", layout::version_field}};
+            del.write.values.set(":v", *version);
+            diagnostics ignored; // a failure leaves a head that reads as a miss, as now
+            co_await dynamodb::call_operation(*dynamodb, std::move(del), &ignored);
             found = item{};
             co_return outcome<bool>{{}, false};
         }
@@ -218,7 +239,12 @@ asio::awaitable<outcome<bool>> cache::impl::move_chunk_expiration(const item& he
                                                                   diagnostics* diag) {
     head_fields fields;
     std::string why;
-    if (!parse_head(head, fields, why)) co_return outcome<bool>{{}, false};
+    if (!parse_head(head, fields, why)) {
+        const std::string* full = key_of(head);
+        co_return failure<bool>(diag, client_errc::unsupported_value,
+                                "the large value of key '" + codec::printable(full ? *full : std::string()) +
+                                    "' has a head item that cannot be read: " + why);
+    }
     for (std::size_t first = 0; first < fields.chunks; first += chunk_window) {
         const std::size_t end = std::min(fields.chunks, first + chunk_window);
         std::vector<update_item_request> updates;
@@ -227,7 +253,10 @@ asio::awaitable<outcome<bool>> cache::impl::move_chunk_expiration(const item& he
             u.table = options.table_name;
             u.key = key_item(layout::chunk_key(options.key_prefix, fields.version, i));
             u.update = expiration > 0 ? "SET #e = :e" : "REMOVE #e";
-            u.write.condition = "attribute_exists(#k)"; // a chunk deleted meanwhile is not created again
+            // A chunk deleted meanwhile is not created again, and a chunk's expiry only ever moves later
+            // (a concurrent touch or slide to a later time wins): a head never outlives its chunks.
+            u.write.condition = expiration > 0 ? "attribute_exists(#k) AND (attribute_not_exists(#e) OR #e < :e)"
+                                               : "attribute_exists(#k)";
             u.write.names = {{"#k", options.key_field}, {"#e", options.expiration_time_field}};
             if (expiration > 0) u.write.values.set(":e", attribute_value::N(expiration));
         }

@@ -201,7 +201,7 @@ asio::awaitable<outcome<std::optional<item>>> cache::impl::run(const internal_re
     auto [ec, r] = co_await dynamodb::call_operation(*dynamodb, std::move(get), diag);
     if (!ec && r.found && !key_of(*r.found))
         co_return failure<std::optional<item>>(diag, client_errc::bad_response, no_key_attribute("GetItem"));
-    if (!ec && r.found && layout::is_large_head(*r.found)) {
+    if (!ec && request.load_large && r.found && layout::is_large_head(*r.found)) {
         auto [load_ec, loaded] = co_await load_chunks(*r.found, diag);
         if (load_ec) co_return outcome<std::optional<item>>{load_ec, {}};
         if (r.found->empty()) r.found.reset();

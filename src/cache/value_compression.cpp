@@ -43,8 +43,12 @@ error_code decompress_zstd(std::string_view frame, std::size_t limit, std::strin
     // Streamed into a buffer that grows to `limit` at most: a frame's declared size is not trusted.
     const std::unique_ptr<ZSTD_DCtx, context_deleter> ctx(ZSTD_createDCtx());
     if (!ctx) throw std::bad_alloc();
-    out.resize(declared != ZSTD_CONTENTSIZE_UNKNOWN ? static_cast<std::size_t>(declared) + 1
-                                                    : std::min<std::size_t>(limit + 1, frame.size() * 4 + 64));
+    // Starts from what the frame's own bytes can plausibly hold, growing by doubling: a 20-byte frame
+    // declaring 1 GiB costs no gigabyte before it fails.
+    const std::size_t plausible = std::min<std::size_t>(limit + 1, (std::size_t{1} << 20) + frame.size() * 4);
+    out.resize(declared != ZSTD_CONTENTSIZE_UNKNOWN
+                   ? std::min<std::size_t>(static_cast<std::size_t>(declared) + 1, plausible)
+                   : plausible);
     ZSTD_inBuffer in{frame.data(), frame.size(), 0};
     ZSTD_outBuffer to{out.data(), out.size(), 0};
     for (;;) {

@@ -306,6 +306,32 @@ TEST_P(LargeValues, AHeadWhoseChunksAreGoneReadsAsAMiss) {
     });
 }
 
+TEST_P(LargeValues, TouchOfAHeadThatCannotBeReadFailsNamingTheKey) {
+    with_cache([&](cache& c) -> asio::awaitable<void> {
+        co_await c.async_set("other", "x");
+        item head{{"cache_key", attribute_value::S("k")}, {"chunks", attribute_value::N(2)}};
+        co_await put_raw(c.dynamodb(), table, std::move(head));
+        diagnostics diag;
+        auto [ec, touched] = co_await c.async_touch("k", {.diag = &diag}, tuple_awaitable);
+        EXPECT_EQ(ec, client_errc::unsupported_value);
+        EXPECT_NE(diag.message.find("the large value of key 'k' has a head item that cannot be read"),
+                  std::string::npos)
+            << diag.message;
+    });
+}
+
+TEST_P(LargeValues, MaxValueSizeBelowOneItemIsEnforcedToo) {
+    cache_options o = options();
+    o.max_value_size = 100'000;
+    run_with_cache(o, [&](cache& c) -> asio::awaitable<void> {
+        diagnostics diag;
+        auto [ec, stored] = co_await c.async_set("k", std::string(100'001, 'v'), {.diag = &diag}, tuple_awaitable);
+        EXPECT_EQ(ec, client_errc::item_too_large);
+        EXPECT_NE(diag.message.find("over cache_options::max_value_size (100000)"), std::string::npos) << diag.message;
+        EXPECT_TRUE(co_await c.async_set("k", std::string(100'000, 'v')));
+    });
+}
+
 INSTANTIATE_TEST_SUITE_P(LocalServers, LargeValues, testing::ValuesIn(server_names), server_param_name);
 
 // ---- the cachelib codec refuses both ----
@@ -454,6 +480,35 @@ TEST_P(LargeValuesUnderFaults, AWriterKilledBetweenItsChunksAndItsHeadLeavesTheO
         const auto keys = co_await scan_keys(c.dynamodb(), table);
         EXPECT_EQ(chunk_items(keys), 3u + 4u) << "the old value's 3 chunks and the killed writer's 4";
         for (const table_key& k : keys) EXPECT_TRUE(k.expiration) << k.key << " would never expire";
+    });
+}
+
+// The head's answer lost after it reached the table: the retry stores it again, and the value
+// stays whole (its chunks put again, idempotently, after a retried head).
+TEST_P(LargeValuesUnderFaults, AHeadWhoseAnswerIsLostIsStoredOnceAndWhole) {
+    fault_proxy proxy(endpoint_of(GetParam()));
+    cache_options o = options();
+    o.client.endpoint = proxy.url();
+    o.client.retry.base_delay = 5ms;
+    run_with_cache(o, [&](cache& c) -> asio::awaitable<void> {
+        co_await c.async_set("k", patterned(900'000, 1));
+        auto dropped = std::make_shared<std::atomic<int>>(1);
+        proxy.set_plan([dropped](const proxied_request& r) {
+            const bool head = r.operation == "PutItem" && r.body.find("\"chunks\"") != std::string::npos;
+            return head && dropped->fetch_sub(1) > 0 ? fault::drop_after_forward : fault::none;
+        });
+        const std::string v = patterned(1'300'000, 2);
+        diagnostics diag;
+        auto [ec, stored] = co_await c.async_set("k", v, {.diag = &diag}, tuple_awaitable);
+        EXPECT_FALSE(ec) << diag.message;
+        EXPECT_EQ(proxy.injected(fault::drop_after_forward), 1u);
+        const auto got = co_await c.async_get("k");
+        EXPECT_TRUE(got && *got == v);
+        // The replaced version's 3 chunks stay: the answer naming them (ALL_OLD) was the one lost, and
+        // the retry's names this head itself. They carry the value's expiration (README: "Not cleaned").
+        const auto keys = co_await scan_keys(c.dynamodb(), table);
+        EXPECT_EQ(chunk_items(keys), 4u + 3u);
+        for (const table_key& k : keys) EXPECT_TRUE(k.expiration) << k.key;
     });
 }
 
