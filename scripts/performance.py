@@ -2,7 +2,7 @@
 """Measures ddbcache for docs/PERFORMANCE.md, against an AWS DynamoDB Local it starts on loopback:
 
   /usr/bin/python3 scripts/performance.py [--quick] [--near-cache-only]
-                                          [--large-values-only [--baseline-bench PATH]]
+                                          [--large-values-only [--baseline-bench PATH] [--small-values-only]]
   (after cmake --build --preset release; Debian's
   python3, which has python3-boto3 for the cachelib side and python3-matplotlib for the chart)
 
@@ -44,6 +44,8 @@ QUICK = "--quick" in sys.argv
 NEAR_CACHE_ONLY = "--near-cache-only" in sys.argv  # just the near cache's figures: near_cache.json and .png
 RUNS = 2 if QUICK else 5
 LARGE_VALUES_ONLY = "--large-values-only" in sys.argv
+# With --large-values-only: only the small values beside the baseline, merged into large_values.json.
+SMALL_VALUES_ONLY = "--small-values-only" in sys.argv
 BASELINE_BENCH = sys.argv[sys.argv.index("--baseline-bench") + 1] if "--baseline-bench" in sys.argv else None
 
 
@@ -157,7 +159,7 @@ def near_cache_runs(endpoint, env):
 def large_value_runs(endpoint, env):
     """Throughput of values stored across items, and the small-value path beside a baseline build."""
     result = {"large": []}
-    for size, ops in ((1_000_000, 40 if QUICK else 100), (10_000_000, 6 if QUICK else 20)):
+    for size, ops in () if SMALL_VALUES_ONLY else ((1_000_000, 40 if QUICK else 100), (10_000_000, 6 if QUICK else 20)):
         for op in ("set", "get"):
             for concurrency in (1, 4):
                 runs = [bench(endpoint, env, "--op", op, "--table", "ddbcache-bench-large", "--codec", "raw",
@@ -262,6 +264,15 @@ def main():
         env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDLOCALBENCH", AWS_SECRET_ACCESS_KEY="local-bench-secret",
                    AWS_REGION="us-east-1")
         bench(endpoint, env, "--ops", "20000")  # warms the server's JIT and creates the table
+        if LARGE_VALUES_ONLY and SMALL_VALUES_ONLY:
+            large = json.loads((OUT / "large_values.json").read_text())
+            large["small_values_beside_baseline"] = large_value_runs(endpoint, env)["small_values_beside_baseline"]
+            large["small_values_machine"] = {**machine(), "loadavg": open("/proc/loadavg").read().split()[:3]}
+            large.pop("small_raw_values_beside_baseline", None)
+            (OUT / "large_values.json").write_text(json.dumps(large, indent=1) + "\n")
+            for op, r in large["small_values_beside_baseline"].items():
+                print(op, {name: {k: v for k, v in c.items() if k != "runs"} for name, c in r.items()})
+            return
         if LARGE_VALUES_ONLY:
             large = {"machine": machine(), "baseline_bench": BASELINE_BENCH, **large_value_runs(endpoint, env),
                      "microbenchmarks": {k: v for k, v in microbenchmarks(("codec_bench",)).items()
