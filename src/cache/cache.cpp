@@ -265,7 +265,8 @@ error_code cache::impl::check_key(const std::string& key, const std::string& ful
 
 error_code cache::impl::encode(const std::string& full, std::string_view v, layout::stored_value& out,
                                std::string& why) const {
-    if (v.size() > options.max_value_size) {
+    // At the default (one item), build_item's refusal says more: by how much the item is over.
+    if (v.size() > options.max_value_size && options.max_value_size != single_item_value_bytes) {
         why = "the value for key '" + codec::printable(full) + "' is " + std::to_string(v.size()) +
               " bytes, over cache_options::max_value_size (" + std::to_string(options.max_value_size) + ")" +
               layout::larger_values_hint(options);
