@@ -38,6 +38,7 @@ public:
             return "a request line or header would hold a control character (CR, LF or another)";
         case client_errc::lock_not_acquired: return "the lock was held by another owner for all of the wait";
         case client_errc::compute_failed: return "the value's computation failed";
+        case client_errc::invalid_configuration: return "an AWS configuration setting cannot be used";
         }
         return "unknown ddbcache client error";
     }

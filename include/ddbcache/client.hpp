@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -35,19 +36,49 @@ namespace detail {
 struct client_access; // the library's own layers reach the client's internals through it
 } // namespace detail
 
+// The AWS SDKs' retry modes ("Retry behavior" in the AWS SDKs and Tools Reference Guide).
+enum class retry_mode {
+    standard, // retries with full-jitter backoff under the client-wide retry quota
+    // Standard, plus the SDKs' client-side rate limiter: after a throttling answer, every attempt of
+    // the client (first tries too) waits for a token of a bucket whose fill rate drops to 0.7 times
+    // the measured send rate, at least 0.5 per second, and grows back along a CUBIC curve while
+    // answers are not throttled. A call whose token would come after its call_timeout fails at
+    // once with client_errc::timeout. For a client that alone uses its table's capacity.
+    adaptive,
+    legacy, // accepted, so that a configuration shared with other SDKs works; behaves as standard
+};
+
 struct retry_options {
-    unsigned max_attempts = 4;                            // first try included
+    // Attempts of one call, the first included (at least 1). Unset: AWS_MAX_ATTEMPTS, then
+    // `max_attempts` in the config file's profile, then default_max_attempts.
+    std::optional<unsigned> max_attempts;
     std::chrono::milliseconds base_delay{25};             // full-jitter backoff: rand(0, base * 2^n)
     std::chrono::milliseconds max_delay{2000};            // cap of one backoff
     unsigned quota = 500;                                 // client-wide retry budget (tokens)
+    // Unset: AWS_RETRY_MODE, then `retry_mode` in the config file's profile, then standard.
+    std::optional<retry_mode> mode;
+
+    static constexpr unsigned default_max_attempts = 4;
 };
 
 struct client_options {
-    // "https://host[:port][/path]" or "http://..."; empty: AWS_ENDPOINT_URL_DYNAMODB, then
-    // AWS_ENDPOINT_URL, then https://dynamodb.<region>.amazonaws.com.
+    // "https://host[:port][/path]" or "http://..."; it always wins. Empty: unless
+    // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (or `ignore_configured_endpoint_urls` in the config
+    // file's profile) is true, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, `endpoint_url` under
+    // `dynamodb =` in the profile's [services NAME] section, the profile's `endpoint_url`; then
+    // DynamoDB's endpoint rules for the region: https://dynamodb.<region>.<partition's DNS suffix>
+    // (amazonaws.com, amazonaws.com.cn, c2s.ic.gov, ...), its FIPS or dual-stack host, or
+    // http://localhost:8000 for the region "local" (signed for us-east-1).
     std::string endpoint;
     // Empty: AWS_REGION, then AWS_DEFAULT_REGION, then `region` in the config file's profile.
     std::string region;
+    // FIPS and dual-stack endpoints, from DynamoDB's rule set. Unset: AWS_USE_FIPS_ENDPOINT /
+    // AWS_USE_DUALSTACK_ENDPOINT, then `use_fips_endpoint` / `use_dualstack_endpoint` in the
+    // config file's profile ("true" or "false"), then false. The constructor throws
+    // (client_errc::invalid_configuration) where the rule set refuses: either one with a
+    // configured endpoint or with the region "local", and either one in a partition without it.
+    std::optional<bool> use_fips_endpoint;
+    std::optional<bool> use_dualstack_endpoint;
     credentials_options credentials;
 
     std::size_t max_connections = 64;   // open connections to the endpoint at most (at least 1)
@@ -118,13 +149,15 @@ struct response {
 
 class client {
 public:
-    // Resolves endpoint, region and credentials. No I/O. Throws std::invalid_argument naming the
-    // field when an option is out of range (a zero max_connections, a zero timeout, a malformed
-    // endpoint URL, an app_id over 50 bytes), and boost::system::system_error when the environment
-    // lacks what is needed or sets it wrong (no_region, no_credentials, invalid_credentials_file,
-    // plain_http_not_allowed, invalid_argument for an application ID over 50 bytes; a CA bundle
-    // that does not load, with the file, where it was set and why); the message names the cause,
-    // never a secret. Reads the environment and the shared AWS files (README "Configuration").
+    // Resolves endpoint, region, retry settings and credentials. No I/O but reading the
+    // environment and the shared AWS files (README "Configuration"). Throws
+    // std::invalid_argument naming the field when an option is out of range (a zero
+    // max_connections, a zero timeout, a malformed endpoint URL, an app_id over 50 bytes), and
+    // boost::system::system_error when the environment lacks what is needed or sets it wrong
+    // (no_region, no_credentials, invalid_credentials_file, plain_http_not_allowed,
+    // invalid_argument for an application ID over 50 bytes; a CA bundle that does not load, with
+    // the file, where it was set and why; invalid_configuration for an endpoint, FIPS, dual-stack
+    // or retry setting that cannot be used); the message names the cause, never a secret.
     client(boost::asio::any_io_executor executor, client_options options = {});
     ~client();
     client(client&&) noexcept;
@@ -178,7 +211,9 @@ public:
 
     boost::asio::any_io_executor get_executor() const noexcept;
     const std::string& region() const noexcept;
+    // The URL calls go to, as resolved when the client was made.
     const std::string& endpoint() const noexcept;
+    // The options as resolved: retry.max_attempts and retry.mode are always set.
     const client_options& options() const noexcept;
 
     // What the client did since it was created: its connections, and per DynamoDB operation the

@@ -43,6 +43,7 @@ enum class client_errc {
     invalid_header_value = 25, // text bound for a request line or header holds a control character
     lock_not_acquired = 26,    // another owner held the lock for all of the wait
     compute_failed = 27,       // get_or_set's compute threw an exception that is not a system_error
+    invalid_configuration = 28, // an AWS setting (variable or profile key) with a value that cannot be used, or refused by DynamoDB's endpoint rules
 };
 
 // The DynamoDB error types (`__type` after '#'), and HTTP statuses that come without one.

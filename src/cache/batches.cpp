@@ -17,7 +17,7 @@ namespace limits = dynamodb::limits;
 namespace {
 
 // Full-jitter pauses (the client's own backoff) between rounds of unprocessed batch items.
-const retry_options batch_backoff{0, std::chrono::milliseconds(25), std::chrono::milliseconds(1000), 0};
+const retry_options batch_backoff{0, std::chrono::milliseconds(25), std::chrono::milliseconds(1000), 0, {}};
 
 template <class Tables>
 std::size_t count_entries(const Tables& tables) {

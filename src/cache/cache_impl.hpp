@@ -51,7 +51,7 @@ inline constexpr int table_status_polls = 600;       // DescribeTable polls whil
 inline constexpr int batch_rounds_without_progress = 12; // batch rounds in a row that leave as much unprocessed
 inline constexpr std::chrono::milliseconds max_lease_ttl = std::chrono::hours(24 * 365); // lock and lease ttl
 // Pauses between attempts to take a held lock or lease, or to read the value its holder computes.
-inline constexpr retry_options contention_backoff{0, std::chrono::milliseconds(25), std::chrono::milliseconds(1000), 0};
+inline constexpr retry_options contention_backoff{0, std::chrono::milliseconds(25), std::chrono::milliseconds(1000), 0, {}};
 } // namespace cache_limits
 
 // The outcome of one attempt to take a lock.

@@ -15,7 +15,7 @@ namespace layout = cache_layout;
 
 namespace {
 // Full-jitter pauses (the client's own backoff) between attempts of a counter that lost a race.
-const retry_options contention_backoff{0, std::chrono::milliseconds(1), std::chrono::milliseconds(64), 0};
+const retry_options contention_backoff{0, std::chrono::milliseconds(1), std::chrono::milliseconds(64), 0, {}};
 } // namespace
 
 asio::awaitable<outcome<std::int64_t>> cache::impl::run(const cache_requests::inc& request, diagnostics* diag) {

@@ -19,6 +19,10 @@ std::string_view strip_inline_comment(std::string_view s) {
 std::optional<std::string> profile_name(std::string_view header, file_kind kind) {
     header = trim(header);
     if (kind == file_kind::credentials) return std::string(header);
+    if (kind == file_kind::services) {
+        if (header.starts_with("services ") || header.starts_with("services\t")) return std::string(trim(header.substr(9)));
+        return std::nullopt;
+    }
     if (header == "default") return std::string("default");
     if (header.starts_with("profile ") || header.starts_with("profile\t")) return std::string(trim(header.substr(8)));
     return std::nullopt;

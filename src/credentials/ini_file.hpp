@@ -14,6 +14,7 @@ using profiles = std::map<std::string, profile>;
 enum class file_kind {
     credentials, // sections are profile names: [default], [dev]
     config,      // sections are [default] and [profile dev]; other kinds ([sso-session x]) are skipped
+    services,    // the config file's [services NAME] sections, by NAME; every other section is skipped
 };
 
 struct parse_error {

@@ -30,8 +30,10 @@ constexpr std::size_t json_padding = 64; // simdjson::SIMDJSON_PADDING, without 
 }
 
 // Option values out of range are the caller's mistake: std::invalid_argument, naming the field.
+// What the options leave to the environment and the config file is then filled in.
 client_options checked_options(client_options o) {
     if (std::string why; dynamodb::check_limits(o, why)) throw std::invalid_argument("ddbcache: " + why);
+    if (std::string why; error_code ec = dynamodb::resolve_retry(o, why)) throw_config_error(ec, "ddbcache: " + why);
     return o;
 }
 
@@ -55,13 +57,18 @@ std::string checked_user_agent(const client_options& o) {
     return user_agent;
 }
 
-http::endpoint checked_endpoint(const client_options& o, const std::string& region) {
-    const char* source = nullptr;
-    const std::string url = dynamodb::resolve_endpoint_url(o, region, &source);
+dynamodb::configured_endpoint resolved_endpoint(const client_options& o, const std::string& region) {
+    dynamodb::configured_endpoint chosen;
+    if (std::string why; error_code ec = dynamodb::resolve_endpoint(o, region, chosen, why))
+        throw_config_error(ec, "ddbcache: " + why);
+    return chosen;
+}
+
+http::endpoint checked_endpoint(const dynamodb::configured_endpoint& chosen, const client_options& o) {
     error_code ec;
-    http::endpoint ep = http::parse_endpoint(url, ec);
+    http::endpoint ep = http::parse_endpoint(chosen.url, ec);
     if (ec)
-        throw std::invalid_argument("ddbcache: " + std::string(source) + " '" + codec::printable(url) +
+        throw std::invalid_argument("ddbcache: " + chosen.source + " '" + codec::printable(chosen.url) +
                                     "' is not a valid endpoint URL (https://host[:port][/path] or http://...)");
     const bool allow_plain_http = o.allow_plain_http_to_remote_hosts;
     if (!ep.tls && !ep.is_loopback() && !allow_plain_http)
@@ -95,9 +102,10 @@ void record(diagnostics* diag, std::string aws_type, std::string message, unsign
 
 client::impl::impl(asio::any_io_executor ex, client_options o)
     : executor(ex), options(checked_options(std::move(o))), region(checked_region(options)),
-      endpoint_url(dynamodb::resolve_endpoint_url(options, region)), user_agent(checked_user_agent(options)),
-      trust(dynamodb::resolve_trust(options)), pool(ex, checked_endpoint(options, region), make_pool_options(options, trust)),
+      endpoint(resolved_endpoint(options, region)), user_agent(checked_user_agent(options)),
+      trust(dynamodb::resolve_trust(options)), pool(ex, checked_endpoint(endpoint, options), make_pool_options(options, trust)),
       quota(options.retry.quota) {
+    if (options.retry.mode == retry_mode::adaptive) rate_limiter = std::make_unique<dynamodb::client_rate_limiter>();
     error_code ec;
     diagnostics diag;
     credentials_sources::source_settings sources{executor, region, trust,
@@ -113,7 +121,8 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const creden
                                                                     http::response& res, clock::time_point call_deadline) {
     dynamodb::signed_call signed_request;
     const auto signed_with = skew.current();
-    dynamodb::sign_call(signer, pool.target(), region, target, body, signing, now(), user_agent, signed_request);
+    dynamodb::sign_call(signer, pool.target(), endpoint.signing_region, target, body, signing, now(), user_agent,
+                        signed_request);
     const http::request req{"POST", signed_request.headers(), body, {}};
 
     const auto sent = std::chrono::system_clock::now();
@@ -141,6 +150,25 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const creden
     codec::redact(err.message, signing.secret_access_key);
     co_return attempt_result{err.code, http::failure_stage::none, res.status, std::move(err.aws_type),
                              std::move(err.message), sends, skew_moved};
+}
+
+asio::awaitable<error_code> client::impl::wait_for_send_token(asio::steady_timer& timer, clock::time_point call_deadline) {
+    if (!rate_limiter) co_return error_code{};
+    const auto wait = rate_limiter->acquire();
+    if (wait == clock::duration::zero()) co_return error_code{};
+    if (clock::now() + wait >= call_deadline) {
+        rate_limiter->release();
+        co_return error_code(client_errc::timeout);
+    }
+    write_log(options.log, log_level::debug, "client", [&] {
+        return "adaptive retry mode: the next attempt waits " +
+               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(wait).count()) +
+               " ms for the client-side rate limit (" + std::to_string(rate_limiter->fill_rate()) + " requests/s)";
+    });
+    timer.expires_after(wait);
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) rate_limiter->release();
+    co_return ec;
 }
 
 asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::string operation, std::string body,
@@ -171,10 +199,17 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
             }
             signing = std::move(fresh.value);
         }
+        if (error_code wait_ec = co_await wait_for_send_token(backoff_timer, call_deadline)) {
+            record(diag, {}, std::string(operation).append(wait_ec == client_errc::timeout ?
+                  " failed: the client-side rate limit (adaptive retry mode) would hold the next attempt past the call's deadline" :
+                  " failed: cancelled while waiting for the client-side rate limit (adaptive retry mode)"), 0, sent);
+            co_return detail::outcome<response>{wait_ec, {}};
+        }
         attempt_result r = co_await attempt(*signing, target, body, res, call_deadline);
         sent += r.sends;
         recorder.attempts.add(r.sends);
         if (dynamodb::is_throttling(r.ec)) recorder.throttles.add();
+        if (rate_limiter) rate_limiter->on_response(dynamodb::is_throttling(r.ec));
         if (!r.ec) {
             quota.on_success(quota_spent);
             record(diag, {}, {}, r.status, sent);
@@ -203,7 +238,7 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
             else res.body.reserve(res.body.size() + json_padding);
             return detail::outcome<response>{ec, response{std::move(res.body), sent}};
         };
-        if (attempts >= options.retry.max_attempts) co_return fail(r.ec, cause);
+        if (attempts >= *options.retry.max_attempts) co_return fail(r.ec, cause);
         // Dated by a wrong clock, and the answer told the right time: re-signed at once (no backoff,
         // no quota: the cause is known and gone).
         if (r.skew_moved && dynamodb::may_be_clock_skew(r.aws_type)) {
@@ -246,7 +281,7 @@ asio::any_io_executor client::get_executor() const noexcept { return impl_->exec
 const std::string& client::region() const noexcept { return impl_->region; }
 std::chrono::system_clock::time_point client::now() const noexcept { return impl_->now(); }
 std::chrono::milliseconds client::clock_skew() const noexcept { return impl_->skew.current(); }
-const std::string& client::endpoint() const noexcept { return impl_->endpoint_url; }
+const std::string& client::endpoint() const noexcept { return impl_->endpoint.url; }
 const client_options& client::options() const noexcept { return impl_->options; }
 void client::close() { impl_->pool.close(); }
 

@@ -1,9 +1,12 @@
 #include "client_config.hpp"
 
+#include "../codec/printable.hpp"
 #include "../credentials/shared_files.hpp"
+#include "endpoint_rules.hpp"
 
 #include <ddbcache/version.hpp>
 
+#include <cctype>
 #include <cstdlib>
 #include <string_view>
 
@@ -48,7 +51,7 @@ error_code check_limits(const client_options& o, std::string& why) {
         why = "client_options::max_waiters is " + std::to_string(o.max_waiters) + "; it must be at most 100000000";
         return client_errc::invalid_argument;
     }
-    if (o.retry.max_attempts < 1) {
+    if (o.retry.max_attempts == 0u) {
         why = "client_options::retry.max_attempts is 0; it must be at least 1 (the first try)";
         return client_errc::invalid_argument;
     }
@@ -65,17 +68,172 @@ std::string resolve_region(const client_options& options) {
     return resolve_profile_region(options.credentials);
 }
 
-std::string resolve_endpoint_url(const client_options& options, const std::string& region, const char** source) {
-    const char* unused = nullptr;
-    const char*& from = source ? *source : unused;
-    from = "client_options::endpoint";
-    if (!options.endpoint.empty()) return options.endpoint;
-    for (const char* name : {"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"}) {
-        from = name;
-        if (const char* value = std::getenv(name); value && *value) return value;
+namespace {
+
+// The selected profile of the config file, read once for the settings that follow.
+struct config_profile {
+    std::string name, path;
+    std::optional<credentials_files::profile> values;
+
+    std::string get(const std::string& key) const {
+        if (!values) return {};
+        auto it = values->find(key);
+        return it == values->end() ? std::string() : it->second;
     }
-    from = "the region";
-    return "https://dynamodb." + region + ".amazonaws.com";
+    std::string where(const std::string& key) const { return key + " in profile '" + name + "' of " + path; }
+};
+
+error_code load_config_profile(const client_options& o, config_profile& out, std::string& why) {
+    using namespace credentials_files;
+    out.name = selected_profile(o.credentials.profile);
+    out.path = config_file_path();
+    error_code ec;
+    diagnostics diag;
+    out.values = load_profile(out.path, file_kind::config, out.name, ec, diag);
+    if (ec) why = diag.message;
+    return ec;
+}
+
+// A setting's value (empty: unset) and where it came from.
+struct setting {
+    std::string value, source;
+};
+
+// The variable when set, else the profile's key.
+setting lookup(const char* variable, const char* key, const config_profile& profile) {
+    if (std::string v = credentials_files::env_or(variable); !v.empty()) return {v, variable};
+    if (std::string v = profile.get(key); !v.empty()) return {v, profile.where(key)};
+    return {};
+}
+
+error_code refuse(const setting& s, const char* allowed, std::string& why) {
+    why = s.source + " is '" + codec::printable(s.value) + "'; it must be " + allowed;
+    return client_errc::invalid_configuration;
+}
+
+// "true" or "false" in any case, as the SDKs read them; `out` is left alone when unset.
+error_code read_boolean(const setting& s, bool& out, std::string& why) {
+    if (s.value.empty()) return {};
+    std::string lower = s.value;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower != "true" && lower != "false") return refuse(s, "true or false", why);
+    out = lower == "true";
+    return {};
+}
+
+// An explicit option, else the variable, else the profile's key; `source` says which (empty: off by default).
+error_code resolve_flag(const std::optional<bool>& option, const char* option_name, const char* variable,
+                        const char* key, const config_profile& profile, bool& out, std::string& source,
+                        std::string& why) {
+    out = false;
+    if (option) {
+        out = *option;
+        source = option_name;
+        return {};
+    }
+    const setting s = lookup(variable, key, profile);
+    source = s.source;
+    return read_boolean(s, out, why);
+}
+
+// The endpoint configured outside the rule set, in the guide's order; empty url when none.
+error_code configured_url(const client_options& o, const config_profile& profile, std::string& url,
+                          std::string& source, std::string& why) {
+    if (!o.endpoint.empty()) {
+        url = o.endpoint;
+        source = "client_options::endpoint";
+        return {};
+    }
+    bool ignore = false;
+    const setting ignore_setting = lookup("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "ignore_configured_endpoint_urls", profile);
+    if (error_code ec = read_boolean(ignore_setting, ignore, why)) return ec;
+    if (ignore) return {};
+    for (const char* variable : {"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"}) {
+        if (std::string v = credentials_files::env_or(variable); !v.empty()) {
+            url = std::move(v);
+            source = variable;
+            return {};
+        }
+    }
+    if (const std::string services = profile.get("services"); !services.empty()) {
+        error_code ec;
+        diagnostics diag;
+        const auto section =
+            credentials_files::load_profile(profile.path, credentials_files::file_kind::services, services, ec, diag);
+        if (ec) return why = diag.message, ec;
+        if (!section) {
+            why = profile.where("services") + " names '" + codec::printable(services) + "', but that file has no [services " +
+                  codec::printable(services) + "] section";
+            return client_errc::invalid_configuration;
+        }
+        if (auto it = section->find("dynamodb.endpoint_url"); it != section->end() && !it->second.empty()) {
+            url = it->second;
+            source = "endpoint_url under dynamodb in [services " + services + "] of " + profile.path;
+            return {};
+        }
+    }
+    if (std::string v = profile.get("endpoint_url"); !v.empty()) {
+        url = std::move(v);
+        source = profile.where("endpoint_url");
+    }
+    return {};
+}
+
+} // namespace
+
+error_code resolve_endpoint(const client_options& o, const std::string& region, configured_endpoint& out,
+                            std::string& why) {
+    config_profile profile;
+    if (error_code ec = load_config_profile(o, profile, why)) return ec;
+    endpoint_parameters parameters{region, false, false, {}};
+    std::string fips_source, dual_stack_source;
+    if (error_code ec = resolve_flag(o.use_fips_endpoint, "client_options::use_fips_endpoint", "AWS_USE_FIPS_ENDPOINT",
+                                     "use_fips_endpoint", profile, parameters.use_fips, fips_source, why))
+        return ec;
+    if (error_code ec = resolve_flag(o.use_dualstack_endpoint, "client_options::use_dualstack_endpoint",
+                                     "AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint", profile,
+                                     parameters.use_dual_stack, dual_stack_source, why))
+        return ec;
+    if (error_code ec = configured_url(o, profile, parameters.endpoint, out.source, why)) return ec;
+    const rules_endpoint chosen = resolve_rules_endpoint(parameters);
+    if (!chosen.error.empty()) {
+        why = "DynamoDB's endpoint rules refuse this configuration: " + chosen.error;
+        if (parameters.use_fips) why += " (FIPS is on by " + fips_source + ")";
+        if (parameters.use_dual_stack) why += " (dual-stack is on by " + dual_stack_source + ")";
+        if (!parameters.endpoint.empty())
+            why += " (the endpoint '" + codec::printable(parameters.endpoint) + "' is from " + out.source + ")";
+        else why += " (region '" + region + "')";
+        return client_errc::invalid_configuration;
+    }
+    out.url = chosen.url;
+    out.signing_region = chosen.signing_region;
+    if (parameters.endpoint.empty()) out.source = "DynamoDB's endpoint rules for region '" + region + "'";
+    return {};
+}
+
+error_code resolve_retry(client_options& o, std::string& why) {
+    if (o.retry.max_attempts && o.retry.mode) return {};
+    config_profile profile;
+    if (error_code ec = load_config_profile(o, profile, why)) return ec;
+    if (!o.retry.max_attempts) {
+        const setting s = lookup("AWS_MAX_ATTEMPTS", "max_attempts", profile);
+        o.retry.max_attempts = retry_options::default_max_attempts;
+        if (!s.value.empty()) {
+            // Digits only, at most 9 of them: no sign, no overflow.
+            const bool digits = s.value.size() <= 9 && s.value.find_first_not_of("0123456789") == std::string::npos;
+            const unsigned long n = digits ? std::stoul(s.value) : 0;
+            if (n < 1) return refuse(s, "a whole number of attempts from 1 (no retries) to 999999999", why);
+            o.retry.max_attempts = static_cast<unsigned>(n);
+        }
+    }
+    if (!o.retry.mode) {
+        const setting s = lookup("AWS_RETRY_MODE", "retry_mode", profile);
+        if (s.value.empty() || s.value == "standard") o.retry.mode = retry_mode::standard;
+        else if (s.value == "adaptive") o.retry.mode = retry_mode::adaptive;
+        else if (s.value == "legacy") o.retry.mode = retry_mode::legacy;
+        else return refuse(s, "legacy, standard or adaptive", why);
+    }
+    return {};
 }
 
 http::tls_options resolve_trust(const client_options& options) {

@@ -1,4 +1,4 @@
-// Endpoint and region resolution, in the order the AWS SDKs use.
+// Endpoint, region and retry settings resolution, in the order the AWS SDKs use.
 #pragma once
 
 #include "../http/tls_context.hpp"
@@ -17,10 +17,35 @@ std::string resolve_region(const client_options& options);
 // deadlines and backoffs cannot overflow). Sets `why`, naming the option, its value and the range.
 error_code check_limits(const client_options& options, std::string& why);
 
-// options.endpoint, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, then https://dynamodb.<region>.amazonaws.com.
-// `source`, when given, receives where the URL came from (the option's or the variable's name).
-std::string resolve_endpoint_url(const client_options& options, const std::string& region,
-                                 const char** source = nullptr);
+// Where calls go, and the region their signatures name.
+struct configured_endpoint {
+    std::string url;
+    std::string source;         // where the URL came from: "client_options::endpoint", a variable, a profile key, "the rule set"
+    std::string signing_region; // the region, except for the rule set's "local" (us-east-1)
+};
+
+// The endpoint in the order of the AWS SDKs and Tools Reference Guide ("Service-specific
+// endpoints"): options.endpoint; unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS (else the profile's
+// ignore_configured_endpoint_urls) is true, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL,
+// `endpoint_url` under `dynamodb =` in the [services NAME] section the profile's `services` names,
+// the profile's `endpoint_url`; the URL found is then DynamoDB's rule set's Endpoint parameter,
+// with FIPS (options.use_fips_endpoint, AWS_USE_FIPS_ENDPOINT, use_fips_endpoint) and dual-stack
+// (options.use_dualstack_endpoint, AWS_USE_DUALSTACK_ENDPOINT, use_dualstack_endpoint): see
+// endpoint_rules.hpp. The profile is options.credentials.profile, AWS_PROFILE or "default", in the
+// config file (AWS_CONFIG_FILE, ~/.aws/config). Reads the environment and that file; no I/O else.
+// Fails with client_errc::invalid_configuration when a setting is not "true" or "false", when the
+// profile names a [services] section the file lacks, or when the rule set ends in an error (its
+// message, with where each setting came from); with client_errc::invalid_credentials_file when the
+// config file does not parse. `why` names the variable or key, never a secret.
+error_code resolve_endpoint(const client_options& options, const std::string& region, configured_endpoint& out,
+                            std::string& why);
+
+// Fills what options.retry leaves unset: max_attempts from AWS_MAX_ATTEMPTS, else `max_attempts`
+// in the config file's profile, else 4; mode from AWS_RETRY_MODE, else `retry_mode` in the
+// profile ("legacy", "standard" or "adaptive"), else standard. Fails with
+// client_errc::invalid_configuration when a value is not allowed (`why` names the variable or
+// key, the value and what is allowed), invalid_credentials_file when the file does not parse.
+error_code resolve_retry(client_options& options, std::string& why);
 
 // What TLS trusts, for DynamoDB and the credentials endpoints alike: options.ca_file and
 // options.ca_dir when either is set; else AWS_CA_BUNDLE; else `ca_bundle` in the config file's

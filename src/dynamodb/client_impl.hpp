@@ -6,9 +6,13 @@
 #include "../credentials/refreshing_credentials.hpp"
 #include "../http/connection_pool.hpp"
 #include "call_metrics.hpp"
+#include "client_config.hpp"
+#include "client_rate_limiter.hpp"
 #include "retry_policy.hpp"
 
 #include <ddbcache/client.hpp>
+
+#include <boost/asio/steady_timer.hpp>
 
 #include <memory>
 #include <string>
@@ -21,13 +25,14 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     boost::asio::any_io_executor executor;
     client_options options;
     std::string region;
-    std::string endpoint_url;
+    dynamodb::configured_endpoint endpoint; // its URL, where it came from and the region signatures name
     std::string user_agent;  // sent with every attempt
     http::tls_options trust; // for DynamoDB and the credentials endpoints
     http::connection_pool pool;
     sigv4::signer signer;
     std::shared_ptr<credentials_sources::refreshing_credentials> creds;
     dynamodb::retry_quota quota;
+    std::unique_ptr<dynamodb::client_rate_limiter> rate_limiter; // in the adaptive retry mode only
     dynamodb::clock_skew skew;
     dynamodb::call_metrics metrics;
 
@@ -47,6 +52,12 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     boost::asio::awaitable<attempt_result> attempt(const credentials& signing, const std::string& target,
                                                    const std::string& body,
                                                    http::response& res, http::clock::time_point call_deadline);
+
+    // Adaptive retry mode: waits for a token of the client-side rate limiter (at once otherwise).
+    // operation_aborted when cancelled; client_errc::timeout, without waiting, when the token
+    // comes only after the call's deadline. A token not used is given back.
+    boost::asio::awaitable<error_code> wait_for_send_token(boost::asio::steady_timer& timer,
+                                                           http::clock::time_point call_deadline);
 
     // Sends `body` until it succeeds, fails for good, or runs out of attempts, quota or time. On
     // a service error the response still carries the error body (with simdjson's padding).

@@ -320,31 +320,6 @@ protected:
 
 using EndpointResolution = EnvironmentGuard;
 
-TEST_F(EndpointResolution, OptionsWinOverTheEnvironment) {
-    setenv("AWS_REGION", "eu-west-1", 1);
-    setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1", 1);
-    client_options o;
-    o.region = "us-west-2";
-    o.endpoint = "http://127.0.0.1:2";
-    EXPECT_EQ(dynamodb::resolve_region(o), "us-west-2");
-    EXPECT_EQ(dynamodb::resolve_endpoint_url(o, "us-west-2"), "http://127.0.0.1:2");
-}
-
-TEST_F(EndpointResolution, ServiceSpecificEndpointVariableComesFirst) {
-    setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1", 1);
-    EXPECT_EQ(dynamodb::resolve_endpoint_url({}, "eu-west-1"), "http://127.0.0.1:1");
-    setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:3", 1);
-    EXPECT_EQ(dynamodb::resolve_endpoint_url({}, "eu-west-1"), "http://127.0.0.1:3");
-}
-
-TEST_F(EndpointResolution, DefaultsToTheRegionalAwsEndpoint) {
-    setenv("AWS_DEFAULT_REGION", "ap-south-1", 1);
-    EXPECT_EQ(dynamodb::resolve_region({}), "ap-south-1");
-    setenv("AWS_REGION", "eu-central-1", 1);
-    EXPECT_EQ(dynamodb::resolve_region({}), "eu-central-1");
-    EXPECT_EQ(dynamodb::resolve_endpoint_url({}, "eu-central-1"), "https://dynamodb.eu-central-1.amazonaws.com");
-}
-
 // AWS_CA_BUNDLE, AWS_SDK_UA_APP_ID and their profile keys, with a config file of the test's own.
 class ProfileSettings : public testing::Test {
 protected:
