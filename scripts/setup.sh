@@ -17,7 +17,8 @@ APT_PACKAGES=(cmake ninja-build g++ ccache python3 openssl curl
               libgtest-dev libgmock-dev libbenchmark-dev python3-boto3
               clang libclang-rt-14-dev clang-tidy faketime   # clang: the fuzzers; clang-tidy: the lint stage; faketime: the clock-skew test
               prometheus-cpp-dev prometheus wrk   # ddbcache::prometheus, the server its test scrapes with; the benchmarks' HTTP load
-              dpkg-dev pkg-config)  # the package test: dpkg-deb -x of the .deb cpack makes, a consumer built with pkg-config
+              dpkg-dev pkg-config   # the package test: dpkg-deb -x of the .deb cpack makes, a consumer built with pkg-config
+              tinyproxy)            # the HTTP proxy the proxy tests go through
 declare -A PROVIDED_BY_COMMAND=([java]=openjdk-17-jre-headless [node]=nodejs [npm]=npm)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }

@@ -39,6 +39,7 @@ public:
         case client_errc::lock_not_acquired: return "the lock was held by another owner for all of the wait";
         case client_errc::compute_failed: return "the value's computation failed";
         case client_errc::invalid_configuration: return "an AWS configuration setting cannot be used";
+        case client_errc::proxy_failure: return "the HTTP proxy refused or broke the CONNECT tunnel";
         }
         return "unknown ddbcache client error";
     }

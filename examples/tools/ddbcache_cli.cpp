@@ -76,11 +76,16 @@ Commands:
                            SIGHUP are passed on to COMMAND. If ddbcache itself is killed (-9),
                            COMMAND runs on after the lease lapses: the token is then the guard.
                                                                            [--ttl S] [--wait S]
+  config                   print the resolved configuration as "name value" lines, like
+                           aws configure list: endpoint, region, credentials (the source, never
+                           a key), retry_mode, max_attempts, ca_bundle, proxy (without its
+                           password), user_agent, and where each came from. Sends nothing.
   VALUE "-" reads the value from standard input.
 
 Options (defaults as Python cachelib's DynamoDbCache):
   --endpoint URL           DynamoDB endpoint (default: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL,
-                           then https://dynamodb.REGION.amazonaws.com)
+                           the profile's endpoint_url, then DynamoDB's endpoint rules for the
+                           region; `ddbcache config` shows which)
   --region R               AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the config profile)
   --profile NAME           the profile of the shared AWS files, instead of AWS_PROFILE (default
                            "default"): its credentials, region, ca_bundle and sdk_ua_app_id
@@ -110,7 +115,8 @@ Options (defaults as Python cachelib's DynamoDbCache):
   --help                   this text
   --version                print "ddbcache VERSION" and exit
   --                       the arguments after it are not options
-Credentials come from the usual AWS environment variables and shared files.
+Credentials come from the usual AWS environment variables and shared files; proxies from
+HTTPS_PROXY, HTTP_PROXY and NO_PROXY (see the README's Configuration table).
 
 Exit status: 0 hit, stored, deleted or true (get-many: every key hit); 1 miss, not stored,
 absent or false; 2 error, with one line on standard error naming the cause (lock: COMMAND's
@@ -529,6 +535,39 @@ int run(const invocation& inv, const command& cmd) {
     return status;
 }
 
+const char* name_of(ddbcache::retry_mode mode) {
+    switch (mode) {
+    case ddbcache::retry_mode::standard: return "standard";
+    case ddbcache::retry_mode::adaptive: return "adaptive";
+    case ddbcache::retry_mode::legacy: return "legacy";
+    }
+    return "unknown";
+}
+
+// `ddbcache config`: what the client resolved, without a request.
+int print_configuration(const invocation& inv) {
+    if (!inv.operands.empty() || !inv.command_options.empty())
+        throw usage_error("config takes no arguments (see ddbcache --help)");
+    asio::io_context io;
+    const ddbcache::client client(io.get_executor(), inv.options.client); // throws what it cannot resolve
+    const ddbcache::client_configuration c = client.configuration();
+    const auto line = [](std::string_view name, const std::string& value) {
+        std::cout << name << ' ' << (value.empty() ? "<not set>" : value) << '\n';
+    };
+    line("endpoint", c.endpoint);
+    line("endpoint_source", c.endpoint_source);
+    line("region", c.region);
+    line("credentials", c.credentials_source);
+    line("retry_mode", name_of(c.mode));
+    line("max_attempts", std::to_string(c.max_attempts));
+    line("ca_bundle", c.ca_bundle.empty() ? "system" : c.ca_bundle);
+    line("ca_bundle_source", c.ca_bundle_source);
+    line("proxy", c.proxy);
+    line("proxy_source", c.proxy_source);
+    line("user_agent", c.user_agent);
+    return 0;
+}
+
 int report_exception(const std::exception& e) {
     const std::string line = ddbcache::tools::failure_line(e);
     std::cerr << (line.starts_with("ddbcache: ") ? "" : "ddbcache: ") << line << '\n';
@@ -548,6 +587,7 @@ int main(int argc, char** argv) {
             std::cout << tools::version_line("ddbcache");
             return 0;
         }
+        if (inv.command == "config") return print_configuration(inv);
         const command& cmd = find_command(inv);
         return run(inv, cmd);
     } catch (const std::exception& e) {

@@ -95,6 +95,17 @@ struct client_options {
     // loaded makes the constructor throw, naming the file and where it was set.
     std::string ca_file;
     std::string ca_dir;
+    // The HTTP proxy for DynamoDB and STS: "http://[user:password@]host[:port]" (port 80 when not
+    // given). Unset: by the endpoint's scheme, https_proxy then HTTPS_PROXY, or http_proxy then
+    // HTTP_PROXY, unless no_proxy/NO_PROXY lists the host, as curl reads them (see the README's
+    // Configuration table). An empty string: no proxy, whatever the environment says; a URL set
+    // here serves every host. HTTPS goes through one CONNECT tunnel per pooled connection, reused
+    // with it; plain HTTP sends absolute-form requests. User and password are percent-decoded and
+    // sent as Proxy-Authorization (Basic); they never appear in logs, errors or configuration().
+    // IMDS and the container agent are always reached directly. A URL that cannot be used (not
+    // http://, a path, no host) makes the constructor throw client_errc::invalid_configuration; a
+    // proxy refusing a tunnel fails calls with client_errc::proxy_failure, its status in diagnostics.
+    std::optional<std::string> proxy;
     // Plain http:// is accepted for loopback hosts only, unless this is set.
     bool allow_plain_http_to_remote_hosts = false;
 
@@ -123,6 +134,20 @@ struct client_options {
     // io_context. Empty: this host's system_clock, corrected by the skew learned from DynamoDB's
     // answers (see client::now()).
     std::function<std::chrono::system_clock::time_point()> clock;
+};
+
+// What a client resolved from its options, the environment and the shared files, in the orders
+// client_options documents: what `ddbcache config` prints. Holds no secret.
+struct client_configuration {
+    std::string endpoint, endpoint_source; // the URL, and the option, variable, profile key or rule set it came from
+    std::string region;
+    std::string credentials_source; // "environment variables", "profile 'dev' in /home/u/.aws/credentials", ...; never a key
+    retry_mode mode = retry_mode::standard;
+    unsigned max_attempts = 0;
+    std::string ca_bundle, ca_bundle_source; // both empty: the system store
+    std::string proxy;        // the URL without its password ("http://user:****@host:port"); empty: direct
+    std::string proxy_source; // where it was set, or why the endpoint bypasses it (NO_PROXY); empty: none configured
+    std::string user_agent;
 };
 
 // Options of one call. `diag`, when set, receives the AWS error type and message, the HTTP status
@@ -215,6 +240,9 @@ public:
     const std::string& endpoint() const noexcept;
     // The options as resolved: retry.max_attempts and retry.mode are always set.
     const client_options& options() const noexcept;
+    // Where calls go, how they are signed, retried, trusted and proxied, and where each setting
+    // came from; resolved when the client was made, no I/O. Thread safety: any thread.
+    client_configuration configuration() const;
 
     // What the client did since it was created: its connections, and per DynamoDB operation the
     // calls, failures, attempts, throttled attempts, consumed capacity (with

@@ -44,6 +44,7 @@ enum class client_errc {
     lock_not_acquired = 26,    // another owner held the lock for all of the wait
     compute_failed = 27,       // get_or_set's compute threw an exception that is not a system_error
     invalid_configuration = 28, // an AWS setting (variable or profile key) with a value that cannot be used, or refused by DynamoDB's endpoint rules
+    proxy_failure = 29,        // the HTTP proxy refused the CONNECT tunnel (diagnostics name its status) or broke its protocol
 };
 
 // The DynamoDB error types (`__type` after '#'), and HTTP statuses that come without one.

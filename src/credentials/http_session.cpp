@@ -3,18 +3,20 @@
 namespace ddbcache::credentials_sources {
 namespace {
 
-http::pool_options one_connection(const http::tls_options& tls) {
+http::pool_options one_connection(const http::tls_options& tls, std::optional<http::proxy> via) {
     http::pool_options o;
     o.max_connections = 1;
     o.max_response_body = std::size_t{1} << 20; // credentials answers are a few KB
     o.tls = tls;
+    o.via = std::move(via);
     return o;
 }
 
 } // namespace
 
-http_session::http_session(boost::asio::any_io_executor executor, http::endpoint ep, const http::tls_options& tls)
-    : pool_(std::move(executor), std::move(ep), one_connection(tls)) {}
+http_session::http_session(boost::asio::any_io_executor executor, http::endpoint ep, const http::tls_options& tls,
+                           std::optional<http::proxy> via)
+    : pool_(std::move(executor), std::move(ep), one_connection(tls, std::move(via))) {}
 
 boost::asio::awaitable<detail::outcome<http_answer>> http_session::send(std::string_view method, std::string_view target,
                                                                         std::span<const http::header_field> headers,

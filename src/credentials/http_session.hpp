@@ -21,7 +21,10 @@ struct http_answer {
 
 class http_session {
 public:
-    http_session(boost::asio::any_io_executor executor, http::endpoint ep, const http::tls_options& tls);
+    // Through `via` when given (STS follows the proxy settings; IMDS and the container agent, on
+    // link-local or loopback addresses, are reached directly, as botocore does).
+    http_session(boost::asio::any_io_executor executor, http::endpoint ep, const http::tls_options& tls,
+                 std::optional<http::proxy> via = std::nullopt);
 
     // Fails only when no answer came (the transport failed); `why` then says how.
     boost::asio::awaitable<detail::outcome<http_answer>> send(std::string_view method, std::string_view target,

@@ -5,6 +5,7 @@
 
 #include "fetched.hpp"
 
+#include "../http/proxy.hpp"
 #include "../http/tls_context.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -22,6 +23,7 @@ struct source_settings {
     std::chrono::milliseconds sts_timeout;      // per AssumeRoleWithWebIdentity request
     std::chrono::milliseconds process_timeout{60'000}; // a credential_process run, start to exit
     std::function<std::chrono::system_clock::time_point()> clock = {}; // expirations' time; empty: system_clock
+    http::proxy_settings proxies = {}; // for STS; IMDS and the container agent are reached directly
 };
 
 struct source {

@@ -36,7 +36,7 @@ asio::awaitable<fetched> assume_role(source_settings s, http::endpoint ep, web_i
                              "&WebIdentityToken=" + form_value(trimmed);
     const std::array<http::header_field, 2> headers{{{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
                                                      {"Accept", "application/xml"}}};
-    http_session session(s.executor, ep, s.tls);
+    http_session session(s.executor, ep, s.tls, s.proxies.route(ep));
     std::string why;
     auto a = co_await session.send("POST", ep.target, headers, body, s.sts_timeout, why);
     if (a.ec) co_return fetched{a.ec == asio::error::operation_aborted ? a.ec : error_code(client_errc::credentials_unavailable),

@@ -37,17 +37,25 @@ client_options checked_options(client_options o) {
     return o;
 }
 
-http::pool_options make_pool_options(const client_options& o, const http::tls_options& trust) {
+http::pool_options make_pool_options(const client_options& o, const http::tls_options& trust,
+                                     std::optional<http::proxy> route) {
     http::pool_options p;
     p.max_connections = o.max_connections;
     p.max_waiters = o.max_waiters;
     p.idle_timeout = o.idle_timeout;
     p.connect_timeout = o.connect_timeout;
     p.tls = trust;
+    p.via = std::move(route);
     return p;
 }
 
 // An application ID too long is the caller's mistake when it is an option, the environment's otherwise.
+http::proxy_settings checked_proxies(const client_options& o) {
+    http::proxy_settings proxies;
+    if (std::string why; error_code ec = dynamodb::resolve_proxies(o, proxies, why)) throw_config_error(ec, "ddbcache: " + why);
+    return proxies;
+}
+
 std::string checked_user_agent(const client_options& o) {
     std::string user_agent, why;
     if (const error_code ec = dynamodb::resolve_user_agent(o, user_agent, why)) {
@@ -78,6 +86,14 @@ http::endpoint checked_endpoint(const dynamodb::configured_endpoint& chosen, con
     return ep;
 }
 
+// The pool, with the proxy route its endpoint takes.
+http::connection_pool make_pool(asio::any_io_executor ex, const client_options& o, const dynamodb::configured_endpoint& chosen,
+                                const http::tls_options& trust, const http::proxy_settings& proxies) {
+    http::endpoint ep = checked_endpoint(chosen, o);
+    auto route = proxies.route(ep);
+    return http::connection_pool(ex, std::move(ep), make_pool_options(o, trust, std::move(route)));
+}
+
 // Checked before anything uses it: the region goes into host names and the signature's scope.
 std::string checked_region(const client_options& o) {
     std::string region = dynamodb::resolve_region(o);
@@ -103,7 +119,8 @@ void record(diagnostics* diag, std::string aws_type, std::string message, unsign
 client::impl::impl(asio::any_io_executor ex, client_options o)
     : executor(ex), options(checked_options(std::move(o))), region(checked_region(options)),
       endpoint(resolved_endpoint(options, region)), user_agent(checked_user_agent(options)),
-      trust(dynamodb::resolve_trust(options)), pool(ex, checked_endpoint(endpoint, options), make_pool_options(options, trust)),
+      trust(dynamodb::resolve_trust(options)), proxies(checked_proxies(options)),
+      pool(make_pool(ex, options, endpoint, trust, proxies)),
       quota(options.retry.quota) {
     if (options.retry.mode == retry_mode::adaptive) rate_limiter = std::make_unique<dynamodb::client_rate_limiter>();
     error_code ec;
@@ -112,6 +129,7 @@ client::impl::impl(asio::any_io_executor ex, client_options o)
                                                  options.credentials.metadata_timeout,
                                                  std::chrono::duration_cast<std::chrono::milliseconds>(options.call_timeout)};
     sources.clock = options.clock;
+    sources.proxies = proxies;
     creds = credentials_sources::choose_credentials(options.credentials, sources, ec, diag);
     if (ec) throw_config_error(ec, "ddbcache: " + diag.message);
 }
@@ -128,7 +146,11 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const creden
     const auto sent = std::chrono::system_clock::now();
     const http::exchange_result r = co_await pool.exchange(req, res, call_deadline, options.attempt_timeout);
     const unsigned sends = std::max(1u, r.sends);
-    if (r.ec) co_return attempt_result{r.ec, r.stage, 0, {}, r.detail ? r.ec.message() + ": " + r.detail : "", sends};
+    if (r.ec) {
+        std::string why = r.detail ? r.ec.message() + ": " + r.detail : "";
+        if (r.proxy_status) why += " (HTTP " + std::to_string(r.proxy_status) + " from the proxy)";
+        co_return attempt_result{r.ec, r.stage, 0, {}, std::move(why), sends};
+    }
     // Moved by this answer, or by another call's since this one was signed (calls under way at
     // once on a skewed host all fail; the first answer teaches the skew to every one of them).
     // An injected clock is DynamoDB's time by definition: nothing to learn.
@@ -283,6 +305,28 @@ std::chrono::system_clock::time_point client::now() const noexcept { return impl
 std::chrono::milliseconds client::clock_skew() const noexcept { return impl_->skew.current(); }
 const std::string& client::endpoint() const noexcept { return impl_->endpoint.url; }
 const client_options& client::options() const noexcept { return impl_->options; }
+
+client_configuration client::configuration() const {
+    const impl& i = *impl_;
+    client_configuration c;
+    c.endpoint = i.endpoint.url;
+    c.endpoint_source = i.endpoint.source;
+    c.region = i.region;
+    c.credentials_source = i.creds->source_name();
+    c.mode = *i.options.retry.mode;
+    c.max_attempts = *i.options.retry.max_attempts;
+    c.ca_bundle = i.trust.ca_file.empty() ? i.trust.ca_dir : i.trust.ca_file;
+    c.ca_bundle_source = i.trust.ca_file_source;
+    if (const auto& route = i.pool.options().via) {
+        c.proxy = route->display;
+        c.proxy_source = route->source;
+    } else if (const auto& configured = i.pool.target().tls ? i.proxies.for_https : i.proxies.for_http) {
+        c.proxy_source = i.proxies.no_proxy_source + " lists " + i.pool.target().host + ", so " +
+                         configured->source + " is bypassed";
+    }
+    c.user_agent = i.user_agent;
+    return c;
+}
 void client::close() { impl_->pool.close(); }
 
 client_stats client::stats() const {

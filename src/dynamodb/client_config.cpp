@@ -13,9 +13,12 @@
 namespace ddbcache::dynamodb {
 namespace {
 
-std::string first_set(std::initializer_list<const char*> names) {
+std::string first_set(std::initializer_list<const char*> names, const char** which = nullptr) {
     for (const char* name : names)
-        if (const char* value = std::getenv(name); value && *value) return value;
+        if (const char* value = std::getenv(name); value && *value) {
+            if (which) *which = name;
+            return value;
+        }
     return {};
 }
 
@@ -238,12 +241,35 @@ error_code resolve_retry(client_options& o, std::string& why) {
 
 http::tls_options resolve_trust(const client_options& options) {
     if (!options.ca_file.empty() || !options.ca_dir.empty())
-        return {options.ca_file, options.ca_dir, "client_options::ca_file"};
+        return {options.ca_file, options.ca_dir, options.ca_file.empty() ? "client_options::ca_dir" : "client_options::ca_file"};
     if (std::string bundle = first_set({"AWS_CA_BUNDLE"}); !bundle.empty()) return {bundle, {}, "AWS_CA_BUNDLE"};
     std::string source;
     std::string bundle = credentials_files::config_file_setting(options.credentials.profile, "ca_bundle", &source);
     if (bundle.empty()) return {};
     return {bundle, {}, "ca_bundle of " + source};
+}
+
+error_code resolve_proxies(const client_options& options, http::proxy_settings& out, std::string& why) {
+    out = {};
+    error_code ec;
+    if (options.proxy) {
+        if (options.proxy->empty()) return {};
+        out.for_https = http::parse_proxy_url(*options.proxy, "client_options::proxy", ec, why);
+        out.for_http = out.for_https;
+        return ec;
+    }
+    const char* source = nullptr;
+    if (std::string url = first_set({"https_proxy", "HTTPS_PROXY"}, &source); !url.empty()) {
+        out.for_https = http::parse_proxy_url(url, source, ec, why);
+        if (ec) return ec;
+    }
+    if (std::string url = first_set({"http_proxy", "HTTP_PROXY"}, &source); !url.empty()) {
+        out.for_http = http::parse_proxy_url(url, source, ec, why);
+        if (ec) return ec;
+    }
+    out.no_proxy = first_set({"no_proxy", "NO_PROXY"}, &source);
+    if (!out.no_proxy.empty()) out.no_proxy_source = source;
+    return {};
 }
 
 error_code resolve_user_agent(const client_options& options, std::string& user_agent, std::string& why) {

@@ -1,6 +1,7 @@
 // Endpoint, region and retry settings resolution, in the order the AWS SDKs use.
 #pragma once
 
+#include "../http/proxy.hpp"
 #include "../http/tls_context.hpp"
 
 #include <ddbcache/client.hpp>
@@ -51,6 +52,12 @@ error_code resolve_retry(client_options& options, std::string& why);
 // options.ca_dir when either is set; else AWS_CA_BUNDLE; else `ca_bundle` in the config file's
 // profile; else the system store (all empty). ca_file_source names where a bundle came from.
 http::tls_options resolve_trust(const client_options& options);
+
+// The proxies: options.proxy for every host when set (empty: none); else https_proxy, then
+// HTTPS_PROXY, for HTTPS endpoints, http_proxy then HTTP_PROXY for plain HTTP, and no_proxy then
+// NO_PROXY, lowercase first as curl reads them. Fails with client_errc::invalid_configuration for
+// a URL that cannot be used; `why` names where it was set, never its password.
+error_code resolve_proxies(const client_options& options, http::proxy_settings& out, std::string& why);
 
 // The longest application ID the AWS SDKs and Tools Reference Guide allows ("Application ID").
 constexpr std::size_t max_app_id_length = 50;

@@ -28,6 +28,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     dynamodb::configured_endpoint endpoint; // its URL, where it came from and the region signatures name
     std::string user_agent;  // sent with every attempt
     http::tls_options trust; // for DynamoDB and the credentials endpoints
+    http::proxy_settings proxies; // for DynamoDB and STS
     http::connection_pool pool;
     sigv4::signer signer;
     std::shared_ptr<credentials_sources::refreshing_credentials> creds;

@@ -13,6 +13,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
@@ -47,6 +49,25 @@ const char* read_failure_detail(error_code ec) {
     if (ec == beast::http::error::header_limit) return "the response's status line and headers exceed 8 KiB";
     if (ec == beast::http::error::body_limit) return "the response's body exceeds its limit";
     return nullptr;
+}
+
+// Why a proxy refused a CONNECT, by its status (static text: exchange_result::detail).
+const char* proxy_refusal(unsigned status) {
+    switch (status) {
+    case 401: // what tinyproxy answers to wrong credentials
+    case 407: return "the proxy refused its credentials or asks for some: give or check user:password@ in the proxy URL";
+    case 403: return "the proxy forbids a tunnel to this host and port";
+    case 502:
+    case 503:
+    case 504: return "the proxy could not reach the endpoint";
+    default: return "the proxy refused the CONNECT tunnel";
+    }
+}
+
+// "host:port" for a CONNECT request line and its Host header (RFC 9110 section 9.3.6).
+std::string authority_of(const endpoint& ep) {
+    const bool ipv6 = ep.host.find(':') != std::string::npos;
+    return (ipv6 ? "[" + ep.host + "]" : ep.host) + ":" + std::to_string(ep.port);
 }
 
 error_code classify_tls_error(error_code ec) {
@@ -89,20 +110,45 @@ connection::~connection() {
     if (streams_->secure) SSL_set_shutdown(streams_->secure->native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 }
 
-asio::awaitable<exchange_result> connection::open(const endpoint& ep, clock::time_point deadline) {
+asio::awaitable<exchange_result> connection::open(const endpoint& ep, const proxy* via, clock::time_point deadline) {
     streams& s = *streams_;
     auto failed = [](error_code ec, const char* detail = nullptr) {
         return exchange_result{ec, failure_stage::connect, detail};
     };
+    const endpoint& first_hop = via ? via->via : ep;
     tcp::resolver resolver(s.strand);
     auto [resolve_ec, results] =
-        co_await resolver.async_resolve(ep.host, std::to_string(ep.port), on(s.strand));
+        co_await resolver.async_resolve(first_hop.host, std::to_string(first_hop.port), on(s.strand));
     if (resolve_ec) co_return failed(resolve_ec);
 
     s.tcp().expires_at(deadline);
     auto [connect_ec, connected] = co_await s.tcp().async_connect(results, on(s.strand));
     if (connect_ec) co_return failed(connect_ec);
     s.tcp().socket().set_option(tcp::no_delay(true));
+
+    if (via && s.secure) {
+        const std::string authority = authority_of(ep);
+        std::string connect = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
+        if (!via->authorization.empty()) connect += "Proxy-Authorization: " + via->authorization + "\r\n";
+        connect += "\r\n";
+        s.tcp().expires_at(deadline);
+        auto [write_ec, written] = co_await asio::async_write(s.tcp(), asio::buffer(connect), on(s.strand));
+        if (write_ec) co_return failed(write_ec);
+        beast::http::response_parser<beast::http::empty_body> parser;
+        parser.header_limit(max_header_bytes);
+        parser.skip(true); // a 2xx answer to CONNECT has no body: the tunnel follows
+        s.tcp().expires_at(deadline);
+        auto [read_ec, read] = co_await beast::http::async_read(s.tcp(), s.buffer, parser, on(s.strand));
+        if (read_ec) co_return failed(read_ec, read_failure_detail(read_ec));
+        const unsigned status = parser.get().result_int();
+        if (status < 200 || status > 299) {
+            exchange_result refused = failed(client_errc::proxy_failure, proxy_refusal(status));
+            refused.proxy_status = status;
+            co_return refused;
+        }
+        // The server speaks only after our ClientHello: bytes here came from the proxy.
+        if (s.buffer.size() != 0) co_return failed(client_errc::proxy_failure, "the proxy sent bytes after its CONNECT answer");
+    }
 
     if (s.secure) {
         if (!s.tls->prepare(s.secure->native_handle(), ep.host)) co_return failed(client_errc::tls_failure);

@@ -4,6 +4,7 @@
 
 #include "endpoint.hpp"
 #include "message.hpp"
+#include "proxy.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -24,6 +25,7 @@ struct exchange_result {
     // Times the request was sent: 2 when a reused connection failed and a fresh one was tried.
     // The server may have acted on the first, so callers count both as attempts.
     unsigned sends = 0;
+    unsigned proxy_status = 0; // the status of a proxy that refused a CONNECT tunnel (client_errc::proxy_failure)
 };
 
 class connection {
@@ -34,9 +36,11 @@ public:
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
 
-    // Resolves, connects and (for TLS) handshakes with SNI and host-name verification.
+    // Resolves, connects and (for TLS) handshakes with SNI and host-name verification. Through
+    // `via` (may be null) it connects to the proxy instead, and for TLS first opens a CONNECT
+    // tunnel to `ep` (a proxy's refusal is client_errc::proxy_failure, its status in `detail`).
     // Its failures have stage connect.
-    boost::asio::awaitable<exchange_result> open(const endpoint& ep, clock::time_point deadline);
+    boost::asio::awaitable<exchange_result> open(const endpoint& ep, const proxy* via, clock::time_point deadline);
 
     // Writes `head` then `body`, reads one response into `out` (body at most `body_limit` bytes).
     boost::asio::awaitable<exchange_result> exchange(std::string_view head, std::string_view body,

@@ -22,14 +22,21 @@ using connection_waiters = detail::waiter_queue<std::unique_ptr<connection>>;
 using acquire_signature = void(error_code, std::unique_ptr<connection>);
 using acquire_handler = connection_waiters::handler_type;
 
-void append_head(std::string& head, const endpoint& ep, const request& req) {
+void append_head(std::string& head, const endpoint& ep, const std::optional<proxy>& via, const request& req) {
     head.clear();
     const std::string_view target = req.target.empty() ? std::string_view(ep.target) : req.target;
-    std::size_t size = 64 + target.size() + ep.host_header.size(); // request line, Host, Content-Length
+    // Through a proxy, plain HTTP names the whole URL (absolute form); a CONNECT tunnel does not.
+    const bool absolute_form = via && !ep.tls;
+    std::size_t size = 64 + target.size() + 2 * ep.host_header.size(); // request line, Host, Content-Length
+    if (absolute_form) size += via->authorization.size() + 32;
     for (const header_field& h : req.headers) size += h.name.size() + h.value.size() + 4;
     head.reserve(size); // one allocation, not one per doubling
-    head.append(req.method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ");
+    head.append(req.method).append(" ");
+    if (absolute_form) head.append("http://").append(ep.host_header);
+    head.append(target).append(" HTTP/1.1\r\nHost: ");
     head.append(ep.host_header).append("\r\n");
+    if (absolute_form && !via->authorization.empty())
+        head.append("Proxy-Authorization: ").append(via->authorization).append("\r\n");
     for (const header_field& h : req.headers) head.append(h.name).append(": ").append(h.value).append("\r\n");
     head.append("Content-Length: ").append(std::to_string(req.body.size())).append("\r\n\r\n");
 }
@@ -239,6 +246,7 @@ pool_stats connection_pool::stats() const {
 }
 
 const endpoint& connection_pool::target() const noexcept { return state_->ep; }
+const pool_options& connection_pool::options() const noexcept { return state_->options; }
 
 asio::awaitable<exchange_result> connection_pool::exchange(const request& req, response& out,
                                                            clock::time_point give_up_at,
@@ -247,7 +255,7 @@ asio::awaitable<exchange_result> connection_pool::exchange(const request& req, r
     if (const char* unsafe = unsafe_head_part(s->ep, req))
         co_return exchange_result{client_errc::invalid_header_value, failure_stage::none, unsafe};
     std::string head;
-    append_head(head, s->ep, req);
+    append_head(head, s->ep, s->options.via, req);
     for (int attempt = 0;; ++attempt) {
         std::unique_ptr<connection> reused;
         error_code acquire_ec;
@@ -261,7 +269,7 @@ asio::awaitable<exchange_result> connection_pool::exchange(const request& req, r
         place.hold(fresh ? std::make_unique<connection>(s->executor, s->tls.get()) : std::move(reused));
         if (fresh) {
             const auto connect_deadline = std::min(deadline, clock::now() + s->options.connect_timeout);
-            if (exchange_result opened = co_await place.conn->open(s->ep, connect_deadline); opened.ec) {
+            if (exchange_result opened = co_await place.conn->open(s->ep, s->options.via ? &*s->options.via : nullptr, connect_deadline); opened.ec) {
                 opened.ec = map_transport_error(opened.ec);
                 co_return opened;
             }

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace ddbcache::http {
@@ -25,6 +26,7 @@ struct pool_options {
     clock::duration connect_timeout = std::chrono::seconds(5);
     std::size_t max_response_body = std::size_t{32} << 20; // 32 MiB
     tls_options tls;
+    std::optional<proxy> via; // the proxy to the endpoint, when not direct (see proxy.hpp)
 };
 
 struct pool_stats {
@@ -58,6 +60,7 @@ public:
 
     pool_stats stats() const;
     const endpoint& target() const noexcept;
+    const pool_options& options() const noexcept;
 
     struct state; // defined in the .cpp; public only so that its helpers there can name it
 

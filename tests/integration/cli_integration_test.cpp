@@ -1,6 +1,7 @@
 // The `ddbcache` command-line tool, run as a child process against both local servers: output
 // bytes, exit statuses, error lines, and the items it writes (read back through the library).
 #include "local_servers.hpp"
+#include "../support/scoped_environment.hpp"
 #include "tls_forwarder.hpp"
 
 #include <ddbcache/cache.hpp>
@@ -683,6 +684,56 @@ TEST_F(CliTls, AMissingCaFileIsNamedBeforeAnyRequest) {
     EXPECT_EQ(front.handshakes(), 0);
 }
 
+// ---- ddbcache config ----
+
+class CliConfig : public testing::Test {
+protected:
+    scoped_environment environment{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_CONFIG_FILE",
+                                   "AWS_MAX_ATTEMPTS",  "AWS_RETRY_MODE",        "AWS_CA_BUNDLE", "HTTPS_PROXY",
+                                   "https_proxy",       "http_proxy",            "HTTP_PROXY",  "no_proxy", "NO_PROXY"};
+    void SetUp() override {
+        ::setenv("AWS_ACCESS_KEY_ID", "AKIDLOCALTEST", 1);
+        ::setenv("AWS_SECRET_ACCESS_KEY", "local-test-secret", 1);
+        ::setenv("AWS_CONFIG_FILE", "/nonexistent/ddbcache-test-config", 1);
+    }
+};
+
+TEST_F(CliConfig, PrintsEachResolvedSettingAndItsSourceWithNoSecretAndSendsNothing) {
+    ::setenv("AWS_REGION", "cn-north-1", 1);
+    ::setenv("AWS_MAX_ATTEMPTS", "6", 1);
+    ::setenv("AWS_RETRY_MODE", "adaptive", 1);
+    ::setenv("AWS_CA_BUNDLE", cert_file("ca.pem").c_str(), 1);
+    ::setenv("HTTPS_PROXY", "http://ops:hunter2@127.0.0.1:1", 1); // nothing listens on port 1
+    const cli_run r = run_cli({"config"});
+    EXPECT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_EQ(r.out, "endpoint https://dynamodb.cn-north-1.amazonaws.com.cn\n"
+                     "endpoint_source DynamoDB's endpoint rules for region 'cn-north-1'\n"
+                     "region cn-north-1\n"
+                     "credentials environment variables\n"
+                     "retry_mode adaptive\n"
+                     "max_attempts 6\n"
+                     "ca_bundle " + cert_file("ca.pem") + "\n"
+                     "ca_bundle_source AWS_CA_BUNDLE\n"
+                     "proxy http://ops:****@127.0.0.1:1\n"
+                     "proxy_source HTTPS_PROXY\n"
+                     "user_agent ddbcache/" + std::string(ddbcache::version) + "\n");
+    EXPECT_EQ(r.err, "");
+    for (const char* secret : {"local-test-secret", "hunter2"})
+        EXPECT_EQ((r.out + r.err).find(secret), std::string::npos) << secret;
+}
+
+TEST_F(CliConfig, UnsetSettingsPrintNotSetAndTheCommandTakesNoArguments) {
+    const cli_run r = run_cli({"--endpoint", "http://127.0.0.1:1", "--region", "us-east-1", "config"});
+    EXPECT_EQ(r.exit_status, 0) << r.err;
+    const std::vector<std::string> lines = lines_of(r.out);
+    for (const char* line : {"endpoint_source client_options::endpoint", "ca_bundle system", "ca_bundle_source <not set>",
+                             "proxy <not set>", "proxy_source <not set>"})
+        EXPECT_NE(std::find(lines.begin(), lines.end(), line), lines.end()) << line << " in\n" << r.out;
+    const cli_run extra = run_cli({"--region", "us-east-1", "config", "now"});
+    EXPECT_EQ(extra.exit_status, 2);
+    EXPECT_EQ(extra.err, "ddbcache: config takes no arguments (see ddbcache --help)\n");
+}
+
 TEST(CliUsage, HelpDocumentsEveryCommandAndOption) {
     const cli_run r = run_cli({"--help"});
     EXPECT_EQ(r.exit_status, 0);
@@ -692,7 +743,7 @@ TEST(CliUsage, HelpDocumentsEveryCommandAndOption) {
                              "DDBCACHE_FENCING_TOKEN", "--endpoint", "--region", "--table", "--prefix", "--key-field",
                              "--expiration-field", "--no-create-table", "--codec", "--timeout", "--max-stale",
                              "--lease-ttl", "--lease-wait", "--ttl", "--wait", "--profile NAME", "--ca-file PEM",
-                             "--version", "Exit status"})
+                             "--version", "config", "Exit status"})
         EXPECT_NE(r.out.find(word), std::string::npos) << word;
 }
 

@@ -43,7 +43,7 @@ const char* const chain_variables[] = {
     "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME", "AWS_ENDPOINT_URL_STS", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
     "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "AWS_EC2_METADATA_DISABLED",
-    "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"};
+    "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"};
 
 std::string iso8601(wall_clock::time_point t) {
     const std::time_t seconds = wall_clock::to_time_t(t);
@@ -194,6 +194,21 @@ TEST_F(CredentialSources, WebIdentityPostsTheTokenFileToStsUnsignedAndReadsTheXm
                               "WebIdentityToken=eyJhbGciOi.payload%2B%2F%3D.sig"})
         EXPECT_NE(r.body.find(field), std::string::npos) << field << " in " << r.body;
     EXPECT_EQ(r.body.find("%0A"), std::string::npos) << "the token's final newline is not sent";
+}
+
+TEST_F(CredentialSources, WebIdentityReachesStsThroughTheClientsProxy) {
+    scripted_http_server sts(io, [](const seen_request&) { return scripted_reply{200, sts_credentials("ASIAWEB1", wall_clock::now() + 1h)}; });
+    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", write("token", "eyJhbGciOi.payload.sig").c_str(), 1);
+    setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/cache", 1);
+    setenv("AWS_ENDPOINT_URL_STS", sts.url().c_str(), 1);
+    setenv("HTTP_PROXY", test_proxy_url().c_str(), 1);
+    client_options o = local_client_options("dynamodb-local");
+    o.credentials.explicit_credentials.reset();
+    const auto outcome = call(o);
+    ASSERT_TRUE(outcome);
+    EXPECT_FALSE(outcome->ec) << outcome->ec.message() << ": " << outcome->diag.message;
+    EXPECT_EQ(sts.requests().size(), 1u);
+    EXPECT_EQ(test_proxy_log_lines_with("POST " + sts.url() + "/ HTTP/1.1"), 1);
 }
 
 TEST_F(CredentialSources, WebIdentityErrorsNameTheStsCodeMessageAndStatus) {

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
@@ -60,6 +61,26 @@ inline std::string endpoint_of(const std::string& name) {
         return "http://127.0.0.1:1";
     }
     return it->second;
+}
+
+// The fixture's HTTP proxy (tinyproxy, as tests/servers/local_servers.py configures it) asks for
+// these Basic credentials.
+constexpr const char* test_proxy_user = "ddbcache-test";
+constexpr const char* test_proxy_password = "proxy-secret-Zq7";
+
+// The proxy's URL with user info: "http://user:password@127.0.0.1:PORT".
+inline std::string test_proxy_url(const std::string& password = test_proxy_password) {
+    const std::string url = endpoint_of("tinyproxy"); // "http://127.0.0.1:PORT"
+    return "http://" + std::string(test_proxy_user) + ":" + password + "@" + url.substr(std::string("http://").size());
+}
+
+// Lines of the proxy's log (every connection and request line) that contain `text`.
+inline int test_proxy_log_lines_with(const std::string& text) {
+    const char* servers = std::getenv("DDBCACHE_TEST_SERVERS");
+    std::ifstream log(std::filesystem::path(servers ? servers : "").parent_path() / "tinyproxy-access.log");
+    int count = 0;
+    for (std::string line; std::getline(log, line);) count += line.find(text) != std::string::npos;
+    return count;
 }
 
 inline client_options local_client_options(const std::string& server) {

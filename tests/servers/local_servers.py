@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Starts and stops the local DynamoDB servers the tests and examples talk to.
+"""Starts and stops the local DynamoDB servers the tests and examples talk to, and an HTTP proxy.
 
   local_servers.py start STATE_DIR [--port P] [--only NAME ...]
                                                        start, wait until each answers, write STATE_DIR/servers.txt
@@ -7,6 +7,8 @@
 
 servers.txt has one line per server: "<name> <endpoint URL>". Servers listen on free loopback ports,
 or on --port P when one server is started (to restart it where a client expects it).
+"tinyproxy" is Debian's HTTP proxy, asking for Basic credentials PROXY_USER:PROXY_PASSWORD and
+logging every connection and request line to STATE_DIR/tinyproxy-access.log.
 The servers themselves are installed by scripts/setup.sh under $DDBCACHE_CACHE_DIR (~/.cache/ddbcache).
 """
 import json
@@ -16,12 +18,14 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 CACHE_DIR = os.environ.get("DDBCACHE_CACHE_DIR", os.path.expanduser("~/.cache/ddbcache"))
 DYNAMODB_LOCAL_DIR = os.path.join(CACHE_DIR, "ddblocal", "package", "emulator")
 DYNALITE_CLI = os.path.join(CACHE_DIR, "dynalite", "node_modules", "dynalite", "cli.js")
 READY_TIMEOUT_S = 90
+PROXY_USER, PROXY_PASSWORD = "ddbcache-test", "proxy-secret-Zq7"
 
 
 def free_port():
@@ -30,18 +34,34 @@ def free_port():
         return s.getsockname()[1]
 
 
-def command_for(name, port):
+def command_for(name, port, state_dir):
     if name == "dynamodb-local":
         return ["java", "-Xmx1g", "-Djava.library.path=DynamoDBLocal_lib", "-jar", "DynamoDBLocal.jar",
                 "-inMemory", "-sharedDb", "-port", str(port), "-disableTelemetry"], DYNAMODB_LOCAL_DIR
     if name == "dynalite":
         return ["node", DYNALITE_CLI, "--host", "127.0.0.1", "--port", str(port),
                 "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"], None
+    if name == "tinyproxy":
+        config = os.path.join(state_dir, "tinyproxy.conf")
+        with open(config, "w") as f:
+            f.write(f"Port {port}\nListen 127.0.0.1\nAllow 127.0.0.1\nTimeout 600\nMaxClients 200\n"
+                    f"LogFile \"{os.path.join(state_dir, 'tinyproxy-access.log')}\"\nLogLevel Connect\n"
+                    f"BasicAuth {PROXY_USER} {PROXY_PASSWORD}\nDisableViaHeader Yes\n")
+        return ["tinyproxy", "-d", "-c", config], None
     raise SystemExit(f"local_servers: unknown server '{name}'")
 
 
-def answers(url):
-    """True once the server answers a ListTables call (unsigned: neither server verifies signatures)."""
+def answers(name, url):
+    """True once the server answers a ListTables call (unsigned: neither server verifies signatures),
+    or for the proxy, any HTTP answer (407: it asks for credentials)."""
+    if name == "tinyproxy":
+        try:
+            urllib.request.urlopen(url, timeout=2)
+        except urllib.error.HTTPError:
+            return True
+        except Exception:
+            return False
+        return True
     request = urllib.request.Request(url, data=b"{}", method="POST", headers={
         "Content-Type": "application/x-amz-json-1.0",
         "X-Amz-Target": "DynamoDB_20120810.ListTables",
@@ -102,7 +122,7 @@ def start(state_dir, names, fixed_port=None):
     pids, urls, procs = {}, {}, {}
     for name in names:
         port = fixed_port or free_port()
-        argv, cwd = command_for(name, port)
+        argv, cwd = command_for(name, port, state_dir)
         log = open(os.path.join(state_dir, f"{name}.log"), "w")
         procs[name] = subprocess.Popen(argv, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL, start_new_session=True)
@@ -111,7 +131,7 @@ def start(state_dir, names, fixed_port=None):
         write_state(state_dir, pids, {})
     deadline = time.time() + READY_TIMEOUT_S
     for name, url in urls.items():
-        while not answers(url):
+        while not answers(name, url):
             if procs[name].poll() is not None or time.time() > deadline:
                 with open(os.path.join(state_dir, f"{name}.log")) as f:
                     tail = f.read()[-2000:]
@@ -135,7 +155,7 @@ def main(argv):
         i = argv.index("--port")
         fixed_port = int(argv[i + 1])
         del argv[i:i + 2]
-    names = argv[argv.index("--only") + 1:] if "--only" in argv else ["dynamodb-local", "dynalite"]
+    names = argv[argv.index("--only") + 1:] if "--only" in argv else ["dynamodb-local", "dynalite", "tinyproxy"]
     if fixed_port and len(names) != 1:
         raise SystemExit("local_servers: --port needs exactly one server (--only NAME)")
     start(state_dir, names, fixed_port)

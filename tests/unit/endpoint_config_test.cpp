@@ -3,6 +3,7 @@
 #include "credentials/ini_file.hpp"
 #include "dynamodb/client_config.hpp"
 #include "dynamodb/endpoint_rules.hpp"
+#include "../support/scoped_environment.hpp"
 
 #include <ddbcache/client.hpp>
 
@@ -211,29 +212,17 @@ TEST(IniFile, ServicesSectionsAndTheirNestedServiceSettingsAreRead) {
 // The environment variables these tests set, restored afterwards; a scratch config file.
 class ConfiguredSettings : public testing::Test {
 protected:
-    static constexpr std::array variables{"AWS_CONFIG_FILE", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB",
-                                          "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_USE_FIPS_ENDPOINT",
-                                          "AWS_USE_DUALSTACK_ENDPOINT", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE",
-                                          "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"};
+    test::scoped_environment environment{"AWS_CONFIG_FILE", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB",
+                                         "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_USE_FIPS_ENDPOINT",
+                                         "AWS_USE_DUALSTACK_ENDPOINT", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE",
+                                         "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"};
     std::filesystem::path dir = std::filesystem::temp_directory_path() / ("ddbcache-endpoints-" + std::to_string(getpid()));
-    std::map<std::string, std::optional<std::string>> saved;
 
     void SetUp() override {
-        for (const char* name : variables) {
-            const char* value = std::getenv(name);
-            saved[name] = value ? std::optional<std::string>(value) : std::nullopt;
-            unsetenv(name);
-        }
         std::filesystem::create_directories(dir);
         setenv("AWS_CONFIG_FILE", (dir / "config").c_str(), 1);
     }
-    void TearDown() override {
-        std::filesystem::remove_all(dir);
-        for (const auto& [name, value] : saved) {
-            if (value) setenv(name.c_str(), value->c_str(), 1);
-            else unsetenv(name.c_str());
-        }
-    }
+    void TearDown() override { std::filesystem::remove_all(dir); }
     void config(const std::string& text) { std::ofstream(dir / "config") << text; }
 
     // The endpoint chosen for `o` in `region`; its URL, or "error: " and the message.
