@@ -97,14 +97,14 @@ struct client_options {
     std::string ca_dir;
     // The HTTP proxy for DynamoDB and STS: "http://[user:password@]host[:port]" (port 80 when not
     // given). Unset: by the endpoint's scheme, https_proxy then HTTPS_PROXY, or http_proxy then
-    // HTTP_PROXY, unless no_proxy/NO_PROXY lists the host, as curl reads them (see the README's
-    // Configuration table). An empty string: no proxy, whatever the environment says; a URL set
+    // HTTP_PROXY, unless no_proxy/NO_PROXY lists the host (see the README's Configuration table). An empty string: no proxy, whatever the environment says; a URL set
     // here serves every host. HTTPS goes through one CONNECT tunnel per pooled connection, reused
     // with it; plain HTTP sends absolute-form requests. User and password are percent-decoded and
     // sent as Proxy-Authorization (Basic); they never appear in logs, errors or configuration().
     // IMDS and the container agent are always reached directly. A URL that cannot be used (not
     // http://, a path, no host) makes the constructor throw client_errc::invalid_configuration; a
-    // proxy refusing a tunnel fails calls with client_errc::proxy_failure, its status in diagnostics.
+    // proxy refusing a tunnel fails the attempt with client_errc::proxy_failure, its status in
+    // diagnostics::http_status (a 5xx is retried).
     std::optional<std::string> proxy;
     // Plain http:// is accepted for loopback hosts only, unless this is set.
     bool allow_plain_http_to_remote_hosts = false;
@@ -145,7 +145,7 @@ struct client_configuration {
     retry_mode mode = retry_mode::standard;
     unsigned max_attempts = 0;
     std::string ca_bundle, ca_bundle_source; // both empty: the system store
-    std::string proxy;        // the URL without its password ("http://user:****@host:port"); empty: direct
+    std::string proxy;        // the URL with its user info masked ("http://****@host:port"); empty: direct
     std::string proxy_source; // where it was set, or why the endpoint bypasses it (NO_PROXY); empty: none configured
     std::string user_agent;
 };

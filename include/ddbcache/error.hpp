@@ -44,7 +44,7 @@ enum class client_errc {
     lock_not_acquired = 26,    // another owner held the lock for all of the wait
     compute_failed = 27,       // get_or_set's compute threw an exception that is not a system_error
     invalid_configuration = 28, // an AWS setting (variable or profile key) with a value that cannot be used, or refused by DynamoDB's endpoint rules
-    proxy_failure = 29,        // the HTTP proxy refused the CONNECT tunnel (diagnostics name its status) or broke its protocol
+    proxy_failure = 29,        // the HTTP proxy refused the CONNECT tunnel (its status in diagnostics::http_status; 5xx is retried) or broke its protocol
 };
 
 // The DynamoDB error types (`__type` after '#'), and HTTP statuses that come without one.
@@ -91,7 +91,8 @@ service_errc service_errc_from_type(std::string_view aws_type) noexcept;
 // Whether a failed call is worth trying again later, for callers' own retry policies: throttling
 // (ProvisionedThroughputExceeded, Throttling, RequestLimitExceeded, TransactionInProgress), a
 // server-side failure (InternalServerError, ServiceUnavailable, an HTTP 5xx status), a timeout
-// (client_errc::timeout, pool_wait_timeout, pool_exhausted), a damaged answer (bad_response,
+// (client_errc::timeout, pool_wait_timeout, pool_exhausted), a proxy that could not reach
+// DynamoDB (proxy_failure with a 5xx http_status), a damaged answer (bad_response,
 // checksum_mismatch) or a transport failure (Asio's connection_refused, connection_reset,
 // connection_aborted, eof, broken_pipe, timed_out, network_unreachable, network_down, network_reset,
 // host_unreachable, host_not_found_try_again, try_again; a cut HTTP answer). False for everything

@@ -78,14 +78,14 @@ std::optional<source> container_source_from_env(const source_settings& s, error_
     auto parsed = boost::urls::parse_absolute_uri(url);
     if (!parsed || parsed->has_fragment()) {
         ec = client_errc::invalid_endpoint;
-        why = std::string(variable) + " " + codec::printable(url) + " is not a valid URL";
+        why = std::string(variable) + " " + http::url_in_messages(url) + " is not a valid URL";
         return std::nullopt;
     }
     std::string target = parsed->encoded_path().empty() ? "/" : std::string(parsed->encoded_path());
     if (parsed->has_query()) target += "?" + std::string(parsed->encoded_query());
     http::endpoint ep = http::parse_endpoint(std::string(parsed->scheme()) + "://" + std::string(parsed->encoded_authority()), ec);
     if (ec) {
-        why = std::string(variable) + " " + codec::printable(url) + " is not a usable http(s) URL";
+        why = std::string(variable) + " " + http::url_in_messages(url) + " is not a usable http(s) URL";
         return std::nullopt;
     }
     if (!ep.tls && !allowed_over_http(ep)) {

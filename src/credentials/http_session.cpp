@@ -27,6 +27,7 @@ boost::asio::awaitable<detail::outcome<http_answer>> http_session::send(std::str
     const http::exchange_result r = co_await pool_.exchange(req, res, http::clock::now() + timeout, timeout);
     if (r.ec) {
         why = r.ec.message() + (r.detail ? std::string(": ") + r.detail : "");
+        if (r.proxy_status) why += " (HTTP " + std::to_string(r.proxy_status) + " from the proxy)";
         co_return detail::outcome<http_answer>{r.ec, {}};
     }
     co_return detail::outcome<http_answer>{{}, {res.status, std::move(res.body)}};

@@ -124,7 +124,7 @@ std::optional<source> imds_source_from_env(const source_settings& s, error_code&
                                                       ipv6 ? "http://[fd00:ec2::254]" : "http://169.254.169.254");
     http::endpoint ep = http::parse_endpoint(url, ec);
     if (ec) {
-        why = "AWS_EC2_METADATA_SERVICE_ENDPOINT " + codec::printable(url) + " is not a valid URL";
+        why = "AWS_EC2_METADATA_SERVICE_ENDPOINT " + http::url_in_messages(url) + " is not a valid URL";
         return std::nullopt;
     }
     std::string name = "instance metadata (IMDSv2 at " + ep.host_header + ")";

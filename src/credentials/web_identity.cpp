@@ -59,12 +59,12 @@ source web_identity_source(const source_settings& s, web_identity_settings w, er
     const std::string url = configured.empty() ? "https://sts." + s.region + ".amazonaws.com" : configured;
     http::endpoint ep = http::parse_endpoint(url, ec);
     if (ec) {
-        why = "the STS endpoint " + codec::printable(url) + " is not a valid URL";
+        why = "the STS endpoint " + http::url_in_messages(url) + " is not a valid URL";
         return {};
     }
     if (!ep.tls && !ep.is_loopback()) {
         ec = client_errc::plain_http_not_allowed;
-        why = "the STS endpoint " + codec::printable(url) + " is plain http to a host that is not loopback";
+        why = "the STS endpoint " + http::url_in_messages(url) + " is plain http to a host that is not loopback";
         return {};
     }
     if (w.session_name.empty()) w.session_name = default_session_name();

@@ -76,7 +76,7 @@ http::endpoint checked_endpoint(const dynamodb::configured_endpoint& chosen, con
     error_code ec;
     http::endpoint ep = http::parse_endpoint(chosen.url, ec);
     if (ec)
-        throw std::invalid_argument("ddbcache: " + chosen.source + " '" + codec::printable(chosen.url) +
+        throw std::invalid_argument("ddbcache: " + chosen.source + " '" + http::url_in_messages(chosen.url) +
                                     "' is not a valid endpoint URL (https://host[:port][/path] or http://...)");
     const bool allow_plain_http = o.allow_plain_http_to_remote_hosts;
     if (!ep.tls && !ep.is_loopback() && !allow_plain_http)
@@ -149,7 +149,8 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const creden
     if (r.ec) {
         std::string why = r.detail ? r.ec.message() + ": " + r.detail : "";
         if (r.proxy_status) why += " (HTTP " + std::to_string(r.proxy_status) + " from the proxy)";
-        co_return attempt_result{r.ec, r.stage, 0, {}, std::move(why), sends};
+        // A proxy's refusal carries its status: 5xx (it could not reach DynamoDB) is worth a retry.
+        co_return attempt_result{r.ec, r.stage, r.proxy_status, {}, std::move(why), sends};
     }
     // Moved by this answer, or by another call's since this one was signed (calls under way at
     // once on a skewed host all fail; the first answer teaches the skew to every one of them).
@@ -321,7 +322,7 @@ client_configuration client::configuration() const {
         c.proxy = route->display;
         c.proxy_source = route->source;
     } else if (const auto& configured = i.pool.target().tls ? i.proxies.for_https : i.proxies.for_http) {
-        c.proxy_source = i.proxies.no_proxy_source + " lists " + i.pool.target().host + ", so " +
+        c.proxy_source = i.proxies.no_proxy_source + " lists " + codec::printable(i.pool.target().host) + ", so " +
                          configured->source + " is bypassed";
     }
     c.user_agent = i.user_agent;

@@ -204,7 +204,7 @@ error_code resolve_endpoint(const client_options& o, const std::string& region, 
         if (parameters.use_fips) why += " (FIPS is on by " + fips_source + ")";
         if (parameters.use_dual_stack) why += " (dual-stack is on by " + dual_stack_source + ")";
         if (!parameters.endpoint.empty())
-            why += " (the endpoint '" + codec::printable(parameters.endpoint) + "' is from " + out.source + ")";
+            why += " (the endpoint '" + http::url_in_messages(parameters.endpoint) + "' is from " + out.source + ")";
         else why += " (region '" + region + "')";
         return client_errc::invalid_configuration;
     }

@@ -55,8 +55,9 @@ http::tls_options resolve_trust(const client_options& options);
 
 // The proxies: options.proxy for every host when set (empty: none); else https_proxy, then
 // HTTPS_PROXY, for HTTPS endpoints, http_proxy then HTTP_PROXY for plain HTTP, and no_proxy then
-// NO_PROXY, lowercase first as curl reads them. Fails with client_errc::invalid_configuration for
-// a URL that cannot be used; `why` names where it was set, never its password.
+// NO_PROXY: lowercase first as curl reads them, uppercase too as botocore does. Fails with
+// client_errc::invalid_configuration for a URL that cannot be used; `why` names where it was set,
+// never its user info.
 error_code resolve_proxies(const client_options& options, http::proxy_settings& out, std::string& why);
 
 // The longest application ID the AWS SDKs and Tools Reference Guide allows ("Application ID").

@@ -37,8 +37,8 @@ double client_rate_limiter::measure(double t) {
 }
 
 client_rate_limiter::clock::duration client_rate_limiter::acquire() {
-    const double t = seconds_now();
     const std::lock_guard lock(mutex_);
+    const double t = seconds_now(); // under the lock: refills never go back in time
     if (!enabled_) return clock::duration::zero();
     refill(t);
     tokens_ -= 1;
@@ -52,8 +52,8 @@ void client_rate_limiter::release() {
 }
 
 void client_rate_limiter::on_response(bool throttled) {
-    const double t = seconds_now();
     const std::lock_guard lock(mutex_);
+    const double t = seconds_now();
     const double measured = measure(t);
     double rate = 0;
     if (!throttled) {

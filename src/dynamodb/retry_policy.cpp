@@ -30,6 +30,8 @@ retry_kind classify_failure(error_code ec, http::failure_stage stage, unsigned h
     if (ec == client_errc::checksum_mismatch || ec == client_errc::bad_response) return retry_kind::transient;
     if (ec == client_errc::timeout)
         return stage == http::failure_stage::receive_after_response ? retry_kind::never : retry_kind::timeout;
+    // A proxy that could not reach DynamoDB (502, 503, 504) may next time; its 401, 403 or 407 will not change.
+    if (ec == client_errc::proxy_failure) return http_status >= 500 ? retry_kind::transient : retry_kind::never;
     if (ec == asio::error::operation_aborted || ec.category() == client_category()) return retry_kind::never;
     // What is left are transport failures: refused, reset, closed early, unreachable, a cut answer.
     switch (stage) {
@@ -111,7 +113,7 @@ bool is_retryable(error_code ec, unsigned http_status) noexcept {
     if (ec.category() == client_category())
         return ec == client_errc::timeout || ec == client_errc::pool_wait_timeout ||
                ec == client_errc::pool_exhausted || ec == client_errc::bad_response ||
-               ec == client_errc::checksum_mismatch;
+               ec == client_errc::checksum_mismatch || (ec == client_errc::proxy_failure && http_status >= 500);
     namespace error = boost::asio::error;
     // Transport failures a later attempt, on a new connection, may not meet.
     for (const error_code transient :

@@ -38,7 +38,7 @@ public:
 
     // Resolves, connects and (for TLS) handshakes with SNI and host-name verification. Through
     // `via` (may be null) it connects to the proxy instead, and for TLS first opens a CONNECT
-    // tunnel to `ep` (a proxy's refusal is client_errc::proxy_failure, its status in `detail`).
+    // tunnel to `ep` (a proxy's refusal is client_errc::proxy_failure, its status in proxy_status).
     // Its failures have stage connect.
     boost::asio::awaitable<exchange_result> open(const endpoint& ep, const proxy* via, clock::time_point deadline);
 

@@ -5,6 +5,8 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
+
 namespace ddbcache::http {
 
 bool endpoint::is_loopback() const {
@@ -26,6 +28,27 @@ std::string region_refusal(std::string_view region) {
            "': a region is lowercase letters, digits and hyphens (like us-east-1), at most 63 of them";
 }
 
+std::string url_in_messages(std::string_view url) {
+    const std::size_t at = url.rfind('@');
+    if (at == std::string_view::npos) return codec::printable(url);
+    const std::size_t scheme_end = url.find("://");
+    const std::size_t keep = scheme_end == std::string_view::npos || scheme_end > at ? 0 : scheme_end + 3;
+    return codec::printable(url.substr(0, keep)) + "****@" + codec::printable(url.substr(at + 1));
+}
+
+namespace {
+
+// A registered name's characters (RFC 3986 unreserved), or an IP literal's.
+bool is_plain_host(const boost::urls::url_view& url, const std::string& host) {
+    if (url.host_type() == boost::urls::host_type::ipv4 || url.host_type() == boost::urls::host_type::ipv6) return true;
+    return !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+               c == '_' || c == '~';
+    });
+}
+
+} // namespace
+
 endpoint parse_endpoint(std::string_view url, error_code& ec) {
     ec = {};
     auto parsed = boost::urls::parse_absolute_uri(url);
@@ -43,6 +66,10 @@ endpoint parse_endpoint(std::string_view url, error_code& ec) {
         return {};
     }
     ep.host = parsed->host_address();
+    if (!is_plain_host(*parsed, ep.host)) {
+        ec = client_errc::invalid_endpoint;
+        return {};
+    }
     const std::uint16_t default_port = ep.tls ? 443 : 80;
     ep.port = parsed->has_port() ? parsed->port_number() : default_port;
     if (parsed->has_port() && ep.port == 0) {

@@ -29,7 +29,13 @@ bool is_valid_region(std::string_view region);
 std::string region_refusal(std::string_view region);
 
 // Parses "https://host[:port][/path]" or "http://...". Fails with client_errc::invalid_endpoint for
-// anything else (other schemes, user info, a query or fragment, a missing host).
+// anything else (other schemes, user info, a query or fragment, a missing host, a host that is
+// neither an IP address nor a name of letters, digits, '-', '.', '_' and '~' once percent-decoded:
+// it goes into CONNECT lines and Host headers as it is).
 endpoint parse_endpoint(std::string_view url, error_code& ec);
+
+// `url` fit for an error message: printable, and anything before its last '@' (user info, which
+// may hold a password) masked as "****@".
+std::string url_in_messages(std::string_view url);
 
 } // namespace ddbcache::http

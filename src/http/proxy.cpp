@@ -16,16 +16,6 @@
 namespace ddbcache::http {
 namespace {
 
-// The URL with anything before its last '@' (user info) masked, for messages about a URL that
-// did not parse: it may still hold a password.
-std::string masked(std::string_view url) {
-    const std::size_t at = url.rfind('@');
-    if (at == std::string_view::npos) return codec::printable(url);
-    const std::size_t scheme_end = url.find("://");
-    const std::size_t keep = scheme_end == std::string_view::npos || scheme_end > at ? 0 : scheme_end + 3;
-    return codec::printable(url.substr(0, keep)) + "****@" + codec::printable(url.substr(at + 1));
-}
-
 bool iequals(std::string_view a, std::string_view b) {
     return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
         return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
@@ -70,13 +60,13 @@ std::optional<proxy> parse_proxy_url(std::string_view url, std::string source, e
     ec = {};
     const auto refuse = [&](const std::string& reason) {
         ec = client_errc::invalid_configuration;
-        why = "the proxy '" + masked(url) + "' from " + source + " cannot be used: " + reason;
+        why = "the proxy '" + url_in_messages(url) + "' from " + source + " cannot be used: " + reason;
         return std::nullopt;
     };
     const std::string text = url.find("://") == std::string_view::npos ? "http://" + std::string(url) : std::string(url);
     const auto parsed = boost::urls::parse_absolute_uri(text);
     if (!parsed || parsed->encoded_host().empty()) return refuse("it is not a URL like http://[user:password@]host[:port]");
-    if (parsed->scheme() != "http")
+    if (parsed->scheme_id() != boost::urls::scheme::http)
         return refuse("only http:// proxies are supported (HTTPS endpoints are still reached over TLS, through a CONNECT tunnel)");
     if ((!parsed->encoded_path().empty() && parsed->encoded_path() != "/") || parsed->has_query() || parsed->has_fragment())
         return refuse("a proxy URL has no path, query or fragment");
@@ -88,7 +78,7 @@ std::optional<proxy> parse_proxy_url(std::string_view url, std::string source, e
     if (parse_ec) return refuse("its host and port do not parse");
     p.display = "http://";
     if (parsed->has_userinfo()) {
-        p.display += std::string(parsed->encoded_user()) + (parsed->has_password() ? ":****" : "") + "@";
+        p.display += "****@"; // a user name can be a token too
         const std::string credentials = parsed->user() + ":" + parsed->password();
         if (!fits_header_value(credentials)) return refuse("its user or password holds a control character");
         p.authorization = "Basic ";

@@ -1,5 +1,5 @@
-// HTTP proxies, as curl and the AWS SDKs configure them: a proxy URL, and the NO_PROXY list of
-// hosts reached directly. Knows nothing of DynamoDB or of the environment: the client resolves
+// HTTP proxies, as curl and botocore configure them: a proxy URL, and the NO_PROXY list of hosts
+// reached directly. Knows nothing of DynamoDB or of the environment: the client resolves
 // the settings and hands the pool the route for its endpoint.
 #pragma once
 
@@ -17,7 +17,7 @@ namespace ddbcache::http {
 struct proxy {
     endpoint via;               // the proxy itself: http://host:port (port 80 when not given)
     std::string authorization;  // the Proxy-Authorization value ("Basic ..."), empty without user info. Secret.
-    std::string display;        // the URL without its password, for messages and `ddbcache config`
+    std::string display;        // the URL with its user info masked ("http://****@host:port"), for messages and `ddbcache config`
     std::string source;         // where it was configured (HTTPS_PROXY, client_options::proxy, ...)
 };
 
@@ -25,7 +25,7 @@ struct proxy {
 // http://, as curl does). User and password are percent-decoded and sent as Basic credentials
 // (RFC 7617). Fails with client_errc::invalid_configuration for other schemes (a proxy reached
 // over TLS, https://, is not supported), a path, query or fragment, or no host; `why` then names
-// `source` and the URL without its password, never the password.
+// `source` and the URL with its user info masked.
 std::optional<proxy> parse_proxy_url(std::string_view url, std::string source, error_code& ec, std::string& why);
 
 // The proxies a process is configured with, one per endpoint scheme, and the hosts that bypass them.

@@ -714,11 +714,11 @@ TEST_F(CliConfig, PrintsEachResolvedSettingAndItsSourceWithNoSecretAndSendsNothi
                      "max_attempts 6\n"
                      "ca_bundle " + cert_file("ca.pem") + "\n"
                      "ca_bundle_source AWS_CA_BUNDLE\n"
-                     "proxy http://ops:****@127.0.0.1:1\n"
+                     "proxy http://****@127.0.0.1:1\n"
                      "proxy_source HTTPS_PROXY\n"
                      "user_agent ddbcache/" + std::string(ddbcache::version) + "\n");
     EXPECT_EQ(r.err, "");
-    for (const char* secret : {"local-test-secret", "hunter2"})
+    for (const char* secret : {"local-test-secret", "hunter2", "ops"})
         EXPECT_EQ((r.out + r.err).find(secret), std::string::npos) << secret;
 }
 

@@ -108,6 +108,18 @@ TEST_F(ThroughTinyproxy, NoCredentialsForAProxyThatAsksForThemFailsWith407) {
     EXPECT_NE(out.diag.message.find("(HTTP 407 from the proxy)"), std::string::npos) << out.diag.message;
 }
 
+TEST_F(ThroughTinyproxy, AProxyThatCannotReachTheEndpointIsRetriedLikeARefusedConnection) {
+    setenv("HTTPS_PROXY", test_proxy_url().c_str(), 1);
+    client_options o = local_client_options("dynamodb-local");
+    o.endpoint = "https://localhost:1"; // nothing listens there: tinyproxy answers 500
+    o.retry.max_attempts = 3;
+    o.retry.base_delay = std::chrono::milliseconds(1);
+    const calls_outcome out = list_tables(o, 1);
+    EXPECT_EQ(out.ec, client_errc::proxy_failure) << out.ec.message();
+    EXPECT_EQ(out.diag.http_status, 500u) << out.diag.message;
+    EXPECT_EQ(out.diag.attempts, 3u) << out.diag.message;
+}
+
 TEST_F(ThroughTinyproxy, AnExplicitEmptyProxyOptionIgnoresTheEnvironment) {
     tls_forwarder front(cert_file("server.pem"), cert_file("server.key"), loopback_endpoint_of(endpoint_of("dynamodb-local")));
     setenv("HTTPS_PROXY", test_proxy_url("wrong-password").c_str(), 1);

@@ -499,6 +499,14 @@ TEST(Retryable, RefusalsBadInputCancellationAndUnknownOutcomesAreNot) {
         EXPECT_FALSE(is_retryable(ec)) << ec.message();
 }
 
+TEST(Retryable, AProxysRefusalIsWorthRetryingOnlyWhenItCouldNotReachTheEndpoint) {
+    EXPECT_TRUE(is_retryable(client_errc::proxy_failure, 503));
+    EXPECT_TRUE(is_retryable(client_errc::proxy_failure, 502));
+    EXPECT_FALSE(is_retryable(client_errc::proxy_failure, 407));
+    EXPECT_FALSE(is_retryable(client_errc::proxy_failure, 403));
+    EXPECT_FALSE(is_retryable(client_errc::proxy_failure));
+}
+
 TEST(Retryable, AnUnrecognisedErrorStatusIsWorthRetryingOnlyWhenItIs5xx) {
     EXPECT_TRUE(is_retryable(service_errc::http_status, 503));
     EXPECT_TRUE(is_retryable(service_errc::unknown, 500));

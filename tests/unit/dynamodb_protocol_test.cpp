@@ -309,6 +309,24 @@ TEST(Endpoint, RejectsWhatCannotBeAnEndpoint) {
     }
 }
 
+TEST(Endpoint, RejectsAHostThatWouldBreakARequestLineOrHeaderOnceDecoded) {
+    for (const char* url : {"https://x.com%0D%0AX-Evil%3A%201.example", "https://x.com%20HTTP%2F1.1.example",
+                            "https://x.com%3A443.example", "https://a%40b.example", "https://a%2Fb.example"}) {
+        error_code ec;
+        http::parse_endpoint(url, ec);
+        EXPECT_EQ(ec, client_errc::invalid_endpoint) << url;
+    }
+    error_code ec;
+    EXPECT_EQ(http::parse_endpoint("https://my_host~1.example", ec).host, "my_host~1.example");
+    EXPECT_FALSE(ec);
+}
+
+TEST(Endpoint, UrlsInMessagesHaveTheirUserInfoMasked) {
+    EXPECT_EQ(http::url_in_messages("https://u:s3cret@host.example/p"), "https://****@host.example/p");
+    EXPECT_EQ(http::url_in_messages("u:p@a@host:1"), "****@host:1");
+    EXPECT_EQ(http::url_in_messages("https://host.example"), "https://host.example");
+}
+
 class EnvironmentGuard : public testing::Test {
 protected:
     void SetUp() override {

@@ -37,6 +37,11 @@ TEST(ProxyUrl, HostAndPortAreTheProxysAddressWithPort80ByDefault) {
     EXPECT_EQ(parsed("http://proxy.example.com/", &p), "http://proxy.example.com");
 }
 
+TEST(ProxyUrl, TheSchemeIsCaseInsensitive) {
+    http::proxy p;
+    EXPECT_EQ(parsed("HTTP://127.0.0.1:3128", &p), "http://127.0.0.1:3128");
+}
+
 TEST(ProxyUrl, AUrlWithoutSchemeIsTakenAsHttpAsCurlDoes) {
     http::proxy p;
     EXPECT_EQ(parsed("localhost:8888", &p), "http://localhost:8888");
@@ -46,10 +51,10 @@ TEST(ProxyUrl, AUrlWithoutSchemeIsTakenAsHttpAsCurlDoes) {
 
 TEST(ProxyUrl, UserInfoBecomesBasicCredentialsAndIsMaskedInItsDisplay) {
     http::proxy p;
-    EXPECT_EQ(parsed("http://Aladdin:open%20sesame@127.0.0.1:3128", &p), "http://Aladdin:****@127.0.0.1:3128");
+    EXPECT_EQ(parsed("http://Aladdin:open%20sesame@127.0.0.1:3128", &p), "http://****@127.0.0.1:3128");
     // RFC 7617's example: "Aladdin:open sesame".
     EXPECT_EQ(p.authorization, "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
-    EXPECT_EQ(parsed("http://only-user@127.0.0.1:3128", &p), "http://only-user@127.0.0.1:3128");
+    EXPECT_EQ(parsed("http://only-user@127.0.0.1:3128", &p), "http://****@127.0.0.1:3128") << "a user name can be a token";
     EXPECT_EQ(p.authorization, "Basic b25seS11c2VyOg==");
 }
 
@@ -167,13 +172,27 @@ TEST_F(ProxySettings, TheClientReportsItsProxyWithoutThePasswordAndWhyItIsBypass
     boost::asio::io_context io;
     setenv("HTTPS_PROXY", "http://ops:hunter2@127.0.0.1:3128", 1);
     const client_configuration via = make_client(io, {}).configuration();
-    EXPECT_EQ(via.proxy, "http://ops:****@127.0.0.1:3128");
+    EXPECT_EQ(via.proxy, "http://****@127.0.0.1:3128");
     EXPECT_EQ(via.proxy_source, "HTTPS_PROXY");
     setenv("NO_PROXY", ".amazonaws.com", 1);
     const client_configuration direct = make_client(io, {}).configuration();
     EXPECT_EQ(direct.proxy, "");
     EXPECT_EQ(direct.proxy_source, "NO_PROXY lists dynamodb.eu-west-1.amazonaws.com, so HTTPS_PROXY is bypassed");
     EXPECT_EQ(io.poll(), 0u) << "nothing was started";
+}
+
+TEST_F(ProxySettings, AnEndpointUrlWithUserInfoIsRefusedWithoutShowingIt) {
+    boost::asio::io_context io;
+    client_options o;
+    o.endpoint = "https://u:s3cret-Pw@dynamodb.example";
+    try {
+        make_client(io, o);
+        ADD_FAILURE() << "an endpoint with user info was accepted";
+    } catch (const std::exception& e) {
+        EXPECT_NE(std::string(e.what()).find("'https://****@dynamodb.example' is not a valid endpoint URL"), std::string::npos)
+            << e.what();
+        EXPECT_EQ(std::string(e.what()).find("s3cret"), std::string::npos) << e.what();
+    }
 }
 
 TEST_F(ProxySettings, TheClientsConfigurationNamesEachSettingsSourceAndNoSecret) {
