@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Measures ddbcache for docs/PERFORMANCE.md, against an AWS DynamoDB Local it starts on loopback:
 
-  /usr/bin/python3 scripts/performance.py [--quick] [--near-cache-only]
+  /usr/bin/python3 scripts/performance.py [--quick] [--near-cache-only] [--call-path-only]
                                           [--large-values-only [--baseline-bench PATH] [--small-values-only]]
   (after cmake --build --preset release; Debian's
   python3, which has python3-boto3 for the cachelib side and python3-matplotlib for the chart)
@@ -21,6 +21,16 @@
   values on) beside PATH, a ddbcache-bench built from an earlier commit (--baseline-bench),
   alternated in one run; zstd's ratio and CPU per
   MiB from codec_bench. Writes docs/performance/large_values.json.
+
+- the call path (--call-path-only, and part of the full run): sequential get and set through every
+  client, alternated, medians of 5: the blocking floor (ddbcache-bench --floor: a plain blocking
+  socket replaying one pre-signed request), ddbcache on one and on two io_context threads, its
+  --replay (get), cachelib + boto3 (tests/compat/cachelib_peer.py) and the AWS SDK for JavaScript
+  v3 (tests/compat/js_sdk_peer.cjs, installed by npm into ~/.cache/ddbcache/js-sdk on first use);
+  syscalls per operation from strace -c (the difference between a 3000- and a 1000-operation run,
+  so that start-up does not count); allocations per operation from ddbcache-bench's counting
+  operator new; each of the issue's targets, met or not. Writes docs/performance/call_path.json and
+  call_path.png.
 
 Writes docs/performance/results.json and, when matplotlib is installed (Debian's
 python3-matplotlib), docs/performance/concurrency.png and docs/performance/near_cache.png.
@@ -44,6 +54,10 @@ QUICK = "--quick" in sys.argv
 NEAR_CACHE_ONLY = "--near-cache-only" in sys.argv  # just the near cache's figures: near_cache.json and .png
 RUNS = 2 if QUICK else 5
 LARGE_VALUES_ONLY = "--large-values-only" in sys.argv
+CALL_PATH_ONLY = "--call-path-only" in sys.argv
+CACHE_DIR = pathlib.Path(os.environ.get("DDBCACHE_CACHE_DIR", os.path.expanduser("~/.cache/ddbcache")))
+JS_SDK_DIR = CACHE_DIR / "js-sdk"
+JS_SDK_PACKAGE = "@aws-sdk/client-dynamodb@3.1169.0"  # pinned: figures are comparable across runs
 # With --large-values-only: only the small values beside the baseline, merged into large_values.json.
 SMALL_VALUES_ONLY = "--small-values-only" in sys.argv
 BASELINE_BENCH = sys.argv[sys.argv.index("--baseline-bench") + 1] if "--baseline-bench" in sys.argv else None
@@ -73,6 +87,104 @@ def sequential_cpu(endpoint, env):
                       "ddbcache_runs": ours, "cachelib_runs": theirs}
         result[op]["ratio"] = round(result[op]["cachelib_boto3_cpu_us"] / result[op]["ddbcache_cpu_us"], 1)
     return result
+
+
+def ensure_js_sdk():
+    if not (JS_SDK_DIR / "node_modules" / "@aws-sdk" / "client-dynamodb").is_dir():
+        subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", JS_SDK_DIR, JS_SDK_PACKAGE],
+                       check=True)
+
+
+def syscalls_per_op(endpoint, env, *args):
+    """System calls per operation, by name, from strace -c -f: (3000-op run - 1000-op run) / 2000."""
+    counts = []
+    for ops in (1000, 3000):
+        out = BUILD / "strace.txt"
+        subprocess.run(["strace", "-c", "-f", "-o", out, BENCH, "--endpoint", endpoint, "--json", "--ops", str(ops), *args],
+                       env=env, check=True, capture_output=True)
+        calls = {}
+        for line in out.read_text().splitlines():
+            fields = line.split()
+            # "% time seconds usecs/call calls [errors] syscall"
+            if len(fields) >= 5 and fields[0][0].isdigit() and fields[-1] != "total":
+                calls[fields[-1]] = int(fields[3])
+        counts.append(calls)
+    names = set(counts[0]) | set(counts[1])
+    per_op = {n: round((counts[1].get(n, 0) - counts[0].get(n, 0)) / 2000, 2) for n in names}
+    per_op = {n: v for n, v in sorted(per_op.items(), key=lambda kv: -kv[1]) if v >= 0.01}
+    return {"total": round(sum(per_op.values()), 2), "by_name": per_op}
+
+
+def call_path(endpoint, env):
+    """Every client of issue 18's table, sequential get and set, alternated within each round."""
+    ensure_js_sdk()
+    js_env = dict(env, NODE_PATH=str(JS_SDK_DIR / "node_modules"))
+    seq = ["--concurrency", "1", "--connections", "1", "--ops", "3000"]
+    clients = {
+        "floor": lambda op: bench(endpoint, env, "--floor", "--op", op, *seq)[0],
+        "ddbcache": lambda op: bench(endpoint, env, "--op", op, *seq)[0],
+        "ddbcache_2_threads": lambda op: bench(endpoint, env, "--op", op, "--threads", "2", *seq)[0],
+        "replay": lambda op: bench(endpoint, env, "--replay", *seq)[0],
+        "cachelib_boto3": lambda op: run_json_lines(["/usr/bin/python3", ROOT / "tests/compat/cachelib_peer.py", "bench",
+                                                     endpoint, "ddbcache-bench", op, "1000"], env)[0],
+        "js_sdk_v3": lambda op: run_json_lines(["node", ROOT / "tests/compat/js_sdk_peer.cjs", "bench", endpoint,
+                                                "ddbcache-bench", op, "1000"], js_env)[0],
+    }
+    result = {}
+    for op in ("get", "set"):
+        names = [n for n in clients if not (op == "set" and n == "replay")]
+        runs = {n: [] for n in names}
+        for _ in range(RUNS):
+            for n in names:
+                runs[n].append(clients[n](op))
+        r = {n: {"cpu_us_per_op": median_of(runs[n], "cpu_us_per_op"), "ops_per_s": median_of(runs[n], "ops_per_s"),
+                 "runs": runs[n]} for n in names}
+        for n in ("ddbcache", "ddbcache_2_threads"):
+            r[n]["allocations_per_op"] = median_of(runs[n], "allocations_per_op")
+        r["syscalls_per_op"] = {"floor": syscalls_per_op(endpoint, env, "--floor", "--op", op, *seq[:4]),
+                                "ddbcache": syscalls_per_op(endpoint, env, "--op", op, *seq[:4])}
+        ours, floor = r["ddbcache"], r["floor"]
+        timer_calls = sum(v for k, v in r["syscalls_per_op"]["ddbcache"]["by_name"].items() if k.startswith("timerfd"))
+        r["targets"] = {
+            "cpu_vs_floor (<= 1.5)": round(ours["cpu_us_per_op"] / floor["cpu_us_per_op"], 2),
+            "cpu_2_threads_vs_floor (<= 1.5)": round(r["ddbcache_2_threads"]["cpu_us_per_op"] / floor["cpu_us_per_op"], 2),
+            "boto3_cpu_vs_ours (>= 60)": round(r["cachelib_boto3"]["cpu_us_per_op"] / ours["cpu_us_per_op"], 1),
+            "js_sdk_cpu_vs_ours (>= 60)": round(r["js_sdk_v3"]["cpu_us_per_op"] / ours["cpu_us_per_op"], 1),
+            "ops_per_s_vs_floor (>= 0.9)": round(ours["ops_per_s"] / floor["ops_per_s"], 2),
+            "syscalls_per_op (<= 5)": r["syscalls_per_op"]["ddbcache"]["total"],
+            "timer_syscalls_per_op (0)": round(timer_calls, 2),
+            "allocations_per_op (<= 4)": ours["allocations_per_op"],
+        }
+        result[op] = r
+    return result
+
+
+def call_path_chart(path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib not installed (apt install python3-matplotlib): no chart")
+        return
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.4))
+    names = ["floor", "ddbcache", "ddbcache_2_threads", "replay", "cachelib_boto3", "js_sdk_v3"]
+    width = 0.4
+    for i, op in enumerate(("get", "set")):
+        present = [n for n in names if n in path[op]]
+        xs = [names.index(n) + (i - 0.5) * width for n in present]
+        left.bar(xs, [path[op][n]["cpu_us_per_op"] for n in present], width=width, label=op)
+        right.bar(xs, [path[op][n]["ops_per_s"] for n in present], width=width, label=op)
+    for ax, title, label in ((left, "Client CPU per sequential operation", "µs (log)"),
+                             (right, "Sequential operations per second", "operations / s")):
+        ax.set_xticks(range(len(names)), [n.replace("_", "\n") for n in names])
+        ax.set(title=title, ylabel=label)
+        ax.legend()
+    left.set_yscale("log")
+    fig.suptitle("One DynamoDB Local on loopback, 100-byte values, medians of alternated runs")
+    fig.tight_layout()
+    fig.savefig(OUT / "call_path.png", dpi=110)
+    print(f"wrote {OUT / 'call_path.png'}")
 
 
 def concurrency_sweep(endpoint, env):
@@ -284,6 +396,16 @@ def main():
             for op, r in large.get("small_values_beside_baseline", {}).items():
                 print(op, {name: {k: v for k, v in c.items() if k != "runs"} for name, c in r.items()})
             return
+        if CALL_PATH_ONLY:
+            path = {"machine": {**machine(), "loadavg": open("/proc/loadavg").read().split()[:3]},
+                    **call_path(endpoint, env)}
+            OUT.mkdir(parents=True, exist_ok=True)
+            (OUT / "call_path.json").write_text(json.dumps(path, indent=1) + "\n")
+            for op in ("get", "set"):
+                print(op, json.dumps({n: ({k: v for k, v in c.items() if k != "runs"} if isinstance(c, dict) else c)
+                                      for n, c in path[op].items()}, indent=1))
+            call_path_chart(path)
+            return
         if NEAR_CACHE_ONLY:
             near = {"machine": machine(), **near_cache_runs(endpoint, env),
                     "microbenchmarks": microbenchmarks(("near_cache_bench",))}
@@ -295,7 +417,7 @@ def main():
             return
         results = {"machine": machine(), "sequential_cpu": sequential_cpu(endpoint, env),
                    "concurrency": concurrency_sweep(endpoint, env), "memory": memory_in_flight(endpoint, env),
-                   "near_cache": near_cache_runs(endpoint, env)}
+                   "near_cache": near_cache_runs(endpoint, env), "call_path": call_path(endpoint, env)}
     finally:
         subprocess.run([sys.executable, ROOT / "tests/servers/local_servers.py", "stop", state], stdout=subprocess.DEVNULL)
     results["microbenchmarks"] = microbenchmarks()
@@ -309,6 +431,7 @@ def main():
                                      for k, v in results["near_cache"].items()}}, indent=1))
     chart(results)
     near_cache_chart(results["near_cache"])
+    call_path_chart(results["call_path"])
 
 
 if __name__ == "__main__":

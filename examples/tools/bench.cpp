@@ -6,6 +6,7 @@
 #include <ddbcache/cache.hpp>
 #include <ddbcache/stats.hpp>
 
+#include "codec/base64.hpp"
 #include "dynamodb/call_signing.hpp"
 #include "dynamodb/client_config.hpp"
 #include "http/connection_pool.hpp"
@@ -15,12 +16,14 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <sigv4/sigv4.hpp>
 
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -87,10 +90,14 @@ constexpr std::string_view usage = R"(usage: ddbcache-bench --endpoint URL [OPTI
   --region R           region (default from the AWS environment)
   --json               one JSON object: ops_per_s, p50_us, p90_us, p99_us, p999_us, cpu_us_per_op,
                        peak_rss_kb, errors, retries, wrong_values, misses, requests_per_op,
-                       near_cache_hits
+                       near_cache_hits, allocations_per_op
   --replay             send one pre-signed GetItem over the same pool, with no per-request work
   --compare-replay     run the operation, then --replay with the same settings, and compare
                        (with --json: one line each)
+  --floor              the blocking floor (get or set, one at a time, plain http:// only): one
+                       blocking socket writes a pre-signed GetItem, or PutItem of the same item
+                       size, whole and reads each answer whole (Content-Length), over keep-alive,
+                       with no other work per request
   --version            print "ddbcache-bench VERSION" and exit
 Credentials come from the usual AWS environment variables and shared files.
 )";
@@ -100,8 +107,8 @@ struct bench_options {
     std::size_t concurrency = 64, connections = 64, threads = 1, value_size = 100, keys = 1000;
     std::uint64_t ops = 0;
     std::chrono::seconds duration{10};
-    bool json = false, replay = false, compare_replay = false, help = false, version = false, lease = false,
-         near_cache = false;
+    bool json = false, replay = false, compare_replay = false, floor = false, help = false, version = false,
+         lease = false, near_cache = false;
     bool raw_codec = false, compression = false;
     std::size_t max_value_size = 0; // 0: the cache's default (one item)
 };
@@ -120,6 +127,7 @@ bool apply_option(bench_options& o, std::string_view name, auto&& next) {
     else if (name == "--lease") o.lease = true;
     else if (name == "--near-cache") o.near_cache = true;
     else if (name == "--compare-replay") o.compare_replay = true;
+    else if (name == "--floor") o.floor = true;
     else if (name == "--endpoint") o.endpoint = next();
     else if (name == "--region") o.region = next();
     else if (name == "--table") o.table = next();
@@ -378,7 +386,8 @@ std::string to_json(const run_report& r) {
         << ",\"retries\":" << r.stats.retries << ",\"wrong_values\":" << r.stats.wrong_values
         << ",\"misses\":" << r.stats.misses << ",\"requests_per_op\":"
         << static_cast<double>(r.requests) / static_cast<double>(std::max<std::uint64_t>(1, r.stats.ops))
-        << ",\"near_cache_hits\":" << r.near_cache_hits << "}";
+        << ",\"near_cache_hits\":" << r.near_cache_hits << ",\"allocations_per_op\":"
+        << static_cast<double>(r.allocations) / static_cast<double>(std::max<std::uint64_t>(1, r.stats.ops)) << "}";
     return out.str();
 }
 
@@ -442,24 +451,42 @@ void preload(asio::io_context& io, ddbcache::cache& c, const workload& w) {
     if (failure) ddbcache::tools::throw_failure("storing the keys before the run", failure, diag);
 }
 
-replay_request signed_get_item(const ddbcache::cache& c, const bench_options& o, const ddbcache::http::endpoint& ep) {
+// `body` for `target`, signed as the client signs each attempt, then kept: the same request is
+// sent every time.
+replay_request signed_request(ddbcache::cache& c, const ddbcache::http::endpoint& ep, const char* target,
+                              std::string body) {
     replay_request r;
-    r.body = R"({"TableName":")" + o.table + R"(","Key":{"cache_key":{"S":"bench:k0"}}})";
+    r.body = std::move(body);
     ddbcache::error_code ec;
     ddbcache::diagnostics diag;
     const ddbcache::credentials creds = ddbcache::resolve_credentials(c.options().client.credentials, ec, diag);
     if (ec) throw std::runtime_error(diag.message);
-    // Signed as the client signs each attempt, then kept: the same request is sent every time.
     sigv4::signer signer;
-    const auto& client = const_cast<ddbcache::cache&>(c).dynamodb();
+    const auto& client = c.dynamodb();
     std::string user_agent, why;
     if (ddbcache::dynamodb::resolve_user_agent(client.options(), user_agent, why)) throw std::runtime_error(why);
     ddbcache::dynamodb::signed_call signed_request;
-    ddbcache::dynamodb::sign_call(signer, ep, client.region(), "DynamoDB_20120810.GetItem", r.body, creds,
-                                  client.now(), user_agent, signed_request);
+    ddbcache::dynamodb::sign_call(signer, ep, client.region(), target, r.body, creds, client.now(), user_agent,
+                                  signed_request);
     for (const auto& [name, value] : signed_request.headers()) r.header_storage.emplace_back(name, value);
     for (const auto& [name, value] : r.header_storage) r.headers.push_back({name, value});
     return r;
+}
+
+replay_request signed_get_item(ddbcache::cache& c, const bench_options& o, const ddbcache::http::endpoint& ep) {
+    return signed_request(c, ep, "DynamoDB_20120810.GetItem",
+                          R"({"TableName":")" + o.table + R"(","Key":{"cache_key":{"S":"bench:k0"}}})");
+}
+
+// A PutItem of key k0 as large as the cache's (cachelib pickles 100 bytes into 118).
+replay_request signed_put_item(ddbcache::cache& c, const bench_options& o, const ddbcache::http::endpoint& ep) {
+    const auto expires = std::chrono::duration_cast<std::chrono::seconds>(
+        (c.dynamodb().now() + std::chrono::hours(24)).time_since_epoch());
+    std::string body = R"({"TableName":")" + o.table + R"(","Item":{"cache_key":{"S":"bench:k0"},"expiration_time":{"N":")" +
+                       std::to_string(expires.count()) + R"("},"response":{"B":")";
+    ddbcache::codec::append_base64(expected_value(0, o.value_size + 18), body);
+    body += R"("}}})";
+    return signed_request(c, ep, "DynamoDB_20120810.PutItem", std::move(body));
 }
 
 run_report run_replay(asio::io_context& io, ddbcache::cache& c, workload& w) {
@@ -476,6 +503,67 @@ run_report run_replay(asio::io_context& io, ddbcache::cache& c, workload& w) {
     return report;
 }
 
+// The blocking floor: what one request costs a client that does nothing but write it and read
+// its answer. A request cannot cost less CPU through any client on this socket API.
+run_report run_floor(ddbcache::cache& c, workload& w) {
+    ddbcache::error_code ec;
+    const auto ep = ddbcache::http::parse_endpoint(c.dynamodb().endpoint(), ec);
+    if (ec || ep.tls) throw tools::usage_error("--floor needs a plain http:// endpoint");
+    const bench_options& o = w.options;
+    if (o.op != "get" && o.op != "set") throw tools::usage_error("--floor measures --op get or set");
+    const replay_request r = o.op == "set" ? signed_put_item(c, o, ep) : signed_get_item(c, o, ep);
+    std::string request = "POST " + ep.target + " HTTP/1.1\r\nHost: " + ep.host_header + "\r\n";
+    for (const auto& h : r.headers) request.append(h.name).append(": ").append(h.value).append("\r\n");
+    request += "Content-Length: " + std::to_string(r.body.size()) + "\r\n\r\n" + r.body;
+
+    asio::ip::tcp::socket socket(c.get_executor());
+    socket.connect({asio::ip::make_address(ep.host == "localhost" ? "127.0.0.1" : ep.host), ep.port});
+    socket.set_option(asio::ip::tcp::no_delay(true));
+    const int fd = socket.native_handle(); // blocking: the socket was never put in non-blocking mode
+    std::vector<char> buffer(std::size_t{1} << 16);
+    worker_stats stats;
+    latency_histogram latency;
+    const auto before = cpu_snapshot::now();
+    const auto t0 = steady::now();
+    w.started = 0;
+    w.deadline = t0 + o.duration;
+    while (w.claim()) {
+        const auto sent = steady::now();
+        if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()))
+            throw std::runtime_error("--floor: send failed");
+        // The answer whole: headers, then Content-Length bytes of body.
+        std::size_t have = 0, need = 0;
+        unsigned status = 0;
+        while (need == 0 || have < need) {
+            const ssize_t n = ::recv(fd, buffer.data() + have, buffer.size() - have, 0);
+            if (n <= 0) throw std::runtime_error("--floor: the server closed the connection");
+            have += static_cast<std::size_t>(n);
+            const std::string_view got(buffer.data(), have);
+            const std::size_t head_end = got.find("\r\n\r\n");
+            if (need || head_end == std::string_view::npos) continue;
+            const std::size_t length_at = got.substr(0, head_end).find("Content-Length: ");
+            if (length_at == std::string_view::npos) throw std::runtime_error("--floor: an answer without Content-Length");
+            need = head_end + 4 + std::strtoull(buffer.data() + length_at + 16, nullptr, 10);
+            status = static_cast<unsigned>(std::strtoul(buffer.data() + 9, nullptr, 10));
+            if (need > buffer.size()) throw std::runtime_error("--floor: an answer over 64 KiB");
+        }
+        if (status != 200) ++stats.errors["HTTP status " + std::to_string(status)];
+        latency.record(static_cast<std::uint64_t>((steady::now() - sent).count()));
+        ++stats.ops;
+    }
+    run_report report;
+    report.seconds = std::chrono::duration<double>(steady::now() - t0).count();
+    const auto after = cpu_snapshot::now();
+    report.cpu_seconds = after.cpu_seconds - before.cpu_seconds;
+    report.peak_rss_kb = after.peak_rss_kb;
+    report.rss_before_kb = before.peak_rss_kb;
+    report.allocations = after.allocations - before.allocations;
+    report.requests = stats.ops;
+    report.stats = std::move(stats);
+    report.latency = std::move(latency);
+    return report;
+}
+
 int run(const bench_options& o) {
     asio::io_context io(static_cast<int>(o.threads));
     ddbcache::cache c(io.get_executor(), cache_options_for(o));
@@ -486,6 +574,11 @@ int run(const bench_options& o) {
         else print_text(title, r);
         if (o.json) print_errors(stderr, "ddbcache-bench: errors: ", r.stats);
     };
+    if (o.floor) {
+        emit("floor (blocking socket, pre-signed " + std::string(o.op == "set" ? "PutItem" : "GetItem") + ")", run_floor(c, w));
+        c.dynamodb().close();
+        return 0;
+    }
     std::optional<run_report> real, replay;
     if (!o.replay) {
         const std::size_t requests_before = c.dynamodb().stats().connections.requests_total;
