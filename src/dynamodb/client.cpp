@@ -44,6 +44,9 @@ http::pool_options make_pool_options(const client_options& o, const http::tls_op
     p.max_waiters = o.max_waiters;
     p.idle_timeout = o.idle_timeout;
     p.connect_timeout = o.connect_timeout;
+    // Deadlines are kept within a tenth of the attempt timeout, at most 10 ms and at least 1 ms late.
+    p.deadline_tick = std::clamp<clock::duration>(o.attempt_timeout / 10, std::chrono::milliseconds(1),
+                                                  std::chrono::milliseconds(10));
     p.tls = trust;
     p.via = std::move(route);
     return p;

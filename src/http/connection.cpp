@@ -7,6 +7,8 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -18,6 +20,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include <atomic>
 #include <optional>
 
 namespace ddbcache::http {
@@ -86,6 +89,12 @@ struct connection::streams {
     std::optional<beast::tcp_stream> plain;
     std::optional<tls_stream> secure;
     beast::flat_buffer buffer;
+    // The exchange under way, twice its number, plus one once the watchdog cut it. Changed on the
+    // strand only, so that a cut meant for one exchange never lands on the next.
+    std::atomic<std::uint64_t> watch_state{0};
+
+    streams(asio::any_io_executor executor, tls_context* context)
+        : strand(asio::make_strand(executor)), tls(context), buffer(max_unparsed_bytes) {}
 
     beast::tcp_stream& tcp() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
 
@@ -96,8 +105,7 @@ struct connection::streams {
 };
 
 connection::connection(asio::any_io_executor executor, tls_context* tls)
-    : streams_(std::make_unique<streams>(
-          streams{asio::make_strand(executor), tls, {}, {}, beast::flat_buffer(max_unparsed_bytes)})) {
+    : streams_(std::make_shared<streams>(std::move(executor), tls)) {
     streams_->buffer.reserve(read_buffer_bytes);
     if (tls) streams_->secure.emplace(streams_->strand, tls->native());
     else streams_->plain.emplace(streams_->strand);
@@ -159,6 +167,7 @@ asio::awaitable<exchange_result> connection::open(const endpoint& ep, const prox
             co_return failed(classify_tls_error(handshake_ec),
                              tls_context::verify_failure(s.secure->native_handle()));
     }
+    s.tcp().expires_never(); // from here on, the pool's watchdog keeps the deadlines
     co_return exchange_result{};
 }
 
@@ -168,24 +177,53 @@ bool connection::resumed_tls_session() const noexcept {
 
 asio::awaitable<exchange_result> connection::exchange(std::string_view head, std::string_view body,
                                                       std::size_t body_limit, response& out,
-                                                      clock::time_point deadline) {
+                                                      clock::time_point deadline, deadline_watchdog& watchdog) {
     streams& s = *streams_;
     reusable_ = false; // until this exchange completes cleanly
 
-    s.tcp().expires_at(deadline);
+    // On the strand from here: the watchdog's cut runs there too, between our operations.
+    co_await asio::dispatch(asio::bind_executor(s.strand, asio::use_awaitable));
+    const std::uint64_t watching = s.watch_state.load(std::memory_order_relaxed) + 2;
+    s.watch_state.store(watching, std::memory_order_relaxed);
+    const std::uint64_t watch_id =
+        watchdog.watch(deadline, [weak = std::weak_ptr<streams>(streams_), watching] {
+            auto target = weak.lock();
+            if (!target) return;
+            asio::post(target->strand, [target, watching] {
+                std::uint64_t expected = watching;
+                if (!target->watch_state.compare_exchange_strong(expected, watching + 1, std::memory_order_relaxed))
+                    return; // that exchange is over
+                error_code ignored;
+                target->tcp().socket().cancel(ignored);
+            });
+        });
+    // Whatever follows, the watch ends on the strand: a late cut then finds another number.
+    struct end_watch {
+        streams& s;
+        deadline_watchdog& watchdog;
+        std::uint64_t id, watching;
+        bool cut() const { return s.watch_state.load(std::memory_order_relaxed) == watching + 1; }
+        ~end_watch() {
+            watchdog.unwatch(id);
+            s.watch_state.store(watching + 2, std::memory_order_relaxed);
+        }
+    } watch{s, watchdog, watch_id, watching};
+    const auto timed_out = [&](error_code ec) { return ec == asio::error::operation_aborted && watch.cut(); };
+
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
     auto [write_ec, written] = co_await s.visit([&](auto& stream) {
         return asio::async_write(stream, buffers, on(s.strand));
     });
+    if (timed_out(write_ec)) write_ec = beast::error::timeout;
     if (write_ec) co_return exchange_result{write_ec, failure_stage::send};
 
     response_reader reader(out);
     reader.header_limit(max_header_bytes);
     reader.body_limit(body_limit);
-    s.tcp().expires_at(deadline);
     auto [read_ec, read] = co_await s.visit([&](auto& stream) {
         return beast::http::async_read(stream, s.buffer, reader, on(s.strand));
     });
+    if (timed_out(read_ec)) read_ec = beast::error::timeout;
     if (read_ec) {
         const auto stage = reader.got_some() ? failure_stage::receive_after_response
                                              : failure_stage::receive_before_response;

@@ -4,6 +4,7 @@
 
 #include "endpoint.hpp"
 #include "message.hpp"
+#include "deadline_watchdog.hpp"
 #include "proxy.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -43,9 +44,11 @@ public:
     boost::asio::awaitable<exchange_result> open(const endpoint& ep, const proxy* via, clock::time_point deadline);
 
     // Writes `head` then `body`, reads one response into `out` (body at most `body_limit` bytes).
+    // `watchdog` keeps `deadline` (within one of its ticks): past it, the exchange is cut and
+    // fails with beast::error::timeout.
     boost::asio::awaitable<exchange_result> exchange(std::string_view head, std::string_view body,
                                                      std::size_t body_limit, response& out,
-                                                     clock::time_point deadline);
+                                                     clock::time_point deadline, deadline_watchdog& watchdog);
 
     // True when the TLS handshake resumed an earlier session (false for plain HTTP).
     bool resumed_tls_session() const noexcept;
@@ -57,7 +60,7 @@ public:
 
 private:
     struct streams;
-    std::unique_ptr<streams> streams_;
+    std::shared_ptr<streams> streams_; // shared with the watchdog's cuts, which may outlive an exchange
     bool reusable_ = false;
     clock::time_point idle_since_{};
 };

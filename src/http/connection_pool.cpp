@@ -77,7 +77,7 @@ struct connection_pool::state : std::enable_shared_from_this<state> {
         : executor(ex), ep(std::move(e)), options(std::move(o)),
           tls(ep.tls ? std::make_unique<tls_context>(options.tls) : nullptr),
           waiters(ex, mutex, {options.max_waiters, client_errc::pool_exhausted, client_errc::pool_wait_timeout}),
-          reaper(ex) {}
+          reaper(ex), watchdog(std::make_shared<deadline_watchdog>(ex, options.deadline_tick)) {}
 
     asio::any_io_executor executor;
     endpoint ep;
@@ -91,6 +91,7 @@ struct connection_pool::state : std::enable_shared_from_this<state> {
     bool closed = false;
     bool reaper_running = false;
     asio::steady_timer reaper;
+    std::shared_ptr<deadline_watchdog> watchdog; // has its own lock
 
     // Mirrors for stats(), readable from any thread.
     std::atomic<std::size_t> open_mirror{0}, idle_mirror{0}, opened_total{0}, resumed_total{0}, requests_total{0};
@@ -191,6 +192,7 @@ struct connection_pool::state : std::enable_shared_from_this<state> {
         open -= idle.size();
         closing.swap(idle); // closed after the lock is released
         reaper.cancel();
+        watchdog->stop();
         waiters.wake_all(client_errc::client_closed);
         publish();
     }
@@ -277,7 +279,7 @@ asio::awaitable<exchange_result> connection_pool::exchange(const request& req, r
         }
         s->requests_total.fetch_add(1, std::memory_order_relaxed);
         exchange_result r =
-            co_await place.conn->exchange(head, req.body, s->options.max_response_body, out, deadline);
+            co_await place.conn->exchange(head, req.body, s->options.max_response_body, out, deadline, *s->watchdog);
         r.ec = map_transport_error(r.ec);
         r.sends = static_cast<unsigned>(attempt) + 1;
         // A kept-alive connection the server closed in the meantime: once, on a fresh one.

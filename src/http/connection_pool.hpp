@@ -2,7 +2,8 @@
 //
 // Connections are reused most-recently-used first, opened on demand up to max_connections, and
 // closed when idle too long, when the server asks, and whenever an exchange did not complete
-// cleanly (a cancelled or timed-out request never leaves its answer for another caller). When all
+// cleanly (a cancelled or timed-out request never leaves its answer for another caller). One
+// timer keeps the deadlines of every exchange (deadline_watchdog.hpp), not one per read and write. When all
 // are busy, callers wait in FIFO order, up to max_waiters. Safe to share between coroutines on
 // an io_context run by several threads: the pool's state is behind a mutex, held only briefly.
 #pragma once
@@ -25,6 +26,8 @@ struct pool_options {
     clock::duration idle_timeout = std::chrono::seconds(30);
     clock::duration connect_timeout = std::chrono::seconds(5);
     std::size_t max_response_body = std::size_t{32} << 20; // 32 MiB
+    // How often the deadline watchdog looks at exchanges under way: deadlines are kept within this.
+    clock::duration deadline_tick = std::chrono::milliseconds(10);
     tls_options tls;
     std::optional<proxy> via; // the proxy to the endpoint, when not direct (see proxy.hpp)
 };

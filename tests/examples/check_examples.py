@@ -100,7 +100,7 @@ def check_http_server(endpoint, env, example):
 
 
 BENCH_FIELDS = {"ops_per_s", "p50_us", "p90_us", "p99_us", "p999_us", "cpu_us_per_op", "peak_rss_kb", "errors",
-                "retries", "wrong_values", "misses", "requests_per_op", "near_cache_hits"}
+                "retries", "wrong_values", "misses", "requests_per_op", "near_cache_hits", "allocations_per_op"}
 # DynamoDB requests one operation makes, without retries: a get_or_set hit costs what a get does (or
 # less: concurrent callers of one key share a read), a miss what a get and a set do.
 BENCH_REQUESTS = {"get": 1, "set": 1, "add": 1, "mixed": 1, "get_many": 1, "get_or_set": 1, "get_or_set_miss": 2,
