@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Measures ddbcache for docs/PERFORMANCE.md, against an AWS DynamoDB Local it starts on loopback:
 
-  /usr/bin/python3 scripts/performance.py [--quick] [--near-cache-only] [--call-path-only]
+  /usr/bin/python3 scripts/performance.py [--quick] [--near-cache-only] [--call-path-only [--baseline-bench PATH]]
                                           [--large-values-only [--baseline-bench PATH] [--small-values-only]]
   (after cmake --build --preset release; Debian's
   python3, which has python3-boto3 for the cachelib side and python3-matplotlib for the chart)
@@ -29,8 +29,9 @@
   v3 (tests/compat/js_sdk_peer.cjs, installed by npm into ~/.cache/ddbcache/js-sdk on first use);
   syscalls per operation from strace -c (the difference between a 3000- and a 1000-operation run,
   so that start-up does not count); allocations per operation from ddbcache-bench's counting
-  operator new; each of the issue's targets, met or not. Writes docs/performance/call_path.json and
-  call_path.png.
+  operator new; each of the issue's targets, met or not; with --baseline-bench PATH, a ddbcache-bench
+  built from an earlier commit runs alternated beside the others. Writes docs/performance/call_path.json
+  and call_path.png.
 
 Writes docs/performance/results.json and, when matplotlib is installed (Debian's
 python3-matplotlib), docs/performance/concurrency.png and docs/performance/near_cache.png.
@@ -68,8 +69,8 @@ def run_json_lines(cmd, env):
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
-def bench(endpoint, env, *args):
-    return run_json_lines([BENCH, "--endpoint", endpoint, "--json", *args], env)
+def bench(endpoint, env, *args, binary=BENCH):
+    return run_json_lines([binary, "--endpoint", endpoint, "--json", *args], env)
 
 
 def median_of(runs, field):
@@ -95,12 +96,12 @@ def ensure_js_sdk():
                        check=True)
 
 
-def syscalls_per_op(endpoint, env, *args):
+def syscalls_per_op(endpoint, env, *args, binary=BENCH):
     """System calls per operation, by name, from strace -c -f: (3000-op run - 1000-op run) / 2000."""
     counts = []
     for ops in (1000, 3000):
         out = BUILD / "strace.txt"
-        subprocess.run(["strace", "-c", "-f", "-o", out, BENCH, "--endpoint", endpoint, "--json", "--ops", str(ops), *args],
+        subprocess.run(["strace", "-c", "-f", "-o", out, binary, "--endpoint", endpoint, "--json", "--ops", str(ops), *args],
                        env=env, check=True, capture_output=True)
         calls = {}
         for line in out.read_text().splitlines():
@@ -130,6 +131,8 @@ def call_path(endpoint, env):
         "js_sdk_v3": lambda op: run_json_lines(["node", ROOT / "tests/compat/js_sdk_peer.cjs", "bench", endpoint,
                                                 "ddbcache-bench", op, "1000"], js_env)[0],
     }
+    if BASELINE_BENCH:  # the same load tool built from an earlier commit, for a change's before and after
+        clients["ddbcache_baseline"] = lambda op: bench(endpoint, env, "--op", op, *seq, binary=BASELINE_BENCH)[0]
     result = {}
     for op in ("get", "set"):
         names = [n for n in clients if not (op == "set" and n == "replay")]
@@ -139,10 +142,14 @@ def call_path(endpoint, env):
                 runs[n].append(clients[n](op))
         r = {n: {"cpu_us_per_op": median_of(runs[n], "cpu_us_per_op"), "ops_per_s": median_of(runs[n], "ops_per_s"),
                  "runs": runs[n]} for n in names}
-        for n in ("ddbcache", "ddbcache_2_threads"):
-            r[n]["allocations_per_op"] = median_of(runs[n], "allocations_per_op")
+        for n in ("ddbcache", "ddbcache_2_threads", "ddbcache_baseline"):
+            if n in r and "allocations_per_op" in runs[n][0]:
+                r[n]["allocations_per_op"] = median_of(runs[n], "allocations_per_op")
         r["syscalls_per_op"] = {"floor": syscalls_per_op(endpoint, env, "--floor", "--op", op, *seq[:4]),
                                 "ddbcache": syscalls_per_op(endpoint, env, "--op", op, *seq[:4])}
+        if BASELINE_BENCH:
+            r["syscalls_per_op"]["ddbcache_baseline"] = syscalls_per_op(endpoint, env, "--op", op, *seq[:4],
+                                                                        binary=BASELINE_BENCH)
         ours, floor = r["ddbcache"], r["floor"]
         timer_calls = sum(v for k, v in r["syscalls_per_op"]["ddbcache"]["by_name"].items() if k.startswith("timerfd"))
         r["targets"] = {
@@ -168,7 +175,8 @@ def call_path_chart(path):
         print("matplotlib not installed (apt install python3-matplotlib): no chart")
         return
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.4))
-    names = ["floor", "ddbcache", "ddbcache_2_threads", "replay", "cachelib_boto3", "js_sdk_v3"]
+    names = [n for n in ("floor", "ddbcache", "ddbcache_2_threads", "ddbcache_baseline", "replay", "cachelib_boto3",
+                         "js_sdk_v3") if n in path["get"]]
     width = 0.4
     for i, op in enumerate(("get", "set")):
         present = [n for n in names if n in path[op]]
