@@ -167,12 +167,8 @@ def call_path(endpoint, env):
 
 
 def call_path_chart(path):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib not installed (apt install python3-matplotlib): no chart")
+    plt = pyplot()
+    if not plt:
         return
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.4))
     names = [n for n in ("floor", "ddbcache", "ddbcache_2_threads", "ddbcache_baseline", "replay", "cachelib_boto3",
@@ -309,18 +305,26 @@ def large_value_runs(endpoint, env):
     return result
 
 
-def machine():
-    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    return {"nproc": os.cpu_count(), "cpu": model}
-
-
-def chart(results):
+def pyplot():
+    """matplotlib's pyplot drawing to files, or None (with a word) when it is not installed."""
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
         print("matplotlib not installed (apt install python3-matplotlib): no chart")
+        return None
+    return plt
+
+
+def machine():
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    return {"nproc": os.cpu_count(), "cpu": model}
+
+
+def chart(results):
+    plt = pyplot()
+    if not plt:
         return
     points = results["concurrency"]
     x = [p["concurrency"] for p in points]
@@ -345,12 +349,8 @@ def chart(results):
 
 
 def near_cache_chart(near):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib not installed (apt install python3-matplotlib): no chart")
+    plt = pyplot()
+    if not plt:
         return
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     seq = near["sequential_get"]

@@ -335,6 +335,20 @@ struct run_report {
     }
 };
 
+// The report of a run that started at `t0` with `before`, from its counts and latencies.
+run_report report_since(steady::time_point t0, const cpu_snapshot& before, worker_stats stats, latency_histogram latency) {
+    run_report r;
+    r.seconds = std::chrono::duration<double>(steady::now() - t0).count();
+    const auto after = cpu_snapshot::now();
+    r.cpu_seconds = after.cpu_seconds - before.cpu_seconds;
+    r.peak_rss_kb = after.peak_rss_kb;
+    r.rss_before_kb = before.peak_rss_kb;
+    r.allocations = after.allocations - before.allocations;
+    r.stats = std::move(stats);
+    r.latency = std::move(latency);
+    return r;
+}
+
 // Runs `concurrency` workers on `threads` threads until the workload is spent.
 template <class OneOperation>
 run_report measure(asio::io_context& io, workload& w, OneOperation one) {
@@ -359,17 +373,12 @@ run_report measure(asio::io_context& io, workload& w, OneOperation one) {
     for (std::size_t i = 1; i < o.threads; ++i) threads.emplace_back(run_thread, i);
     run_thread(0);
     for (auto& t : threads) t.join();
-    run_report r;
-    r.seconds = std::chrono::duration<double>(steady::now() - t0).count();
-    const auto after = cpu_snapshot::now();
-    r.cpu_seconds = after.cpu_seconds - before.cpu_seconds;
-    r.peak_rss_kb = after.peak_rss_kb;
-    r.rss_before_kb = before.peak_rss_kb;
-    r.allocations = after.allocations - before.allocations;
-    for (const auto& s : stats) r.stats.merge(s);
-    for (const auto& h : latencies) r.latency.merge(h);
+    worker_stats merged;
+    for (const auto& s : stats) merged.merge(s);
+    latency_histogram latency;
+    for (const auto& h : latencies) latency.merge(h);
     io.restart();
-    return r;
+    return report_since(t0, before, std::move(merged), std::move(latency));
 }
 
 double us(const latency_histogram& h, double q) { return static_cast<double>(h.value_at(q)) / 1e3; }
@@ -551,16 +560,9 @@ run_report run_floor(ddbcache::cache& c, workload& w) {
         latency.record(static_cast<std::uint64_t>((steady::now() - sent).count()));
         ++stats.ops;
     }
-    run_report report;
-    report.seconds = std::chrono::duration<double>(steady::now() - t0).count();
-    const auto after = cpu_snapshot::now();
-    report.cpu_seconds = after.cpu_seconds - before.cpu_seconds;
-    report.peak_rss_kb = after.peak_rss_kb;
-    report.rss_before_kb = before.peak_rss_kb;
-    report.allocations = after.allocations - before.allocations;
-    report.requests = stats.ops;
-    report.stats = std::move(stats);
-    report.latency = std::move(latency);
+    const std::uint64_t requests = stats.ops;
+    run_report report = report_since(t0, before, std::move(stats), std::move(latency));
+    report.requests = requests;
     return report;
 }
 

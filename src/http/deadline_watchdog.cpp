@@ -5,7 +5,7 @@
 namespace ddbcache::http {
 
 deadline_watchdog::deadline_watchdog(boost::asio::any_io_executor executor, clock::duration tick)
-    : tick_(tick), timer_(std::move(executor)) {}
+    : tick_(tick), timer_(executor) {}
 
 std::uint64_t deadline_watchdog::watch(clock::time_point deadline, cut_function cut) {
     const std::lock_guard lock(mutex_);
