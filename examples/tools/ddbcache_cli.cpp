@@ -79,7 +79,8 @@ Commands:
   config                   print the resolved configuration as "name value" lines, like
                            aws configure list: endpoint, region, credentials (the source, never
                            a key), retry_mode, max_attempts, ca_bundle, proxy (without its
-                           password), user_agent, and where each came from. Sends nothing.
+                           user info), user_agent, and where the endpoint, the CA bundle and
+                           the proxy came from. Sends nothing.
   VALUE "-" reads the value from standard input.
 
 Options (defaults as Python cachelib's DynamoDbCache):

@@ -76,7 +76,7 @@ std::optional<source> container_source_from_env(const source_settings& s, error_
     const std::string url = relative.empty() ? full : std::string("http://") + ecs_host + relative;
     const char* variable = relative.empty() ? "AWS_CONTAINER_CREDENTIALS_FULL_URI" : "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
     auto parsed = boost::urls::parse_absolute_uri(url);
-    if (!parsed || parsed->has_fragment()) {
+    if (!parsed || parsed->has_fragment() || !http::has_sound_authority(*parsed)) {
         ec = client_errc::invalid_endpoint;
         why = std::string(variable) + " " + http::url_in_messages(url) + " is not a valid URL";
         return std::nullopt;

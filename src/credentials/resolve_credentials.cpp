@@ -26,6 +26,18 @@ std::optional<credentials> keys_from_env() {
     return c;
 }
 
+// One key of the environment's pair without the other: an error, as botocore's
+// PartialCredentialsError, rather than credentials from a source further down the chain.
+bool partial_keys_in_env(error_code& ec, diagnostics& diag) {
+    const bool id = !env_or("AWS_ACCESS_KEY_ID").empty(), secret = !env_or("AWS_SECRET_ACCESS_KEY").empty();
+    if (id == secret) return false;
+    ec = client_errc::no_credentials;
+    diag.message = std::string("partial credentials in the environment: ") +
+                   (id ? "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not"
+                       : "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not");
+    return true;
+}
+
 // The selected profile as the credentials file and the config file define it.
 struct profiles_in_files {
     std::string name, credentials_path, config_path;
@@ -59,6 +71,7 @@ credentials resolve_credentials(const credentials_options& options, error_code& 
     ec = {};
     if (options.explicit_credentials) return *options.explicit_credentials;
     if (auto c = keys_from_env()) return *c;
+    if (partial_keys_in_env(ec, diag)) return {};
     const profiles_in_files p = load_profiles(options, ec, diag);
     if (ec) return {};
     if (auto c = keys_of(p.in_credentials)) return *c;
@@ -105,6 +118,7 @@ std::shared_ptr<refreshing_credentials> choose_credentials(const credentials_opt
     std::string why;
     if (options.explicit_credentials) return fixed(*options.explicit_credentials, "explicit credentials", ec, diag);
     if (auto c = keys_from_env()) return fixed(*c, "environment variables", ec, diag);
+    if (partial_keys_in_env(ec, diag)) return nullptr;
     if (const std::string file = env_or("AWS_WEB_IDENTITY_TOKEN_FILE"), role = env_or("AWS_ROLE_ARN");
         !file.empty() && !role.empty()) {
         source src = web_identity_source(s, {file, role, env_or("AWS_ROLE_SESSION_NAME")}, ec, why);

@@ -54,19 +54,6 @@ const char* read_failure_detail(error_code ec) {
     return nullptr;
 }
 
-// Why a proxy refused a CONNECT, by its status (static text: exchange_result::detail).
-const char* proxy_refusal(unsigned status) {
-    switch (status) {
-    case 401: // what tinyproxy answers to wrong credentials
-    case 407: return "the proxy refused its credentials or asks for some: give or check user:password@ in the proxy URL";
-    case 403: return "the proxy forbids a tunnel to this host and port";
-    case 502:
-    case 503:
-    case 504: return "the proxy could not reach the endpoint";
-    default: return "the proxy refused the CONNECT tunnel";
-    }
-}
-
 // "host:port" for a CONNECT request line and its Host header (RFC 9110 section 9.3.6).
 std::string authority_of(const endpoint& ep) {
     const bool ipv6 = ep.host.find(':') != std::string::npos;

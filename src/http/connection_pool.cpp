@@ -282,6 +282,13 @@ asio::awaitable<exchange_result> connection_pool::exchange(const request& req, r
             co_await place.conn->exchange(head, req.body, s->options.max_response_body, out, deadline, *s->watchdog);
         r.ec = map_transport_error(r.ec);
         r.sends = static_cast<unsigned>(attempt) + 1;
+        // Plain HTTP through a proxy: a 407 is the proxy's answer, not the server's (tinyproxy
+        // resets the connection after its head, so the body may be cut).
+        if (s->options.via && !s->ep.tls && out.status == 407 &&
+            (!r.ec || r.stage == failure_stage::receive_after_response)) {
+            r = exchange_result{client_errc::proxy_failure, failure_stage::receive_after_response, proxy_refusal(407),
+                                r.sends, 407};
+        }
         // A kept-alive connection the server closed in the meantime: once, on a fresh one.
         if (r.ec && !fresh && attempt == 0 && is_stale_connection_failure(r)) continue;
         co_return r;

@@ -6,6 +6,7 @@
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
+#include <charconv>
 
 namespace ddbcache::http {
 
@@ -41,7 +42,8 @@ namespace {
 // A registered name's characters (RFC 3986 unreserved), or an IP literal's.
 bool is_plain_host(const boost::urls::url_view& url, const std::string& host) {
     if (url.host_type() == boost::urls::host_type::ipv4 || url.host_type() == boost::urls::host_type::ipv6) return true;
-    return !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
+    constexpr std::size_t max_dns_name = 253; // RFC 1035's limit, written without the final dot
+    return !host.empty() && host.size() <= max_dns_name && std::all_of(host.begin(), host.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
                c == '_' || c == '~';
     });
@@ -49,11 +51,21 @@ bool is_plain_host(const boost::urls::url_view& url, const std::string& host) {
 
 } // namespace
 
+bool has_sound_authority(const boost::urls::url_view& url) {
+    const std::string_view path = url.encoded_path();
+    if (!path.empty() && path.front() != '/') return false;
+    if (!url.has_port()) return true;
+    const std::string_view digits = url.port();
+    unsigned port = 0;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    return error == std::errc{} && end == digits.data() + digits.size() && port >= 1 && port <= 65535;
+}
+
 endpoint parse_endpoint(std::string_view url, error_code& ec) {
     ec = {};
     auto parsed = boost::urls::parse_absolute_uri(url);
     if (!parsed || parsed->has_userinfo() || parsed->has_query() || parsed->has_fragment() ||
-        parsed->encoded_host().empty()) {
+        parsed->encoded_host().empty() || !has_sound_authority(*parsed)) {
         ec = client_errc::invalid_endpoint;
         return {};
     }
@@ -71,11 +83,7 @@ endpoint parse_endpoint(std::string_view url, error_code& ec) {
         return {};
     }
     const std::uint16_t default_port = ep.tls ? 443 : 80;
-    ep.port = parsed->has_port() ? parsed->port_number() : default_port;
-    if (parsed->has_port() && ep.port == 0) {
-        ec = client_errc::invalid_endpoint;
-        return {};
-    }
+    ep.port = parsed->has_port() ? parsed->port_number() : default_port; // 1 to 65535: has_sound_authority
     ep.host_header = parsed->encoded_host();
     if (ep.port != default_port) ep.host_header += ":" + std::to_string(ep.port);
     ep.target = parsed->encoded_path().empty() ? "/" : std::string(parsed->encoded_path());

@@ -3,6 +3,8 @@
 
 #include <ddbcache/error.hpp>
 
+#include <boost/url/url_view.hpp>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -28,10 +30,15 @@ bool is_valid_region(std::string_view region);
 // Why `region` is refused, naming it (made printable); for errors raised before any request.
 std::string region_refusal(std::string_view region);
 
+// What Boost.URL 1.81 lets through and 1.82 refuses: a port over 65535 (it wraps: 83540 becomes
+// 18004), and text glued to an IPv4 host ("http://127.0.0.1x:80" parses as host 127.0.0.1 and path
+// "x:80"). True when the port, if any, is 1 to 65535 and the path is empty or starts with '/'.
+bool has_sound_authority(const boost::urls::url_view& url);
+
 // Parses "https://host[:port][/path]" or "http://...". Fails with client_errc::invalid_endpoint for
 // anything else (other schemes, user info, a query or fragment, a missing host, a host that is
-// neither an IP address nor a name of letters, digits, '-', '.', '_' and '~' once percent-decoded:
-// it goes into CONNECT lines and Host headers as it is).
+// neither an IP address nor a name of at most 253 letters, digits, '-', '.', '_' and '~' once
+// percent-decoded: it goes into CONNECT lines and Host headers as it is; see has_sound_authority).
 endpoint parse_endpoint(std::string_view url, error_code& ec);
 
 // `url` fit for an error message: printable, and anything before its last '@' (user info, which

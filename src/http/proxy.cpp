@@ -68,9 +68,10 @@ std::optional<proxy> parse_proxy_url(std::string_view url, std::string source, e
     if (!parsed || parsed->encoded_host().empty()) return refuse("it is not a URL like http://[user:password@]host[:port]");
     if (parsed->scheme_id() != boost::urls::scheme::http)
         return refuse("only http:// proxies are supported (HTTPS endpoints are still reached over TLS, through a CONNECT tunnel)");
+    if (!has_sound_authority(*parsed))
+        return refuse("its port is not 1 to 65535, or something follows its host (a '/' or '@' in a password must be written %2F or %40)");
     if ((!parsed->encoded_path().empty() && parsed->encoded_path() != "/") || parsed->has_query() || parsed->has_fragment())
         return refuse("a proxy URL has no path, query or fragment");
-    if (parsed->has_port() && parsed->port_number() == 0) return refuse("its port is not 1 to 65535");
 
     proxy p;
     error_code parse_ec;
@@ -87,6 +88,18 @@ std::optional<proxy> parse_proxy_url(std::string_view url, std::string source, e
     p.display += parsed->encoded_host_and_port();
     p.source = std::move(source);
     return p;
+}
+
+const char* proxy_refusal(unsigned status) {
+    switch (status) {
+    case 401: // what tinyproxy answers to wrong credentials
+    case 407: return "the proxy refused its credentials or asks for some: give or check user:password@ in the proxy URL";
+    case 403: return "the proxy forbids a tunnel to this host and port";
+    case 502:
+    case 503:
+    case 504: return "the proxy could not reach the endpoint";
+    default: return "the proxy refused the request";
+    }
 }
 
 std::optional<proxy> proxy_settings::route(const endpoint& target) const {
@@ -109,6 +122,9 @@ bool no_proxy_matches(std::string_view no_proxy, std::string_view host) {
             continue;
         }
         if (address_matches(entry, host)) return true;
+        boost::system::error_code not_an_address;
+        boost::asio::ip::make_address(host, not_an_address);
+        if (!not_an_address) continue; // an address matches itself or its networks only, not a suffix
         if (entry.front() == '.') entry.remove_prefix(1);
         if (entry.empty()) continue;
         if (iequals(host, entry)) return true;

@@ -38,6 +38,10 @@ struct proxy_settings {
     std::optional<proxy> route(const endpoint& target) const;
 };
 
+// Why a proxy refused a CONNECT tunnel, or a plain-HTTP request with 407, by its status: static
+// text for exchange_result::detail.
+const char* proxy_refusal(unsigned status);
+
 // Whether NO_PROXY's list sends `host` around the proxy, as curl reads it: entries separated by
 // commas (and spaces); "*" matches every host; a name matches itself and its subdomains (a
 // leading dot is ignored, and case does not matter); an IP address matches itself; an

@@ -14,6 +14,7 @@ namespace ddbcache::http {
 class response_reader final : public boost::beast::http::basic_parser<false> {
 public:
     explicit response_reader(response& out) : out_(out) {
+        out_.status = 0; // an attempt that fails before its status line must not show an earlier one's
         out_.header_block.clear();
         out_.header_block.reserve(512); // DynamoDB's few headers, in one allocation
         out_.body.clear();

@@ -108,6 +108,15 @@ TEST_F(ThroughTinyproxy, NoCredentialsForAProxyThatAsksForThemFailsWith407) {
     EXPECT_NE(out.diag.message.find("(HTTP 407 from the proxy)"), std::string::npos) << out.diag.message;
 }
 
+TEST_F(ThroughTinyproxy, PlainHttpWithoutCredentialsFailsWithTheProxysStatusNotTheServers) {
+    setenv("HTTP_PROXY", endpoint_of("tinyproxy").c_str(), 1);
+    const calls_outcome out = list_tables(local_client_options("dynamodb-local"), 1);
+    EXPECT_EQ(out.ec, client_errc::proxy_failure) << out.ec.message() << ": " << out.diag.message;
+    EXPECT_EQ(out.diag.http_status, 407u);
+    EXPECT_NE(out.diag.message.find("the proxy refused its credentials or asks for some"), std::string::npos) << out.diag.message;
+    EXPECT_EQ(out.diag.attempts, 1u);
+}
+
 TEST_F(ThroughTinyproxy, AProxyThatCannotReachTheEndpointIsRetriedLikeARefusedConnection) {
     setenv("HTTPS_PROXY", test_proxy_url().c_str(), 1);
     client_options o = local_client_options("dynamodb-local");

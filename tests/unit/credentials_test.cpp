@@ -114,9 +114,25 @@ TEST_F(CredentialChain, ExplicitThenEnvironmentThenCredentialsFileThenConfigFile
     explicit_options.explicit_credentials = credentials{"EXPLICIT", "x", ""};
     EXPECT_EQ(resolve(explicit_options, ec, diag).access_key_id, "EXPLICIT");
     unsetenv("AWS_ACCESS_KEY_ID");
+    unsetenv("AWS_SECRET_ACCESS_KEY");
     std::filesystem::remove(dir / "credentials");
     EXPECT_EQ(resolve({}, ec, diag).access_key_id, "CONFIGKEY");
     EXPECT_FALSE(ec);
+}
+
+TEST_F(CredentialChain, OneKeyOfTheEnvironmentsPairIsAnErrorNamingTheMissingOne) {
+    write("credentials", "[default]\naws_access_key_id=FILEKEY\naws_secret_access_key=filesecret\n");
+    error_code ec;
+    diagnostics diag;
+    setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
+    resolve({}, ec, diag);
+    EXPECT_EQ(ec, client_errc::no_credentials);
+    EXPECT_EQ(diag.message, "partial credentials in the environment: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+    unsetenv("AWS_ACCESS_KEY_ID");
+    setenv("AWS_SECRET_ACCESS_KEY", "envsecret-Q", 1);
+    resolve({}, ec, diag);
+    EXPECT_EQ(ec, client_errc::no_credentials);
+    EXPECT_EQ(diag.message, "partial credentials in the environment: AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not");
 }
 
 TEST_F(CredentialChain, ProfileComesFromTheOptionThenAwsProfile) {

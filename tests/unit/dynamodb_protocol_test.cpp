@@ -319,6 +319,24 @@ TEST(Endpoint, RejectsAHostThatWouldBreakARequestLineOrHeaderOnceDecoded) {
     error_code ec;
     EXPECT_EQ(http::parse_endpoint("https://my_host~1.example", ec).host, "my_host~1.example");
     EXPECT_FALSE(ec);
+    EXPECT_EQ(http::parse_endpoint("https://" + std::string(253, 'a'), ec).host.size(), 253u);
+    EXPECT_FALSE(ec);
+    http::parse_endpoint("https://" + std::string(254, 'a'), ec);
+    EXPECT_EQ(ec, client_errc::invalid_endpoint) << "longer than a DNS name";
+}
+
+// Boost.URL 1.81 wraps ports over 65535 and takes text glued to an IPv4 host for a path.
+TEST(Endpoint, RejectsPortsOver65535AndTextAfterAnIpv4Host) {
+    for (const char* url : {"http://127.0.0.1:83540", "http://127.0.0.1:99999", "http://127.0.0.1:125259",
+                            "http://127.0.0.1:65536", "http://127.0.0.1x:18000", "http://127.0.0.1.evil.com:18000/p",
+                            "http://127.0.0.1:18000:9000", "http://127.0.0.1%25eth0:8000"}) {
+        error_code ec;
+        http::parse_endpoint(url, ec);
+        EXPECT_EQ(ec, client_errc::invalid_endpoint) << url;
+    }
+    error_code ec;
+    EXPECT_EQ(http::parse_endpoint("http://127.0.0.1:65535/", ec).port, 65535);
+    EXPECT_FALSE(ec);
 }
 
 TEST(Endpoint, UrlsInMessagesHaveTheirUserInfoMasked) {

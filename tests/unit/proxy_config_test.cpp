@@ -61,7 +61,8 @@ TEST(ProxyUrl, UserInfoBecomesBasicCredentialsAndIsMaskedInItsDisplay) {
 TEST(ProxyUrl, UnusableUrlsAreRefusedNamingTheSourceWithoutThePassword) {
     for (const char* url : {"https://u:hunter2@127.0.0.1:3129", "socks5://u:hunter2@127.0.0.1:1080",
                             "http://u:hunter2@127.0.0.1:3128/path", "http://u:hunter2@127.0.0.1:3128/?q=1",
-                            "http://u:hunter2@", "http://u:hunter2@127.0.0.1:0", "http://u:hunter2%0D%0AX:@127.0.0.1"}) {
+                            "http://u:hunter2@", "http://u:hunter2@127.0.0.1:0", "http://u:hunter2%0D%0AX:@127.0.0.1",
+                            "http://u:hunter2@127.0.0.1:83540", "http://u:hunter2@127.0.0.1.evil.com:3128"}) {
         const std::string result = parsed(url);
         EXPECT_TRUE(result.starts_with("error: the proxy '")) << url << " gave " << result;
         EXPECT_NE(result.find("from HTTPS_PROXY cannot be used"), std::string::npos) << result;
@@ -98,6 +99,8 @@ TEST(NoProxy, AddressesMatchThemselvesAndTheirNetworks) {
     EXPECT_FALSE(http::no_proxy_matches("fd00::/8", "fe80::1"));
     EXPECT_FALSE(http::no_proxy_matches("10.0.0.0/33", "10.0.0.1")) << "a prefix longer than the address";
     EXPECT_FALSE(http::no_proxy_matches("10.0.0.0/8", "ten.example")) << "a name is not in a network";
+    EXPECT_FALSE(http::no_proxy_matches("0.0.1", "127.0.0.1")) << "an address is not a name with subdomains";
+    EXPECT_FALSE(http::no_proxy_matches(".0.0.1", "127.0.0.1"));
 }
 
 // The proxy variables these tests set, restored afterwards.
