@@ -172,18 +172,17 @@ asio::awaitable<exchange_result> connection::exchange(std::string_view head, std
     co_await asio::dispatch(asio::bind_executor(s.strand, asio::use_awaitable));
     const std::uint64_t watching = s.watch_state.load(std::memory_order_relaxed) + 2;
     s.watch_state.store(watching, std::memory_order_relaxed);
-    const std::uint64_t watch_id =
-        watchdog.watch(deadline, [weak = std::weak_ptr<streams>(streams_), watching] {
-            auto target = weak.lock();
-            if (!target) return;
-            asio::post(target->strand, [target, watching] {
-                std::uint64_t expected = watching;
-                if (!target->watch_state.compare_exchange_strong(expected, watching + 1, std::memory_order_relaxed))
-                    return; // that exchange is over
-                error_code ignored;
-                target->tcp().socket().cancel(ignored);
-            });
+    const auto cut = [](std::shared_ptr<void> target, std::uint64_t token) {
+        auto cut_streams = std::static_pointer_cast<streams>(std::move(target));
+        asio::post(cut_streams->strand, [cut_streams, token] {
+            std::uint64_t expected = token;
+            if (!cut_streams->watch_state.compare_exchange_strong(expected, token + 1, std::memory_order_relaxed))
+                return; // that exchange is over
+            error_code ignored;
+            cut_streams->tcp().socket().cancel(ignored);
         });
+    };
+    const std::uint64_t watch_id = watchdog.watch(deadline, {streams_, watching, cut});
     // Whatever follows, the watch ends on the strand: a late cut then finds another number.
     struct end_watch {
         streams& s;

@@ -7,7 +7,7 @@ namespace ddbcache::http {
 deadline_watchdog::deadline_watchdog(boost::asio::any_io_executor executor, clock::duration tick)
     : tick_(tick), timer_(executor) {}
 
-std::uint64_t deadline_watchdog::watch(clock::time_point deadline, cut_function cut) {
+std::uint64_t deadline_watchdog::watch(clock::time_point deadline, cut_request cut) {
     const std::lock_guard lock(mutex_);
     const std::uint64_t id = next_id_++;
     watched_.push_back({id, deadline, std::move(cut)});
@@ -55,7 +55,8 @@ void deadline_watchdog::on_tick() {
             ++i;
             continue;
         }
-        watched_[i].cut();
+        const cut_request& c = watched_[i].cut;
+        if (auto target = c.target.lock()) c.cut(std::move(target), c.token);
         watched_[i] = std::move(watched_.back());
         watched_.pop_back();
     }

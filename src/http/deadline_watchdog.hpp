@@ -10,7 +10,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -20,14 +19,20 @@ namespace ddbcache::http {
 class deadline_watchdog : public std::enable_shared_from_this<deadline_watchdog> {
 public:
     using clock = std::chrono::steady_clock;
-    // Called at most once, under the watchdog's lock, from whichever thread runs its timer: it
-    // must only post the cut to the exchange's own executor.
-    using cut_function = std::function<void()>;
+    // What to cut, and how: `cut(target, token)` runs at most once, and only while `target` lives,
+    // under the watchdog's lock, from whichever thread runs its timer: it must only post the cut to
+    // the exchange's own executor. A function pointer and a weak pointer, not a std::function:
+    // watching an exchange allocates nothing.
+    struct cut_request {
+        std::weak_ptr<void> target;
+        std::uint64_t token = 0;
+        void (*cut)(std::shared_ptr<void> target, std::uint64_t token) = nullptr;
+    };
 
     deadline_watchdog(boost::asio::any_io_executor executor, clock::duration tick);
 
-    // Watches an exchange until unwatch(id); runs `cut` once the deadline has passed.
-    std::uint64_t watch(clock::time_point deadline, cut_function cut);
+    // Watches an exchange until unwatch(id); cuts it once the deadline has passed.
+    std::uint64_t watch(clock::time_point deadline, cut_request cut);
     void unwatch(std::uint64_t id);
 
     // Cancels the timer for good (the pool is closing); watched exchanges are no longer cut.
@@ -39,7 +44,7 @@ private:
     struct entry {
         std::uint64_t id;
         clock::time_point deadline;
-        cut_function cut;
+        cut_request cut;
     };
     void arm(); // under the lock
     void on_tick();

@@ -22,11 +22,9 @@ bool iequals(std::string_view a, std::string_view b) {
     });
 }
 
-// Whether `host` is the IP address `entry`, or within the network "address/prefix" `entry`.
-bool address_matches(std::string_view entry, std::string_view host) {
+// Whether `address` is the IP address `entry`, or within the network "address/prefix" `entry`.
+bool address_matches(std::string_view entry, const boost::asio::ip::address& address) {
     boost::system::error_code ec;
-    const auto address = boost::asio::ip::make_address(host, ec);
-    if (ec) return false;
     const std::size_t slash = entry.find('/');
     const auto network = boost::asio::ip::make_address(entry.substr(0, slash), ec);
     if (ec || network.is_v4() != address.is_v4()) return false;
@@ -109,6 +107,9 @@ std::optional<proxy> proxy_settings::route(const endpoint& target) const {
 }
 
 bool no_proxy_matches(std::string_view no_proxy, std::string_view host) {
+    boost::system::error_code not_an_address;
+    const auto address = boost::asio::ip::make_address(host, not_an_address);
+    const bool host_is_address = !not_an_address;
     while (!no_proxy.empty()) {
         const std::size_t end = no_proxy.find_first_of(", ");
         std::string_view entry = no_proxy.substr(0, end);
@@ -118,13 +119,14 @@ bool no_proxy_matches(std::string_view no_proxy, std::string_view host) {
         if (const std::size_t close = entry.find(']'); entry.front() == '[' && close != std::string_view::npos) {
             // "[::1]" or "[fd00::]/8": an IPv6 address as URLs write it.
             const std::string unbracketed = std::string(entry.substr(1, close - 1)) + std::string(entry.substr(close + 1));
-            if (address_matches(unbracketed, host)) return true;
+            if (host_is_address && address_matches(unbracketed, address)) return true;
             continue;
         }
-        if (address_matches(entry, host)) return true;
-        boost::system::error_code not_an_address;
-        boost::asio::ip::make_address(host, not_an_address);
-        if (!not_an_address) continue; // an address matches itself or its networks only, not a suffix
+        // An address matches itself or its networks only, never a name's suffix.
+        if (host_is_address) {
+            if (address_matches(entry, address)) return true;
+            continue;
+        }
         if (entry.front() == '.') entry.remove_prefix(1);
         if (entry.empty()) continue;
         if (iequals(host, entry)) return true;
