@@ -4,7 +4,8 @@
   /usr/bin/python3 scripts/performance.py [--quick] [--near-cache-only] [--call-path-only [--baseline-bench PATH]]
                                           [--large-values-only [--baseline-bench PATH] [--small-values-only]]
   (after cmake --build --preset release; Debian's
-  python3, which has python3-boto3 for the cachelib side and python3-matplotlib for the chart)
+  python3, which has python3-boto3 for the cachelib side and python3-matplotlib for the chart; the
+  call path also needs Debian's strace and wrk, and node with npm for the JS SDK)
 
 - client CPU per sequential get/set (100-byte values), median of 5 runs, beside cachelib's way
   (boto3 + pickle, tests/compat/cachelib_peer.py) on the same server in the same run;
@@ -29,9 +30,12 @@
   v3 (tests/compat/js_sdk_peer.cjs, installed by npm into ~/.cache/ddbcache/js-sdk on first use);
   syscalls per operation from strace -c (the difference between a 3000- and a 1000-operation run,
   so that start-up does not count); allocations per operation from ddbcache-bench's counting
-  operator new; each of the issue's targets, met or not; with --baseline-bench PATH, a ddbcache-bench
-  built from an earlier commit runs alternated beside the others. Writes docs/performance/call_path.json
-  and call_path.png.
+  operator new; simdjson's kernel; each of the issue's targets, met or not; with --baseline-bench PATH,
+  a ddbcache-bench built from an earlier commit runs alternated beside the others. Then gets at 1, 4,
+  16 and 64 in flight through every client, alternated, medians of 5: ddbcache on one and two threads,
+  its --replay, Debian's wrk replaying the floor's pre-signed request (ddbcache-bench --write-request)
+  from one thread, cachelib + boto3 on as many threads, the JS SDK with as many async loops. Writes
+  docs/performance/call_path.json, call_path.png (sequential) and call_path_concurrency.png.
 
 Writes docs/performance/results.json and, when matplotlib is installed (Debian's
 python3-matplotlib), docs/performance/concurrency.png and docs/performance/near_cache.png.
@@ -161,9 +165,95 @@ def call_path(endpoint, env):
             "syscalls_per_op (<= 5)": r["syscalls_per_op"]["ddbcache"]["total"],
             "timer_syscalls_per_op (0)": round(timer_calls, 2),
             "allocations_per_op (<= 4)": ours["allocations_per_op"],
+            "json_kernel (not fallback)": runs["ddbcache"][0]["json_kernel"],
         }
         result[op] = r
+    result["concurrency"] = call_path_concurrency(endpoint, env)
+    at_64 = next(p for p in result["concurrency"] if p["in_flight"] == 64)
+    result["get"]["targets"]["ops_per_s_64_in_flight_vs_wrk (>= 0.95)"] = round(
+        at_64["ddbcache"]["ops_per_s"] / at_64["wrk_replay"]["ops_per_s"], 2)
     return result
+
+
+def wrk_replay(endpoint, env, connections, seconds):
+    """Debian's wrk replaying the floor's pre-signed GetItem on `connections` connections from one
+    thread: the server's ceiling seen by a client that does no work per request. Its CPU (user + sys)
+    comes from wait4."""
+    request = BUILD / "wrk-request.txt"
+    subprocess.run([BENCH, "--endpoint", endpoint, "--op", "get", "--write-request", request], env=env, check=True)
+    head, body = request.read_bytes().decode().split("\r\n\r\n", 1)
+    headers = [line.split(": ", 1) for line in head.split("\r\n")[1:] if not line.lower().startswith("content-length:")]
+    script = BUILD / "wrk-replay.lua"
+    script.write_text('wrk.method = "POST"\nwrk.body = [==[' + body + ']==]\n' +
+                      "".join(f'wrk.headers["{name}"] = [==[{value}]==]\n' for name, value in headers))
+    proc = subprocess.Popen(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), endpoint], env=env,
+                            stdout=subprocess.PIPE, text=True)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0 or "Non-2xx" in out or "Socket errors" in out:
+        raise SystemExit(f"wrk failed or saw errors:\n{out}")
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return {"ops_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "cpu_us_per_op": round((usage.ru_utime + usage.ru_stime) * 1e6 / requests, 2), "requests": requests}
+
+
+IN_FLIGHT = (1, 4, 16, 64)
+
+
+def call_path_concurrency(endpoint, env):
+    """Gets against operations in flight, for every client, alternated within each round: ddbcache (1
+    and 2 io_context threads, one connection per operation in flight), its --replay, wrk's replay,
+    cachelib + boto3 (a thread and a boto3 session per operation in flight) and the JS SDK (as many
+    async loops and sockets). The blocking floor has one point, at 1."""
+    js_env = dict(env, NODE_PATH=str(JS_SDK_DIR / "node_modules"))
+    seconds = "2"
+    clients = {
+        "ddbcache": lambda n: bench(endpoint, env, "--op", "get", "--concurrency", n, "--connections", n,
+                                    "--seconds", seconds)[0],
+        "ddbcache_2_threads": lambda n: bench(endpoint, env, "--op", "get", "--threads", "2", "--concurrency", n,
+                                              "--connections", n, "--seconds", seconds)[0],
+        "replay": lambda n: bench(endpoint, env, "--replay", "--concurrency", n, "--connections", n,
+                                  "--seconds", seconds)[0],
+        "wrk_replay": lambda n: wrk_replay(endpoint, env, n, seconds),
+        "cachelib_boto3": lambda n: run_json_lines(["/usr/bin/python3", ROOT / "tests/compat/cachelib_peer.py", "bench",
+                                                    endpoint, "ddbcache-bench", "get", "1000", n], env)[0],
+        "js_sdk_v3": lambda n: run_json_lines(["node", ROOT / "tests/compat/js_sdk_peer.cjs", "bench", endpoint,
+                                               "ddbcache-bench", "get", "2000", n], js_env)[0],
+    }
+    runs = {n: {c: [] for c in clients} for n in IN_FLIGHT}
+    for _ in range(RUNS):
+        for n in IN_FLIGHT:
+            for name, client in clients.items():
+                runs[n][name].append(client(str(n)))
+    return [{"in_flight": n, **{name: {"cpu_us_per_op": median_of(r, "cpu_us_per_op"), "ops_per_s": median_of(r, "ops_per_s"),
+                                       "runs": r} for name, r in runs[n].items()}} for n in IN_FLIGHT]
+
+
+def call_path_concurrency_chart(path):
+    plt = pyplot()
+    if not plt:
+        return
+    points = path["concurrency"]
+    x = [p["in_flight"] for p in points]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
+    for name in ("ddbcache", "ddbcache_2_threads", "replay", "wrk_replay", "cachelib_boto3", "js_sdk_v3"):
+        style = {"linestyle": "--"} if name in ("replay", "wrk_replay") else {}
+        left.plot(x, [p[name]["cpu_us_per_op"] for p in points], marker="o", label=name, **style)
+        right.plot(x, [p[name]["ops_per_s"] for p in points], marker="o", label=name, **style)
+    floor = path["get"]["floor"]
+    left.plot([1], [floor["cpu_us_per_op"]], marker="*", markersize=12, linestyle="none", color="black", label="floor")
+    right.plot([1], [floor["ops_per_s"]], marker="*", markersize=12, linestyle="none", color="black", label="floor")
+    left.set(xscale="log", yscale="log", xlabel="gets in flight", ylabel="client CPU per get (µs, log)",
+             title="Client CPU per get")
+    right.set(xscale="log", xlabel="gets in flight", ylabel="gets / s", title="Throughput")
+    for ax in (left, right):
+        ax.set_xticks(x, [str(v) for v in x])
+        ax.legend(fontsize="small")
+    fig.suptitle("One DynamoDB Local on loopback, 100-byte values, medians of alternated runs")
+    fig.tight_layout()
+    fig.savefig(OUT / "call_path_concurrency.png", dpi=110)
+    print(f"wrote {OUT / 'call_path_concurrency.png'}")
 
 
 def call_path_chart(path):
@@ -412,7 +502,11 @@ def main():
             for op in ("get", "set"):
                 print(op, json.dumps({n: ({k: v for k, v in c.items() if k != "runs"} if isinstance(c, dict) else c)
                                       for n, c in path[op].items()}, indent=1))
+            print("in flight", json.dumps([{k: (v if k == "in_flight" else {"cpu_us_per_op": v["cpu_us_per_op"],
+                                                                            "ops_per_s": v["ops_per_s"]})
+                                            for k, v in p.items()} for p in path["concurrency"]], indent=1))
             call_path_chart(path)
+            call_path_concurrency_chart(path)
             return
         if NEAR_CACHE_ONLY:
             near = {"machine": machine(), **near_cache_runs(endpoint, env),
@@ -440,6 +534,7 @@ def main():
     chart(results)
     near_cache_chart(results["near_cache"])
     call_path_chart(results["call_path"])
+    call_path_concurrency_chart(results["call_path"])
 
 
 if __name__ == "__main__":

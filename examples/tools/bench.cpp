@@ -21,6 +21,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <sigv4/sigv4.hpp>
+#include <simdjson.h>
 
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -29,6 +30,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <new>
 #include <iostream>
 #include <map>
@@ -90,7 +92,7 @@ constexpr std::string_view usage = R"(usage: ddbcache-bench --endpoint URL [OPTI
   --region R           region (default from the AWS environment)
   --json               one JSON object: ops_per_s, p50_us, p90_us, p99_us, p999_us, cpu_us_per_op,
                        peak_rss_kb, errors, retries, wrong_values, misses, requests_per_op,
-                       near_cache_hits, allocations_per_op
+                       near_cache_hits, allocations_per_op, json_kernel (simdjson's, for this CPU)
   --replay             send one pre-signed GetItem over the same pool, with no per-request work
   --compare-replay     run the operation, then --replay with the same settings, and compare
                        (with --json: one line each)
@@ -98,6 +100,8 @@ constexpr std::string_view usage = R"(usage: ddbcache-bench --endpoint URL [OPTI
                        blocking socket writes a pre-signed GetItem, or PutItem of the same item
                        size, whole and reads each answer whole (Content-Length), over keep-alive,
                        with no other work per request
+  --write-request FILE write the floor's pre-signed request (--op get or set), as it goes on the
+                       wire, to FILE and exit: for replaying it with wrk
   --version            print "ddbcache-bench VERSION" and exit
 Credentials come from the usual AWS environment variables and shared files.
 )";
@@ -111,6 +115,7 @@ struct bench_options {
          lease = false, near_cache = false;
     bool raw_codec = false, compression = false;
     std::size_t max_value_size = 0; // 0: the cache's default (one item)
+    std::string write_request; // a file: write the floor's request there and exit
 };
 
 std::size_t positive(std::string text, std::string_view what) {
@@ -130,6 +135,7 @@ bool apply_option(bench_options& o, std::string_view name, auto&& next) {
     else if (name == "--floor") o.floor = true;
     else if (name == "--endpoint") o.endpoint = next();
     else if (name == "--region") o.region = next();
+    else if (name == "--write-request") o.write_request = next();
     else if (name == "--table") o.table = next();
     else if (name == "--op") o.op = next();
     else if (name == "--concurrency") o.concurrency = positive(next(), name);
@@ -396,7 +402,8 @@ std::string to_json(const run_report& r) {
         << ",\"misses\":" << r.stats.misses << ",\"requests_per_op\":"
         << static_cast<double>(r.requests) / static_cast<double>(std::max<std::uint64_t>(1, r.stats.ops))
         << ",\"near_cache_hits\":" << r.near_cache_hits << ",\"allocations_per_op\":"
-        << static_cast<double>(r.allocations) / static_cast<double>(std::max<std::uint64_t>(1, r.stats.ops)) << "}";
+        << static_cast<double>(r.allocations) / static_cast<double>(std::max<std::uint64_t>(1, r.stats.ops))
+        << ",\"json_kernel\":\"" << simdjson::get_active_implementation()->name() << "\"}";
     return out.str();
 }
 
@@ -512,6 +519,16 @@ run_report run_replay(asio::io_context& io, ddbcache::cache& c, workload& w) {
     return report;
 }
 
+// The floor's request, whole as it goes on the wire: a pre-signed GetItem, or PutItem for --op set.
+std::string floor_request(ddbcache::cache& c, const bench_options& o, const ddbcache::http::endpoint& ep) {
+    if (o.op != "get" && o.op != "set") throw tools::usage_error("--floor and --write-request take --op get or set");
+    const replay_request r = o.op == "set" ? signed_put_item(c, o, ep) : signed_get_item(c, o, ep);
+    std::string request = "POST " + ep.target + " HTTP/1.1\r\nHost: " + ep.host_header + "\r\n";
+    for (const auto& h : r.headers) request.append(h.name).append(": ").append(h.value).append("\r\n");
+    request += "Content-Length: " + std::to_string(r.body.size()) + "\r\n\r\n" + r.body;
+    return request;
+}
+
 // The blocking floor: what one request costs a client that does nothing but write it and read
 // its answer. A request cannot cost less CPU through any client on this socket API.
 run_report run_floor(ddbcache::cache& c, workload& w) {
@@ -519,11 +536,7 @@ run_report run_floor(ddbcache::cache& c, workload& w) {
     const auto ep = ddbcache::http::parse_endpoint(c.dynamodb().endpoint(), ec);
     if (ec || ep.tls) throw tools::usage_error("--floor needs a plain http:// endpoint");
     const bench_options& o = w.options;
-    if (o.op != "get" && o.op != "set") throw tools::usage_error("--floor measures --op get or set");
-    const replay_request r = o.op == "set" ? signed_put_item(c, o, ep) : signed_get_item(c, o, ep);
-    std::string request = "POST " + ep.target + " HTTP/1.1\r\nHost: " + ep.host_header + "\r\n";
-    for (const auto& h : r.headers) request.append(h.name).append(": ").append(h.value).append("\r\n");
-    request += "Content-Length: " + std::to_string(r.body.size()) + "\r\n\r\n" + r.body;
+    const std::string request = floor_request(c, o, ep);
 
     asio::ip::tcp::socket socket(c.get_executor());
     socket.connect({asio::ip::make_address(ep.host == "localhost" ? "127.0.0.1" : ep.host), ep.port});
@@ -576,6 +589,16 @@ int run(const bench_options& o) {
         else print_text(title, r);
         if (o.json) print_errors(stderr, "ddbcache-bench: errors: ", r.stats);
     };
+    if (!o.write_request.empty()) {
+        ddbcache::error_code ec;
+        const auto ep = ddbcache::http::parse_endpoint(c.dynamodb().endpoint(), ec);
+        if (ec) throw std::runtime_error("bad endpoint: " + ec.message());
+        std::ofstream out(o.write_request, std::ios::binary);
+        out << floor_request(c, o, ep);
+        if (!out.flush()) throw std::runtime_error("--write-request: cannot write " + o.write_request);
+        c.dynamodb().close();
+        return 0;
+    }
     if (o.floor) {
         emit("floor (blocking socket, pre-signed " + std::string(o.op == "set" ? "PutItem" : "GetItem") + ")", run_floor(c, w));
         c.dynamodb().close();

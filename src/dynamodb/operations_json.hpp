@@ -1,4 +1,4 @@
-// The JSON of the typed operations: request bodies (json_writer) and results (simdjson on-demand).
+// The JSON of the typed operations: request bodies (json_writer) and results (simdjson's DOM).
 #pragma once
 
 #include <ddbcache/error.hpp>

@@ -5,15 +5,19 @@ cachelib reads them. Needs Debian's python3-boto3 (run with /usr/bin/python3).
 
   cachelib_peer.py write ENDPOINT TABLE    store the py-* entries
   cachelib_peer.py check ENDPOINT TABLE    read the cpp-* entries; exit 1 with a message on a mismatch
-  cachelib_peer.py bench ENDPOINT TABLE get|set N
-      N sequential gets or sets of 100-byte values, as cachelib does them; prints one JSON object
-      with the client CPU per operation (user + sys, getrusage) and ops/s, for docs/PERFORMANCE.md
+  cachelib_peer.py bench ENDPOINT TABLE get|set N [CONCURRENCY]
+      N gets or sets of 100-byte values, as cachelib does them, one at a time or from CONCURRENCY
+      threads (each with its own boto3 session: boto3's resources are not thread-safe); prints one
+      JSON object with the client CPU per operation (user + sys, getrusage) and ops/s, for
+      docs/PERFORMANCE.md
 """
 import datetime
+import itertools
 import json
 import pickle
 import resource
 import sys
+import threading
 import time
 
 import boto3
@@ -22,8 +26,9 @@ KEY_FIELD, EXPIRATION_FIELD = "cache_key", "expiration_time"
 
 
 def table(endpoint, name):
-    dynamo = boto3.resource("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
-                            aws_access_key_id="AKIDLOCALTEST", aws_secret_access_key="local-test-secret")
+    dynamo = boto3.session.Session().resource("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+                                              aws_access_key_id="AKIDLOCALTEST",
+                                              aws_secret_access_key="local-test-secret")
     return dynamo.Table(name)
 
 
@@ -108,25 +113,40 @@ def check(t):
     print("cachelib_peer: every ddbcache entry read back as cachelib expects")
 
 
-def bench(t, op, n):
+def bench(endpoint, name, op, n, concurrency):
+    tables = [table(endpoint, name) for _ in range(concurrency)]
     value = b"x" * 100
     keys = [f"bench-py-{i}" for i in range(1000)]
     for key in keys:
-        put_like_cachelib(t, key, value)
+        put_like_cachelib(tables[0], key, value)
+    claimed, wrong = itertools.count(), []  # next() on a count is atomic under the GIL
+
+    def loop(t):
+        while (i := next(claimed)) < n:
+            if op == "set":
+                put_like_cachelib(t, keys[i % len(keys)], value)
+            elif loads(get_like_cachelib(t, keys[i % len(keys)])["response"]) != value:
+                wrong.append(keys[i % len(keys)])
+
     before, started = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
-    for i in range(n):
-        if op == "set":
-            put_like_cachelib(t, keys[i % len(keys)], value)
-        elif loads(get_like_cachelib(t, keys[i % len(keys)])["response"]) != value:
-            raise SystemExit("cachelib_peer: wrong value read")
+    if concurrency == 1:
+        loop(tables[0])
+    else:
+        threads = [threading.Thread(target=loop, args=(t,)) for t in tables]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     after, elapsed = resource.getrusage(resource.RUSAGE_SELF), time.monotonic() - started
+    if wrong:
+        raise SystemExit(f"cachelib_peer: wrong value read for {wrong[0]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     print(json.dumps({"op": op, "ops": n, "cpu_us_per_op": round(cpu * 1e6 / n, 2), "ops_per_s": round(n / elapsed, 1)}))
 
 
 def main(argv):
-    if len(argv) == 6 and argv[1] == "bench":
-        bench(table(argv[2], argv[3]), argv[4], int(argv[5]))
+    if len(argv) in (6, 7) and argv[1] == "bench":
+        bench(argv[2], argv[3], argv[4], int(argv[5]), int(argv[6]) if len(argv) == 7 else 1)
         return
     if len(argv) != 4 or argv[1] not in ("write", "check"):
         raise SystemExit(__doc__)

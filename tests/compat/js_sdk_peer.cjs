@@ -1,9 +1,11 @@
-// The AWS SDK for JavaScript v3 side of the client benchmark: the same sequential gets or sets of
-// 100-byte values as cachelib_peer.py's bench, through @aws-sdk/client-dynamodb, so that
+// The AWS SDK for JavaScript v3 side of the client benchmark: the same gets or sets of 100-byte
+// values as cachelib_peer.py's bench, through @aws-sdk/client-dynamodb, so that
 // docs/PERFORMANCE.md can compare the client CPU per operation. The table must already exist.
 //
 //   NODE_PATH=$HOME/.cache/ddbcache/js-sdk/node_modules \
-//     node tests/compat/js_sdk_peer.cjs bench ENDPOINT TABLE get|set N
+//     node tests/compat/js_sdk_peer.cjs bench ENDPOINT TABLE get|set N [CONCURRENCY]
+//
+// CONCURRENCY (default 1) loops run at once, over as many sockets.
 //
 // Credentials come from the usual environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), the region
 // from AWS_REGION (default us-east-1). Prints one JSON object on stdout.
@@ -43,13 +45,13 @@ async function getLikeCachelib(client, table, key) {
   return Item.response.B;
 }
 
-async function bench(endpoint, table, op, n) {
+async function bench(endpoint, table, op, n, concurrency) {
   const client = new DynamoDBClient({
     endpoint,
     region: process.env.AWS_REGION || "us-east-1",
-    // Keep-alive is the SDK's default; one socket is all a sequential loop uses, so the connection
-    // is reused for every request, as boto3's pool does.
-    requestHandler: { httpAgent: { keepAlive: true, maxSockets: 1 } },
+    // Keep-alive is the SDK's default; one socket per loop, each reused for every request, as
+    // boto3's pool does.
+    requestHandler: { httpAgent: { keepAlive: true, maxSockets: concurrency } },
   });
   const value = Buffer.alloc(100, "x");
   const keys = Array.from({ length: 1000 }, (_, i) => `bench-js-${i}`);
@@ -58,17 +60,21 @@ async function bench(endpoint, table, op, n) {
   }
   const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) {
-    const key = keys[i % keys.length];
-    if (op === "set") {
-      await putLikeCachelib(client, table, key, value);
-    } else {
-      const got = await getLikeCachelib(client, table, key);
-      if (got === undefined || !value.equals(got)) {
-        throw new Error("js_sdk_peer: wrong value read");
+  let claimed = 0;
+  const loop = async () => {
+    for (let i = claimed++; i < n; i = claimed++) {
+      const key = keys[i % keys.length];
+      if (op === "set") {
+        await putLikeCachelib(client, table, key, value);
+      } else {
+        const got = await getLikeCachelib(client, table, key);
+        if (got === undefined || !value.equals(got)) {
+          throw new Error("js_sdk_peer: wrong value read");
+        }
       }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
   const elapsedS = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(cpuBefore);
   client.destroy();
@@ -80,14 +86,15 @@ async function bench(endpoint, table, op, n) {
   }));
 }
 
-const [command, endpoint, table, op, count] = process.argv.slice(2);
+const [command, endpoint, table, op, count, inFlight = "1"] = process.argv.slice(2);
 const n = Number(count);
-if (process.argv.length !== 7 || command !== "bench" || !["get", "set"].includes(op) ||
-    !Number.isInteger(n) || n <= 0) {
-  console.error("usage: node js_sdk_peer.cjs bench ENDPOINT TABLE get|set N");
+const concurrency = Number(inFlight);
+if (![7, 8].includes(process.argv.length) || command !== "bench" || !["get", "set"].includes(op) ||
+    !Number.isInteger(n) || n <= 0 || !Number.isInteger(concurrency) || concurrency <= 0) {
+  console.error("usage: node js_sdk_peer.cjs bench ENDPOINT TABLE get|set N [CONCURRENCY]");
   process.exit(2);
 }
-bench(endpoint, table, op, n).catch((err) => {
+bench(endpoint, table, op, n, concurrency).catch((err) => {
   console.error(err.stack || String(err));
   process.exit(1);
 });
