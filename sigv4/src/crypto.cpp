@@ -1,74 +1,52 @@
 #include "crypto.hpp"
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
+// OpenSSL 3's EVP interface allocates a provider context at each digest's init (and HMAC's init
+// and final copy one): two or three mallocs per hash on the signing path. The low-level SHA-256
+// functions, deprecated in 3.0 but not removed, run the same assembly over a context on the stack.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 
-#include <stdexcept>
+#include <algorithm>
 
 namespace sigv4::detail {
-namespace {
-
-[[noreturn]] void fail(const char* what) { throw std::runtime_error(std::string("sigv4: ") + what); }
-
-// Algorithms are fetched once per process: a fetch per call costs more than the hash itself.
-const EVP_MD* sha256_algorithm() {
-    static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    if (!md) fail("OpenSSL has no SHA256");
-    return md;
-}
-
-EVP_MAC* hmac_algorithm() {
-    static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    if (!mac) fail("OpenSSL has no HMAC");
-    return mac;
-}
-
-struct thread_contexts {
-    EVP_MD_CTX* md = EVP_MD_CTX_new();
-    EVP_MAC_CTX* mac = EVP_MAC_CTX_new(hmac_algorithm());
-
-    thread_contexts() {
-        if (!md || !mac) fail("cannot allocate a digest context");
-        char digest_name[] = "SHA256";
-        OSSL_PARAM params[] = {
-            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-            OSSL_PARAM_construct_end()};
-        if (!EVP_MAC_CTX_set_params(mac, params)) fail("cannot configure HMAC-SHA256");
-    }
-    ~thread_contexts() {
-        EVP_MD_CTX_free(md);
-        EVP_MAC_CTX_free(mac);
-    }
-    thread_contexts(const thread_contexts&) = delete;
-    thread_contexts& operator=(const thread_contexts&) = delete;
-};
-
-thread_contexts& contexts() {
-    thread_local thread_contexts ctx;
-    return ctx;
-}
-
-} // namespace
 
 digest sha256(std::string_view data) {
-    EVP_MD_CTX* ctx = contexts().md;
+    SHA256_CTX ctx;
     digest out{};
-    unsigned int len = 0;
-    if (!EVP_DigestInit_ex2(ctx, sha256_algorithm(), nullptr) ||
-        !EVP_DigestUpdate(ctx, data.data(), data.size()) ||
-        !EVP_DigestFinal_ex(ctx, out.data(), &len) || len != out.size())
-        fail("SHA-256 failed");
+    SHA256_Init(&ctx);
+    SHA256_Update(&ctx, data.data(), data.size());
+    SHA256_Final(out.data(), &ctx);
     return out;
 }
 
+// HMAC (RFC 2104) over SHA-256: H((K ^ opad) || H((K ^ ipad) || text)), with 64-byte blocks; a key
+// longer than a block is hashed first.
 digest hmac_sha256(std::span<const std::uint8_t> key, std::string_view data) {
-    EVP_MAC_CTX* ctx = contexts().mac;
-    digest out{};
-    std::size_t len = 0;
-    if (!EVP_MAC_init(ctx, key.data(), key.size(), nullptr) ||
-        !EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) ||
-        !EVP_MAC_final(ctx, out.data(), &len, out.size()) || len != out.size())
-        fail("HMAC-SHA256 failed");
+    constexpr std::size_t block_size = 64;
+    std::array<std::uint8_t, block_size> block{}, pad{};
+    if (key.size() > block_size) {
+        const digest hashed = sha256({reinterpret_cast<const char*>(key.data()), key.size()});
+        std::copy(hashed.begin(), hashed.end(), block.begin());
+    } else {
+        std::copy(key.begin(), key.end(), block.begin());
+    }
+    SHA256_CTX ctx;
+    digest inner{}, out{};
+    std::transform(block.begin(), block.end(), pad.begin(), [](std::uint8_t b) { return b ^ 0x36; });
+    SHA256_Init(&ctx);
+    SHA256_Update(&ctx, pad.data(), pad.size());
+    SHA256_Update(&ctx, data.data(), data.size());
+    SHA256_Final(inner.data(), &ctx);
+    std::transform(block.begin(), block.end(), pad.begin(), [](std::uint8_t b) { return b ^ 0x5c; });
+    SHA256_Init(&ctx);
+    SHA256_Update(&ctx, pad.data(), pad.size());
+    SHA256_Update(&ctx, inner.data(), inner.size());
+    SHA256_Final(out.data(), &ctx);
+    // The key is a secret, or derived from one: no copy of it stays on the stack.
+    OPENSSL_cleanse(block.data(), block.size());
+    OPENSSL_cleanse(pad.data(), pad.size());
+    OPENSSL_cleanse(&ctx, sizeof ctx);
     return out;
 }
 

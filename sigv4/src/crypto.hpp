@@ -1,5 +1,5 @@
-// SHA-256 and HMAC-SHA-256 over OpenSSL's EVP interfaces, with per-thread contexts so that the
-// hot path neither fetches algorithms nor allocates.
+// SHA-256 (OpenSSL's) and HMAC-SHA-256 (RFC 2104 over it), on the stack: the hot path neither
+// fetches algorithms nor allocates.
 #pragma once
 
 #include <array>

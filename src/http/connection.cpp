@@ -9,6 +9,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -32,7 +33,22 @@ using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-auto on(const asio::strand<asio::any_io_executor>& strand) { return asio::bind_executor(strand, use_tuple); }
+auto on(const asio::any_io_executor& serial) { return asio::bind_executor(serial, use_tuple); }
+
+// An io_context constructed with concurrency hint 1 (asio::io_context io(1)), or with an unsafe
+// hint, promises that one thread runs it: its handlers never run at once, so a connection needs
+// no strand, and its executor stays small enough for any_io_executor to hold without allocating.
+bool runs_on_one_thread(const asio::any_io_executor& executor) {
+    const auto* io = executor.target<asio::io_context::executor_type>();
+    if (!io) return false; // another kind of executor: no promise known
+    const int hint = asio::use_service<asio::detail::io_context_impl>(io->context()).concurrency_hint();
+    return hint == 1 || !BOOST_ASIO_CONCURRENCY_HINT_IS_LOCKING(SCHEDULER, hint);
+}
+
+asio::any_io_executor serial_executor(asio::any_io_executor executor) {
+    if (runs_on_one_thread(executor)) return executor;
+    return asio::make_strand(std::move(executor));
+}
 
 // Beast bounds a response's header (header_limit) and body (body_limit), but not a chunk-size
 // line with its extensions, nor the trailer: it keeps reading until their line ends. Bounding
@@ -67,21 +83,21 @@ error_code classify_tls_error(error_code ec) {
 
 } // namespace
 
-// Beast's stream runs its timeout handler and the operation's own handlers through the handler's
-// executor: on a multi-threaded io_context they must share a strand, or a timeout can race the
-// aborted read and surface as operation_aborted instead of timeout.
+// The stream's operations, the watchdog's cut and the end of a watch must never run at once: on an
+// io_context run by several threads they share a strand; on one run by one thread (see
+// runs_on_one_thread), its plain executor.
 struct connection::streams {
-    asio::strand<asio::any_io_executor> strand;
+    asio::any_io_executor serial; // a strand, or the executor when one thread runs it
     tls_context* tls;
     std::optional<beast::tcp_stream> plain;
     std::optional<tls_stream> secure;
     beast::flat_buffer buffer;
     // The exchange under way, twice its number, plus one once the watchdog cut it. Changed on the
-    // strand only, so that a cut meant for one exchange never lands on the next.
+    // serial executor only, so that a cut meant for one exchange never lands on the next.
     std::atomic<std::uint64_t> watch_state{0};
 
     streams(asio::any_io_executor executor, tls_context* context)
-        : strand(asio::make_strand(executor)), tls(context), buffer(max_unparsed_bytes) {}
+        : serial(serial_executor(std::move(executor))), tls(context), buffer(max_unparsed_bytes) {}
 
     beast::tcp_stream& tcp() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
 
@@ -94,8 +110,8 @@ struct connection::streams {
 connection::connection(asio::any_io_executor executor, tls_context* tls)
     : streams_(std::make_shared<streams>(std::move(executor), tls)) {
     streams_->buffer.reserve(read_buffer_bytes);
-    if (tls) streams_->secure.emplace(streams_->strand, tls->native());
-    else streams_->plain.emplace(streams_->strand);
+    if (tls) streams_->secure.emplace(streams_->serial, tls->native());
+    else streams_->plain.emplace(streams_->serial);
 }
 
 connection::~connection() {
@@ -111,13 +127,13 @@ asio::awaitable<exchange_result> connection::open(const endpoint& ep, const prox
         return exchange_result{ec, failure_stage::connect, detail};
     };
     const endpoint& first_hop = via ? via->via : ep;
-    tcp::resolver resolver(s.strand);
+    tcp::resolver resolver(s.serial);
     auto [resolve_ec, results] =
-        co_await resolver.async_resolve(first_hop.host, std::to_string(first_hop.port), on(s.strand));
+        co_await resolver.async_resolve(first_hop.host, std::to_string(first_hop.port), on(s.serial));
     if (resolve_ec) co_return failed(resolve_ec);
 
     s.tcp().expires_at(deadline);
-    auto [connect_ec, connected] = co_await s.tcp().async_connect(results, on(s.strand));
+    auto [connect_ec, connected] = co_await s.tcp().async_connect(results, on(s.serial));
     if (connect_ec) co_return failed(connect_ec);
     s.tcp().socket().set_option(tcp::no_delay(true));
 
@@ -127,13 +143,13 @@ asio::awaitable<exchange_result> connection::open(const endpoint& ep, const prox
         if (!via->authorization.empty()) connect += "Proxy-Authorization: " + via->authorization + "\r\n";
         connect += "\r\n";
         s.tcp().expires_at(deadline);
-        auto [write_ec, written] = co_await asio::async_write(s.tcp(), asio::buffer(connect), on(s.strand));
+        auto [write_ec, written] = co_await asio::async_write(s.tcp(), asio::buffer(connect), on(s.serial));
         if (write_ec) co_return failed(write_ec);
         beast::http::response_parser<beast::http::empty_body> parser;
         parser.header_limit(max_header_bytes);
         parser.skip(true); // a 2xx answer to CONNECT has no body: the tunnel follows
         s.tcp().expires_at(deadline);
-        auto [read_ec, read] = co_await beast::http::async_read(s.tcp(), s.buffer, parser, on(s.strand));
+        auto [read_ec, read] = co_await beast::http::async_read(s.tcp(), s.buffer, parser, on(s.serial));
         if (read_ec) co_return failed(read_ec, read_failure_detail(read_ec));
         const unsigned status = parser.get().result_int();
         if (status < 200 || status > 299) {
@@ -149,7 +165,7 @@ asio::awaitable<exchange_result> connection::open(const endpoint& ep, const prox
         if (!s.tls->prepare(s.secure->native_handle(), ep.host)) co_return failed(client_errc::tls_failure);
         s.tcp().expires_at(deadline);
         auto [handshake_ec] =
-            co_await s.secure->async_handshake(asio::ssl::stream_base::client, on(s.strand));
+            co_await s.secure->async_handshake(asio::ssl::stream_base::client, on(s.serial));
         if (handshake_ec)
             co_return failed(classify_tls_error(handshake_ec),
                              tls_context::verify_failure(s.secure->native_handle()));
@@ -168,13 +184,13 @@ asio::awaitable<exchange_result> connection::exchange(std::string_view head, std
     streams& s = *streams_;
     reusable_ = false; // until this exchange completes cleanly
 
-    // On the strand from here: the watchdog's cut runs there too, between our operations.
-    co_await asio::dispatch(asio::bind_executor(s.strand, asio::use_awaitable));
+    // On the serial executor from here: the watchdog's cut runs there too, between our operations.
+    co_await asio::dispatch(asio::bind_executor(s.serial, asio::use_awaitable));
     const std::uint64_t watching = s.watch_state.load(std::memory_order_relaxed) + 2;
     s.watch_state.store(watching, std::memory_order_relaxed);
     const auto cut = [](std::shared_ptr<void> target, std::uint64_t token) {
         auto cut_streams = std::static_pointer_cast<streams>(std::move(target));
-        asio::post(cut_streams->strand, [cut_streams, token] {
+        asio::post(cut_streams->serial, [cut_streams, token] {
             std::uint64_t expected = token;
             if (!cut_streams->watch_state.compare_exchange_strong(expected, token + 1, std::memory_order_relaxed))
                 return; // that exchange is over
@@ -183,7 +199,7 @@ asio::awaitable<exchange_result> connection::exchange(std::string_view head, std
         });
     };
     const std::uint64_t watch_id = watchdog.watch(deadline, {streams_, watching, cut});
-    // Whatever follows, the watch ends on the strand: a late cut then finds another number.
+    // Whatever follows, the watch ends on the serial executor: a late cut then finds another number.
     struct end_watch {
         streams& s;
         deadline_watchdog& watchdog;
@@ -198,7 +214,7 @@ asio::awaitable<exchange_result> connection::exchange(std::string_view head, std
 
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
     auto [write_ec, written] = co_await s.visit([&](auto& stream) {
-        return asio::async_write(stream, buffers, on(s.strand));
+        return asio::async_write(stream, buffers, on(s.serial));
     });
     if (timed_out(write_ec)) write_ec = beast::error::timeout;
     if (write_ec) co_return exchange_result{write_ec, failure_stage::send};
@@ -207,7 +223,7 @@ asio::awaitable<exchange_result> connection::exchange(std::string_view head, std
     reader.header_limit(max_header_bytes);
     reader.body_limit(body_limit);
     auto [read_ec, read] = co_await s.visit([&](auto& stream) {
-        return beast::http::async_read(stream, s.buffer, reader, on(s.strand));
+        return beast::http::async_read(stream, s.buffer, reader, on(s.serial));
     });
     if (timed_out(read_ec)) read_ec = beast::error::timeout;
     if (read_ec) {

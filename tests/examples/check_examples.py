@@ -19,10 +19,12 @@ import concurrent.futures
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 
@@ -100,7 +102,10 @@ def check_http_server(endpoint, env, example):
 
 
 BENCH_FIELDS = {"ops_per_s", "p50_us", "p90_us", "p99_us", "p999_us", "cpu_us_per_op", "peak_rss_kb", "errors",
-                "retries", "wrong_values", "misses", "requests_per_op", "near_cache_hits", "allocations_per_op"}
+                "retries", "wrong_values", "misses", "requests_per_op", "near_cache_hits", "allocations_per_op",
+                "json_kernel"}
+# simdjson 3.0's implementations (the load tool reports the one its DOM parser chose for this CPU).
+SIMDJSON_KERNELS = {"icelake", "haswell", "westmere", "arm64", "ppc64", "fallback"}
 # DynamoDB requests one operation makes, without retries: a get_or_set hit costs what a get does (or
 # less: concurrent callers of one key share a read), a miss what a get and a set do.
 BENCH_REQUESTS = {"get": 1, "set": 1, "add": 1, "mixed": 1, "get_many": 1, "get_or_set": 1, "get_or_set_miss": 2,
@@ -119,6 +124,7 @@ def check_bench(endpoint, env, bench):
         for result in lines:
             check(set(result) == BENCH_FIELDS, f"--op {op}: fields {sorted(result)}")
             check(result["ops_per_s"] > 0 and result["p50_us"] > 0, f"--op {op}: {result}")
+            check(result["json_kernel"] in SIMDJSON_KERNELS, f"--op {op}: {result}")
             check(result["errors"] == 0 and result["wrong_values"] == 0 and result["misses"] == 0,
                   f"--op {op}: {result}")
         run = lines[0]
@@ -127,7 +133,33 @@ def check_bench(endpoint, env, bench):
               or (shared and 0 < run["requests_per_op"] <= BENCH_REQUESTS[op]),
               f"--op {op}: {run['requests_per_op']} DynamoDB requests per operation, expected {BENCH_REQUESTS[op]}")
     print("bench: every --op ran with no errors, wrong values or misses, and --compare-replay")
+    check_bench_request(endpoint, env, bench)
     check_bench_failures(endpoint, env, bench)
+
+
+def check_bench_request(endpoint, env, bench):
+    """--write-request writes a whole signed request that the server answers when it is replayed
+    as it is (wrk replays it in scripts/performance.py)."""
+    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"ddbcache-bench-request-{os.getpid()}.txt")
+    out = subprocess.run([bench, "--endpoint", endpoint, "--table", "ddbcache-bench-check", "--op", "get", "--keys", "10",
+                          "--write-request", path], env=env, capture_output=True, text=True, timeout=120)
+    check(out.returncode == 0, f"--write-request: exit status {out.returncode}: {out.stderr}")
+    with open(path, "rb") as f:
+        raw = f.read()
+    os.unlink(path)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    check(lines[0] == "POST / HTTP/1.1", f"--write-request: request line {lines[0]!r}")
+    fields = dict(line.split(": ", 1) for line in lines[1:])
+    check(fields.get("X-Amz-Target") == "DynamoDB_20120810.GetItem" and
+          fields.get("Authorization", "").startswith("AWS4-HMAC-SHA256 Credential=") and
+          int(fields.get("Content-Length", "-1")) == len(body), f"--write-request: head {fields}")
+    host, port = urllib.parse.urlsplit(endpoint).hostname, urllib.parse.urlsplit(endpoint).port
+    with socket.create_connection((host, port), timeout=30) as s:
+        s.sendall(raw)
+        answer = s.recv(65536)
+    check(answer.startswith(b"HTTP/1.1 200"), f"--write-request: the replayed request got {answer[:200]!r}")
+    print("bench: --write-request wrote a signed GetItem the server answers with 200 when replayed as it is")
 
 
 def create_table_keyed_by(endpoint, table, key):

@@ -165,3 +165,32 @@ INSTANTIATE_TEST_SUITE_P(Official, Sigv4TestSuite, testing::ValuesIn(case_names(
 TEST(Sigv4TestSuiteData, HasAllThirtyEightCases) { EXPECT_EQ(case_names().size(), 38u); }
 
 } // namespace
+
+namespace {
+std::string hex(const sigv4::signing_key& key) {
+    std::string out;
+    for (const std::uint8_t b : key) out += "0123456789abcdef"[b >> 4], out += "0123456789abcdef"[b & 0xF];
+    return out;
+}
+} // namespace
+
+// FIPS 180-2's examples for SHA-256, and the empty string's hash that unsigned payloads name.
+TEST(Sigv4Hashing, Sha256MatchesTheStandardsExamples) {
+    EXPECT_EQ(sigv4::sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(sigv4::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(sigv4::sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+              "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+// The example of AWS's "Examples of how to derive a signing key for Signature Version 4".
+TEST(Sigv4Hashing, DerivedSigningKeyMatchesAwsDocumentedExample) {
+    EXPECT_EQ(hex(sigv4::derive_signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215", "us-east-1", "iam")),
+              "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
+}
+
+// RFC 2104: a key longer than the hash's 64-byte block is hashed first. "AWS4" + a 100-byte secret
+// is such a key; the expected key comes from Python's hmac module.
+TEST(Sigv4Hashing, SecretsLongerThanTheHashBlockAreHashedFirst) {
+    EXPECT_EQ(hex(sigv4::derive_signing_key(std::string(100, 'x'), "20150830", "us-east-1", "dynamodb")),
+              "b99ba2a71d917e7182f86f7ea1c9343293c651de533354518f5ce0a5a215ac41");
+}
