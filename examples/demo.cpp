@@ -56,7 +56,7 @@ asio::awaitable<void> demo(std::string endpoint) {
 }
 
 int main(int argc, char** argv) {
-    asio::io_context io;
+    asio::io_context io(1); // one thread runs it: the hint lets the cache's connections skip their strands
     int status = 0;
     asio::co_spawn(io, demo(argc > 1 ? argv[1] : ""), [&](std::exception_ptr e) {
         if (!e) return;

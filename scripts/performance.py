@@ -5,7 +5,7 @@
                                           [--large-values-only [--baseline-bench PATH] [--small-values-only]]
   (after cmake --build --preset release; Debian's
   python3, which has python3-boto3 for the cachelib side and python3-matplotlib for the chart; the
-  call path also needs Debian's strace and wrk, and node with npm for the JS SDK)
+  call path also needs Debian's strace, heaptrack and wrk, and node with npm for the JS SDK)
 
 - client CPU per sequential get/set (100-byte values), median of 5 runs, beside cachelib's way
   (boto3 + pickle, tests/compat/cachelib_peer.py) on the same server in the same run;
@@ -29,8 +29,8 @@
   --replay (get), cachelib + boto3 (tests/compat/cachelib_peer.py) and the AWS SDK for JavaScript
   v3 (tests/compat/js_sdk_peer.cjs, installed by npm into ~/.cache/ddbcache/js-sdk on first use);
   syscalls per operation from strace -c (the difference between a 3000- and a 1000-operation run,
-  so that start-up does not count); allocations per operation from ddbcache-bench's counting
-  operator new; simdjson's kernel; each of the issue's targets, met or not; with --baseline-bench PATH,
+  so that start-up does not count); allocations per operation, every allocation function, from
+  heaptrack the same way (and operator new's alone from ddbcache-bench's counter); simdjson's kernel; each of the issue's targets, met or not; with --baseline-bench PATH,
   a ddbcache-bench built from an earlier commit runs alternated beside the others. Then gets at 1, 4,
   16 and 64 in flight through every client, alternated, medians of 5: ddbcache on one and two threads,
   its --replay, Debian's wrk replaying the floor's pre-signed request (ddbcache-bench --write-request)
@@ -120,6 +120,24 @@ def syscalls_per_op(endpoint, env, *args, binary=BENCH):
     return {"total": round(sum(per_op.values()), 2), "by_name": per_op}
 
 
+def heap_allocations_per_op(endpoint, env, *args, binary=BENCH):
+    """Calls to every allocation function per operation (malloc, aligned_alloc for coroutine frames,
+    operator new, OpenSSL's), from Debian's heaptrack: (3000-op run - 1000-op run) / 2000. The load
+    tool's own allocations_per_op counts operator new only."""
+    counts = []
+    for ops in (1000, 3000):
+        out = BUILD / "heaptrack-run"
+        for old in BUILD.glob("heaptrack-run*"):
+            old.unlink()
+        subprocess.run(["heaptrack", "-o", out, binary, "--endpoint", endpoint, "--json", "--ops", str(ops), *args],
+                       env=env, check=True, capture_output=True)
+        summary = subprocess.run(["heaptrack_print", "-f", next(BUILD.glob("heaptrack-run*")), "--print-peaks", "0",
+                                  "--print-allocators", "0", "--print-temporary", "0", "--print-leaks", "0"],
+                                 check=True, capture_output=True, text=True).stdout
+        counts.append(int(re.search(r"calls to allocation functions: (\d+)", summary).group(1)))
+    return round((counts[1] - counts[0]) / 2000, 2)
+
+
 def call_path(endpoint, env):
     """Every client of issue 18's table, sequential get and set, alternated within each round."""
     ensure_js_sdk()
@@ -149,6 +167,7 @@ def call_path(endpoint, env):
         for n in ("ddbcache", "ddbcache_2_threads", "ddbcache_baseline"):
             if n in r and "allocations_per_op" in runs[n][0]:
                 r[n]["allocations_per_op"] = median_of(runs[n], "allocations_per_op")
+        r["ddbcache"]["heap_allocations_per_op"] = heap_allocations_per_op(endpoint, env, "--op", op, *seq[:4])
         r["syscalls_per_op"] = {"floor": syscalls_per_op(endpoint, env, "--floor", "--op", op, *seq[:4]),
                                 "ddbcache": syscalls_per_op(endpoint, env, "--op", op, *seq[:4])}
         if BASELINE_BENCH:
@@ -164,7 +183,8 @@ def call_path(endpoint, env):
             "ops_per_s_vs_floor (>= 0.9)": round(ours["ops_per_s"] / floor["ops_per_s"], 2),
             "syscalls_per_op (<= 5)": r["syscalls_per_op"]["ddbcache"]["total"],
             "timer_syscalls_per_op (0)": round(timer_calls, 2),
-            "allocations_per_op (<= 4)": ours["allocations_per_op"],
+            "allocations_per_op (<= 4)": ours["heap_allocations_per_op"],
+            "operator_new_per_op": ours["allocations_per_op"],
             "json_kernel (not fallback)": runs["ddbcache"][0]["json_kernel"],
         }
         result[op] = r

@@ -25,7 +25,8 @@
 // never inside the initiating call.
 //
 // Thread safety: a cache may be used by any number of coroutines at once, on an io_context run by
-// several threads; every member function may be called from any thread. Lifetime: an operation
+// several threads; every member function may be called from any thread. On an io_context that one
+// thread runs, construct it with concurrency hint 1 (asio::io_context io(1)): see client.hpp. Lifetime: an operation
 // (deferred or started) keeps the cache's state and its client alive, so the cache object may be
 // destroyed before its operations complete.
 #pragma once

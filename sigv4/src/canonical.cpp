@@ -155,9 +155,11 @@ void append_canonical_headers(std::string& lines, std::string& signed_names,
         e.value_size = arena.size() - e.value_begin;
         entries.push_back(e);
     }
-    // Stable: repeated names keep their values in the order given.
-    std::stable_sort(entries.begin(), entries.end(), [&](const header_entry& a, const header_entry& b) {
-        return slice(arena, a.name_begin, a.name_size) < slice(arena, b.name_begin, b.name_size);
+    // Repeated names keep their values in the order given: ties go by position in the arena, which
+    // is the order given (std::stable_sort would allocate a buffer on every call).
+    std::sort(entries.begin(), entries.end(), [&](const header_entry& a, const header_entry& b) {
+        const std::string_view x = slice(arena, a.name_begin, a.name_size), y = slice(arena, b.name_begin, b.name_size);
+        return x < y || (x == y && a.name_begin < b.name_begin);
     });
     for (std::size_t i = 0; i < entries.size(); ++i) {
         const std::string_view name = slice(arena, entries[i].name_begin, entries[i].name_size);

@@ -178,8 +178,7 @@ cache::impl::impl(std::shared_ptr<client> c, cache_options o)
       near(make_near_cache(options)) {}
 
 // Waits for a place among the operations under way (at once when there is room).
-asio::awaitable<outcome<bool>> cache::impl::enter_gate(diagnostics* diag) {
-    if (gate->try_enter()) co_return outcome<bool>{{}, true};
+asio::awaitable<outcome<bool>> cache::impl::wait_at_gate(diagnostics* diag) {
     const client_options& limits = dynamodb->options();
     auto [ec] = co_await gate->async_enter(detail::admission_gate::clock::now() + limits.call_timeout,
                                            asio::as_tuple(asio::use_awaitable));

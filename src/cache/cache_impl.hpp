@@ -175,8 +175,10 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
                                                                     diagnostics* diag) {
         using result = typename Request::result;
         impl& c = *self; // `self` in this frame keeps the cache's state alive
-        const outcome<bool> entered = co_await c.enter_gate(diag);
-        if (entered.ec) co_return outcome<result>{entered.ec, {}};
+        if (!c.gate->try_enter()) { // the common case enters without a coroutine of its own
+            const outcome<bool> entered = co_await c.wait_at_gate(diag);
+            if (entered.ec) co_return outcome<result>{entered.ec, {}};
+        }
         detail::admission leave_when_done(c.gate);
         outcome<result> r = co_await c.run(request, diag);
         // A missing table is created (when the options allow) and the operation runs again.
@@ -185,7 +187,8 @@ struct cache::impl : std::enable_shared_from_this<cache::impl> {
         co_return co_await c.run(request, diag);
     }
 
-    awaitable_outcome<bool> enter_gate(diagnostics* diag);
+    // Waits for room under max_in_flight (up to call_timeout, behind at most max_waiters others).
+    awaitable_outcome<bool> wait_at_gate(diagnostics* diag);
 
     // Composed operations (get_or_set, lock) run without holding a place themselves: each of their
     // DynamoDB steps is admitted on its own, so that waiting for a lease or a computation never

@@ -137,23 +137,15 @@ client::impl::impl(asio::any_io_executor ex, client_options o)
     if (ec) throw_config_error(ec, "ddbcache: " + diag.message);
 }
 
-asio::awaitable<client::impl::attempt_result> client::impl::attempt(const credentials& signing, const std::string& target,
-                                                                    const std::string& body,
-                                                                    http::response& res, clock::time_point call_deadline) {
-    dynamodb::signed_call signed_request;
-    const auto signed_with = skew.current();
-    dynamodb::sign_call(signer, pool.target(), endpoint.signing_region, target, body, signing, now(), user_agent,
-                        signed_request);
-    const http::request req{"POST", signed_request.headers(), body, {}};
-
-    const auto sent = std::chrono::system_clock::now();
-    const http::exchange_result r = co_await pool.exchange(req, res, call_deadline, options.attempt_timeout);
+client::impl::attempt_result client::impl::judge(const http::exchange_result& r, http::response& res,
+                                                const credentials& signing, std::chrono::system_clock::time_point sent,
+                                                std::chrono::milliseconds signed_with) {
     const unsigned sends = std::max(1u, r.sends);
     if (r.ec) {
         std::string why = r.detail ? r.ec.message() + ": " + r.detail : "";
         if (r.proxy_status) why += " (HTTP " + std::to_string(r.proxy_status) + " from the proxy)";
         // A proxy's refusal carries its status: 5xx (it could not reach DynamoDB) is worth a retry.
-        co_return attempt_result{r.ec, r.stage, r.proxy_status, {}, std::move(why), sends};
+        return attempt_result{r.ec, r.stage, r.proxy_status, {}, std::move(why), sends};
     }
     // Moved by this answer, or by another call's since this one was signed (calls under way at
     // once on a skewed host all fail; the first answer teaches the skew to every one of them).
@@ -166,20 +158,19 @@ asio::awaitable<client::impl::attempt_result> client::impl::attempt(const creden
         });
     const bool skew_moved = learned || skew.current() != signed_with;
     if (!dynamodb::crc32_matches(res.header("x-amz-crc32"), res.body))
-        co_return attempt_result{client_errc::checksum_mismatch, http::failure_stage::none, res.status, {},
-                                 "response body does not match its x-amz-crc32 header", sends};
-    if (res.status / 100 == 2) co_return attempt_result{{}, http::failure_stage::none, res.status, {}, {}, sends};
+        return attempt_result{client_errc::checksum_mismatch, http::failure_stage::none, res.status, {},
+                              "response body does not match its x-amz-crc32 header", sends};
+    if (res.status / 100 == 2) return attempt_result{{}, http::failure_stage::none, res.status, {}, {}, sends};
     auto err = dynamodb::parse_error_response(res.status, res.body);
     // An InvalidSignatureException may quote the canonical request, whose signed headers include
     // X-Amz-Security-Token: no secret leaves the call in a message.
     codec::redact(err.message, signing.session_token);
     codec::redact(err.message, signing.secret_access_key);
-    co_return attempt_result{err.code, http::failure_stage::none, res.status, std::move(err.aws_type),
-                             std::move(err.message), sends, skew_moved};
+    return attempt_result{err.code, http::failure_stage::none, res.status, std::move(err.aws_type),
+                          std::move(err.message), sends, skew_moved};
 }
 
 asio::awaitable<error_code> client::impl::wait_for_send_token(asio::steady_timer& timer, clock::time_point call_deadline) {
-    if (!rate_limiter) co_return error_code{};
     const auto wait = rate_limiter->acquire();
     if (wait == clock::duration::zero()) co_return error_code{};
     if (clock::now() + wait >= call_deadline) {
@@ -225,13 +216,23 @@ asio::awaitable<detail::outcome<response>> client::impl::call_with_retries(std::
             }
             signing = std::move(fresh.value);
         }
-        if (error_code wait_ec = co_await wait_for_send_token(backoff_timer, call_deadline)) {
-            record(diag, {}, std::string(operation).append(wait_ec == client_errc::timeout ?
+        error_code token_ec;
+        if (rate_limiter) token_ec = co_await wait_for_send_token(backoff_timer, call_deadline);
+        if (token_ec) {
+            record(diag, {}, std::string(operation).append(token_ec == client_errc::timeout ?
                   " failed: the client-side rate limit (adaptive retry mode) would hold the next attempt past the call's deadline" :
                   " failed: cancelled while waiting for the client-side rate limit (adaptive retry mode)"), 0, sent);
-            co_return detail::outcome<response>{wait_ec, {}};
+            co_return detail::outcome<response>{token_ec, {}};
         }
-        attempt_result r = co_await attempt(*signing, target, body, res, call_deadline);
+        // One attempt: signed for DynamoDB's time now, sent, and its answer judged.
+        dynamodb::signed_call signed_request;
+        const auto signed_with = skew.current();
+        dynamodb::sign_call(signer, pool.target(), endpoint.signing_region, target, body, *signing, now(), user_agent,
+                            signed_request);
+        const http::request req{"POST", signed_request.headers(), body, {}};
+        const auto sent_at = std::chrono::system_clock::now();
+        const http::exchange_result exchanged = co_await pool.exchange(req, res, call_deadline, options.attempt_timeout);
+        attempt_result r = judge(exchanged, res, *signing, sent_at, signed_with);
         sent += r.sends;
         recorder.attempts.add(r.sends);
         if (dynamodb::is_throttling(r.ec)) recorder.throttles.add();

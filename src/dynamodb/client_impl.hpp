@@ -50,11 +50,12 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         bool skew_moved = false; // the answer's Date moved the clock skew
     };
 
-    boost::asio::awaitable<attempt_result> attempt(const credentials& signing, const std::string& target,
-                                                   const std::string& body,
-                                                   http::response& res, http::clock::time_point call_deadline);
+    // What an attempt sent at `sent`, signed with the clock skew `signed_with`, came to: learns the
+    // skew from the answer's Date, checks its CRC32, reads a service error's type and message.
+    attempt_result judge(const http::exchange_result& exchanged, http::response& res, const credentials& signing,
+                         std::chrono::system_clock::time_point sent, std::chrono::milliseconds signed_with);
 
-    // Adaptive retry mode: waits for a token of the client-side rate limiter (at once otherwise).
+    // Adaptive retry mode (rate_limiter set): waits for a token of the client-side rate limiter.
     // operation_aborted when cancelled; client_errc::timeout, without waiting, when the token
     // comes only after the call's deadline. A token not used is given back.
     boost::asio::awaitable<error_code> wait_for_send_token(boost::asio::steady_timer& timer,

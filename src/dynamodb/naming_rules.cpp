@@ -18,13 +18,14 @@ bool allowed_in_table_name(char c) {
 } // namespace
 
 error_code check_table_name(std::string_view name, std::string& why) {
-    const std::string quoted = "table name '" + codec::printable(name) + "'";
+    // Built only for a refusal: the check runs before every request.
+    const auto quoted = [&] { return "table name '" + codec::printable(name) + "'"; };
     if (name.size() < min_table_name || name.size() > max_table_name) {
-        why = quoted + " is " + std::to_string(name.size()) + " characters long; " + std::string(table_rule);
+        why = quoted() + " is " + std::to_string(name.size()) + " characters long; " + std::string(table_rule);
         return client_errc::invalid_name;
     }
     if (auto bad = std::find_if_not(name.begin(), name.end(), allowed_in_table_name); bad != name.end()) {
-        why = quoted + " has '" + codec::printable(std::string_view(&*bad, 1)) + "' at offset " +
+        why = quoted() + " has '" + codec::printable(std::string_view(&*bad, 1)) + "' at offset " +
               std::to_string(bad - name.begin()) + "; " + std::string(table_rule);
         return client_errc::invalid_name;
     }

@@ -7,25 +7,25 @@ namespace ddbcache {
 namespace asio = boost::asio;
 namespace {
 
+// The typed result of a call: read from the answer, or the call's error.
 template <class Result>
-asio::awaitable<detail::outcome<Result>> call_typed(client::impl& self, std::string operation, std::string body,
-                                                    diagnostics* diag, dynamodb::operation_recorder& recorder) {
-    auto [ec, res] = co_await self.call_with_retries(operation, std::move(body), diag, recorder);
+detail::outcome<Result> read_typed(const std::string& operation, error_code ec, response& res, diagnostics* diag,
+                                   dynamodb::operation_recorder& recorder) {
     Result result;
     // Only a failed condition brings a result worth reading (the existing item).
     const bool readable = !ec || (std::is_same_v<Result, write_item_result> &&
                                   ec == service_errc::conditional_check_failed && !res.body.empty());
-    if (!readable) co_return detail::outcome<Result>{ec, {}};
+    if (!readable) return {ec, {}};
     double capacity_units = 0;
     if (error_code parse_ec = dynamodb::read_result(res.body, result, &capacity_units)) {
         record(diag, {}, operation + (parse_ec == client_errc::nesting_too_deep
                                            ? ": the response nests attribute values deeper than DynamoDB's 32 levels"
                                            : ": the response is not the JSON DynamoDB sends"),
                200, res.attempts);
-        co_return detail::outcome<Result>{parse_ec, {}};
+        return {parse_ec, {}};
     }
     recorder.add_capacity(capacity_units);
-    co_return detail::outcome<Result>{ec, std::move(result)};
+    return {ec, std::move(result)};
 }
 
 // Writes the request (refusing it before sending anything when it cannot be written), calls,
@@ -46,7 +46,8 @@ asio::awaitable<detail::outcome<typename Request::result>> run_typed(std::shared
     if constexpr (dynamodb::accepts_return_consumed_capacity<Request>)
         if (self->options.return_consumed_capacity) dynamodb::add_return_consumed_capacity(body);
     // `self` stays here: it keeps the meter's recorder alive until finish().
-    auto outcome = co_await call_typed<result>(*self, operation, std::move(body), diag, meter.recorder());
+    auto [ec, res] = co_await self->call_with_retries(operation, std::move(body), diag, meter.recorder());
+    auto outcome = read_typed<result>(operation, ec, res, diag, meter.recorder());
     meter.finish(outcome.ec);
     co_return outcome;
 }

@@ -50,6 +50,10 @@ public:
                                                      std::size_t body_limit, response& out,
                                                      clock::time_point deadline, deadline_watchdog& watchdog);
 
+    // Where the pool writes each request's head: reused, so that its capacity stays from one
+    // exchange to the next.
+    std::string& head_buffer() noexcept { return head_; }
+
     // True when the TLS handshake resumed an earlier session (false for plain HTTP).
     bool resumed_tls_session() const noexcept;
 
@@ -63,6 +67,7 @@ private:
     std::shared_ptr<streams> streams_; // shared with the watchdog's cuts, which may outlive an exchange
     bool reusable_ = false;
     clock::time_point idle_since_{};
+    std::string head_;
 };
 
 } // namespace ddbcache::http

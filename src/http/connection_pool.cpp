@@ -256,8 +256,6 @@ asio::awaitable<exchange_result> connection_pool::exchange(const request& req, r
     auto s = state_;
     if (const char* unsafe = unsafe_head_part(s->ep, req))
         co_return exchange_result{client_errc::invalid_header_value, failure_stage::none, unsafe};
-    std::string head;
-    append_head(head, s->ep, s->options.via, req);
     for (int attempt = 0;; ++attempt) {
         std::unique_ptr<connection> reused;
         error_code acquire_ec;
@@ -277,6 +275,8 @@ asio::awaitable<exchange_result> connection_pool::exchange(const request& req, r
             }
             if (place.conn->resumed_tls_session()) ++s->resumed_total;
         }
+        std::string& head = place.conn->head_buffer();
+        append_head(head, s->ep, s->options.via, req);
         s->requests_total.fetch_add(1, std::memory_order_relaxed);
         exchange_result r =
             co_await place.conn->exchange(head, req.body, s->options.max_response_body, out, deadline, *s->watchdog);
