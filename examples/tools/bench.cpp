@@ -47,7 +47,9 @@ using steady = std::chrono::steady_clock;
 // 128 sub-buckets per power of two: latencies within 1/128 (0.8 %), in about 36 KB.
 using latency_histogram = ddbcache::log_linear_histogram<7>;
 
-// Every heap allocation of the process is counted, to report allocations per operation.
+// Every operator new of the process is counted, to report C++ allocations per operation. malloc
+// called by C libraries (OpenSSL) and Asio's aligned_alloc for coroutine frames are not:
+// scripts/performance.py counts every allocation function with heaptrack.
 namespace {
 std::atomic<std::uint64_t> heap_allocations{0};
 } // namespace
@@ -92,7 +94,8 @@ constexpr std::string_view usage = R"(usage: ddbcache-bench --endpoint URL [OPTI
   --region R           region (default from the AWS environment)
   --json               one JSON object: ops_per_s, p50_us, p90_us, p99_us, p999_us, cpu_us_per_op,
                        peak_rss_kb, errors, retries, wrong_values, misses, requests_per_op,
-                       near_cache_hits, allocations_per_op, json_kernel (simdjson's, for this CPU)
+                       near_cache_hits, allocations_per_op (operator new only), json_kernel
+                       (the simdjson kernel chosen for this CPU)
   --replay             send one pre-signed GetItem over the same pool, with no per-request work
   --compare-replay     run the operation, then --replay with the same settings, and compare
                        (with --json: one line each)

@@ -14,7 +14,9 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -171,6 +173,8 @@ asio::awaitable<exchange_result> connection::open(const endpoint& ep, const prox
                              tls_context::verify_failure(s.secure->native_handle()));
     }
     s.tcp().expires_never(); // from here on, the pool's watchdog keeps the deadlines
+    // Plain HTTP writes each request with one non-blocking send when it fits (see exchange).
+    if (!s.secure) s.tcp().socket().non_blocking(true);
     co_return exchange_result{};
 }
 
@@ -212,19 +216,59 @@ asio::awaitable<exchange_result> connection::exchange(std::string_view head, std
     } watch{s, watchdog, watch_id, watching};
     const auto timed_out = [&](error_code ec) { return ec == asio::error::operation_aborted && watch.cut(); };
 
+    // Plain HTTP writes the request with one non-blocking send, which a request smaller than the
+    // socket's send buffer always fits: no operation through the reactor, no resumption. What is
+    // left (or all of it, over TLS) goes asynchronously.
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
-    auto [write_ec, written] = co_await s.visit([&](auto& stream) {
-        return asio::async_write(stream, buffers, on(s.serial));
-    });
+    error_code write_ec;
+    const std::size_t sent_now = s.secure ? 0 : s.tcp().socket().write_some(buffers, write_ec);
+    if (write_ec == asio::error::would_block || write_ec == asio::error::try_again) write_ec = {};
+    if (!write_ec && sent_now < head.size() + body.size()) {
+        beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
+        rest.consume(sent_now);
+        std::tie(write_ec, std::ignore) =
+            co_await s.visit([&](auto& stream) { return asio::async_write(stream, rest, on(s.serial)); });
+    }
     if (timed_out(write_ec)) write_ec = beast::error::timeout;
     if (write_ec) co_return exchange_result{write_ec, failure_stage::send};
 
+    // The response, read as beast::http::async_read reads it (the same errors: end_of_stream before
+    // any byte, buffer_overflow past max_unparsed_bytes) without its layers of composed operations.
     response_reader reader(out);
     reader.header_limit(max_header_bytes);
     reader.body_limit(body_limit);
-    auto [read_ec, read] = co_await s.visit([&](auto& stream) {
-        return beast::http::async_read(stream, s.buffer, reader, on(s.serial));
-    });
+    reader.eager(true); // each put parses all it is given, the body included
+    error_code read_ec;
+    while (!read_ec) {
+        if (s.buffer.size() != 0) {
+            const std::size_t used = reader.put(s.buffer.data(), read_ec);
+            s.buffer.consume(used);
+            if (read_ec == beast::http::error::need_more) read_ec = {};
+            if (read_ec || reader.is_done()) break;
+            if (used != 0) continue;
+        }
+        const std::size_t room = beast::read_size(s.buffer, max_unparsed_bytes);
+        if (room == 0) {
+            read_ec = beast::http::error::buffer_overflow;
+            break;
+        }
+        const auto space = s.buffer.prepare(room);
+        // Over plain HTTP, the socket's own read: Beast's tcp_stream would wrap it in one more
+        // composed operation, for timeouts the watchdog keeps instead.
+        std::size_t n = 0;
+        if (s.secure) std::tie(read_ec, n) = co_await s.secure->async_read_some(space, on(s.serial));
+        else std::tie(read_ec, n) = co_await s.tcp().socket().async_read_some(space, on(s.serial));
+        if (read_ec == asio::error::eof) {
+            if (!reader.got_some()) {
+                read_ec = beast::http::error::end_of_stream;
+                break;
+            }
+            read_ec = {};
+            reader.put_eof(read_ec); // a body that ends with the connection
+            break;
+        }
+        if (!read_ec) s.buffer.commit(n);
+    }
     if (timed_out(read_ec)) read_ec = beast::error::timeout;
     if (read_ec) {
         const auto stage = reader.got_some() ? failure_stage::receive_after_response
