@@ -2,15 +2,16 @@
 """Where the client CPU of a sequential get (or set) goes: perf samples of ddbcache-bench, and of
 its --floor beside it, grouped by what the code is, for docs/PERFORMANCE.md.
 
-  /usr/bin/python3 scripts/profile_call_path.py [--op get|set] [--ops N]
+  /usr/bin/python3 scripts/profile_call_path.py [--op get|set] [--ops N] [--symbols]
   (after cmake --build --preset release; needs Debian's linux-perf, and perf_event_paranoid <= 2)
 
 Starts DynamoDB Local on loopback, records `perf record -F 4999` of the load tool with one
-operation in flight on one connection, then prints each group's share of the samples and its
-microseconds per operation (samples / 4999 Hz / operations), for ddbcache and for the floor.
+operation in flight on one connection, then prints each group's share of the samples, and that
+share of the load tool's own CPU per operation, for ddbcache and for the floor.
 Groups by the sampled function itself (self time), not by its callers. The kernel's time is split
-by the system call on the stack.
+by the system call on the stack. --symbols adds each group's three most sampled functions.
 """
+import json
 import os
 import pathlib
 import re
@@ -40,6 +41,7 @@ GROUPS = [
     ("HTTP parse (Beast)", lambda s: "boost::beast" in s),
     ("ddbcache: http (pool, connection, watchdog)", lambda s: "ddbcache::http" in s),
     ("ddbcache: dynamodb (client, JSON in and out)", lambda s: "ddbcache::dynamodb" in s or "ddbcache::client" in s),
+    ("ddbcache: completion glue (ddbcache::detail)", lambda s: "ddbcache::detail" in s),
     ("ddbcache: cache", lambda s: "ddbcache::" in s),
     ("Asio: coroutines, executors, reactor", lambda s: "boost::asio" in s or "co_spawn" in s),
     ("libstdc++ (strings, vectors)", lambda s: "std::" in s or "libstdc++" in s),
@@ -58,13 +60,15 @@ def samples_by_group(endpoint, env, *extra):
     """perf's samples of one run, counted by group: the sampled function decides, and for the
     kernel, the system call on its stack."""
     data = BUILD / "perf.data"
-    subprocess.run(["perf", "record", "-q", "-g", "-F", str(FREQUENCY), "-o", data, BENCH, "--endpoint", endpoint,
-                    "--json", "--op", OP, "--concurrency", "1", "--connections", "1", "--keys", "10", "--ops", str(OPS),
-                    *extra], env=env, check=True, capture_output=True)
+    run = subprocess.run(["perf", "record", "-q", "-g", "-F", str(FREQUENCY), "-o", data, BENCH, "--endpoint", endpoint,
+                          "--json", "--op", OP, "--concurrency", "1", "--connections", "1", "--keys", "10", "--ops",
+                          str(OPS), *extra], env=env, check=True, capture_output=True, text=True)
+    measured = json.loads(next(line for line in run.stdout.splitlines() if line.startswith("{")))
     script = subprocess.run(["perf", "script", "-i", data, "-F", "ip,sym,dso"], check=True, capture_output=True,
                             text=True).stdout
     counts = {name: 0 for name, _ in GROUPS}
     counts["other"] = 0
+    symbols = {}
     for sample in script.split("\n\n"):
         frames = [line.strip() for line in sample.strip().splitlines() if line.strip()]
         if not frames:
@@ -79,8 +83,11 @@ def samples_by_group(endpoint, env, *extra):
             described = f"[k] {call}"
         else:
             described = f"[.] {inner}"
-        counts[next((n for n, test in GROUPS if test(described)), "other")] += 1
-    return counts
+        group = next((n for n, test in GROUPS if test(described)), "other")
+        counts[group] += 1
+        key = (group, re.sub(r"^\S+ ", "", described)[:90])
+        symbols[key] = symbols.get(key, 0) + 1
+    return counts, measured["cpu_us_per_op"], symbols
 
 
 def main():
@@ -90,13 +97,18 @@ def main():
     try:
         subprocess.run([BENCH, "--endpoint", endpoint, "--ops", "20000"], env=env, check=True, capture_output=True)
         for name, extra in (("ddbcache", ()), ("floor", ("--floor",))):
-            counts = samples_by_group(endpoint, env, *extra)
+            counts, cpu_us, symbols = samples_by_group(endpoint, env, *extra)
             total = sum(counts.values())
-            print(f"{name}: {total} samples, {total * 1e6 / FREQUENCY / OPS:.1f} µs of CPU per {OP} "
-                  f"(start-up included)")
+            # The samples include start-up and perf's own cost; the load tool's getrusage figure
+            # covers the measured operations only, so the shares are applied to it.
+            print(f"{name}: {cpu_us:.1f} µs of CPU per {OP} (the load tool's figure, under perf), {total} samples")
             for group, n in sorted(counts.items(), key=lambda kv: -kv[1]):
                 if n * 200 >= total:  # 0.5 % and more
-                    print(f"  {100 * n / total:5.1f} %  {n * 1e6 / FREQUENCY / OPS:5.1f} µs  {group}")
+                    print(f"  {100 * n / total:5.1f} %  {cpu_us * n / total:5.1f} µs  {group}")
+                    if "--symbols" in sys.argv:  # the group's three most sampled functions
+                        top = sorted(((c, sym) for (g, sym), c in symbols.items() if g == group), reverse=True)[:3]
+                        for c, sym in top:
+                            print(f"          {100 * c / total:4.1f} %  {sym}")
     finally:
         subprocess.run([sys.executable, ROOT / "tests/servers/local_servers.py", "stop", state], stdout=subprocess.DEVNULL)
 

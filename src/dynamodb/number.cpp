@@ -69,9 +69,22 @@ std::strong_ordering compare_magnitude(const decimal& a, const decimal& b) {
     return c < 0 ? std::strong_ordering::less : c > 0 ? std::strong_ordering::greater : std::strong_ordering::equal;
 }
 
+// The common case (an expiration time in whole seconds against a time in microseconds) without
+// building decimals: up to 12 digits, scaled by at most 10^6, fits in 64 bits exactly.
+std::optional<std::strong_ordering> compare_whole_number(std::string_view text, std::int64_t mantissa, int exponent10) {
+    if (text.empty() || text.size() > 12 || exponent10 > 0 || exponent10 < -6 ||
+        !std::all_of(text.begin(), text.end(), is_digit))
+        return std::nullopt;
+    std::int64_t whole = 0;
+    for (const char c : text) whole = whole * 10 + (c - '0');
+    for (int i = 0; i < -exponent10; ++i) whole *= 10;
+    return whole <=> mantissa;
+}
+
 } // namespace
 
 std::optional<std::strong_ordering> compare_number(std::string_view text, std::int64_t mantissa, int exponent10) {
+    if (const auto fast = compare_whole_number(text, mantissa, exponent10)) return fast;
     const std::optional<decimal> a = parse(text);
     if (!a) return std::nullopt;
     const decimal b = from_integer(mantissa, exponent10);

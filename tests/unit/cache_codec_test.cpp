@@ -175,11 +175,13 @@ TEST(ItemLayout, ExpirationTimesAreComparedExactlyWhateverTheirForm) {
         return cache_layout::is_expired(o, it, now);
     };
     for (const char* past : {"-99999999999999999999", "-9223372036854775809", "1.5E+9", "1700000000", "1700000000.25",
+                             "000001700000000",
                              "0", "-0", "1.7E9", "17000000002E-1", "-1E+125", "1E-130", ".5",
                              "1E0000000001", "1.7E+0000000009"})
         EXPECT_TRUE(expired(past)) << past;
     for (const char* future : {"4102444800.5", "99999999999999999999", "9223372036854775808", "1700000000.2500001",
-                               "1700000001", "1.7000000003e+9", "1E+125", "99999999999999999999999999999999999999"})
+                               "1700000001", "1.7000000003e+9", "1E+125", "99999999999999999999999999999999999999",
+                               "999999999999", "0001700000001"})
         EXPECT_FALSE(expired(future)) << future;
     // Not a number (a misbehaving server): the value's lifetime is unknown, so it is not served.
     for (const char* garbage : {"", "abc", "1e", "--1", "1.5.5", "0x10", " 5"})
