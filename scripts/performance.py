@@ -251,12 +251,12 @@ def call_path_concurrency(endpoint, env):
 
 
 def call_path_concurrency_chart(path):
-    plt = pyplot()
-    if not plt:
+    panels = two_panels((12, 4.6))
+    if not panels:
         return
+    fig, (left, right) = panels
     points = path["concurrency"]
     x = [p["in_flight"] for p in points]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
     for name in ("ddbcache", "ddbcache_2_threads", "replay", "wrk_replay", "cachelib_boto3", "js_sdk_v3"):
         style = {"linestyle": "--"} if name in ("replay", "wrk_replay") else {}
         left.plot(x, [p[name]["cpu_us_per_op"] for p in points], marker="o", label=name, **style)
@@ -277,10 +277,10 @@ def call_path_concurrency_chart(path):
 
 
 def call_path_chart(path):
-    plt = pyplot()
-    if not plt:
+    panels = two_panels((12, 4.4))
+    if not panels:
         return
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.4))
+    fig, (left, right) = panels
     names = [n for n in ("floor", "ddbcache", "ddbcache_2_threads", "ddbcache_baseline", "replay", "cachelib_boto3",
                          "js_sdk_v3") if n in path["get"]]
     width = 0.4
@@ -427,18 +427,24 @@ def pyplot():
     return plt
 
 
+def two_panels(size):
+    """A figure of two charts side by side (figure, (left, right)), or None without matplotlib."""
+    plt = pyplot()
+    return plt.subplots(1, 2, figsize=size) if plt else None
+
+
 def machine():
     model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     return {"nproc": os.cpu_count(), "cpu": model}
 
 
 def chart(results):
-    plt = pyplot()
-    if not plt:
+    panels = two_panels((11, 4.2))
+    if not panels:
         return
+    fig, (left, right) = panels
     points = results["concurrency"]
     x = [p["concurrency"] for p in points]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     for field, label in (("p50_us", "p50"), ("p90_us", "p90"), ("p99_us", "p99")):
         left.plot(x, [p["get"][field] / 1000 for p in points], marker="o", label=f"get {label}")
     left.plot(x, [p["replay"]["p50_us"] / 1000 for p in points], linestyle="--", color="gray", label="replay p50")
@@ -459,10 +465,10 @@ def chart(results):
 
 
 def near_cache_chart(near):
-    plt = pyplot()
-    if not plt:
+    panels = two_panels((10, 4))
+    if not panels:
         return
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (left, right) = panels
     seq = near["sequential_get"]
     left.bar(["without", "with near cache"], [seq["without"]["cpu_us_per_op"], seq["with"]["cpu_us_per_op"]],
              color=["gray", "tab:blue"])

@@ -24,7 +24,7 @@ thread_local bool too_deep = false; // set by read_attribute, reported by read_m
 // A DOM parser keeps about ten times the largest document it has parsed. Answers up to 64 KiB (every
 // GetItem of a small value) reuse the thread's parser; a larger one (a 16 MB BatchGetItem) gets its
 // own, freed after it.
-constexpr std::size_t reused_parser_capacity = 64 * 1024;
+constexpr std::size_t reused_parser_capacity = std::size_t{64} * 1024;
 
 dom::parser& thread_parser() {
     thread_local dom::parser parser(reused_parser_capacity);

@@ -49,7 +49,7 @@ bool runs_on_one_thread(const asio::any_io_executor& executor) {
 
 asio::any_io_executor serial_executor(asio::any_io_executor executor) {
     if (runs_on_one_thread(executor)) return executor;
-    return asio::make_strand(std::move(executor));
+    return asio::make_strand(executor);
 }
 
 // Beast bounds a response's header (header_limit) and body (body_limit), but not a chunk-size
