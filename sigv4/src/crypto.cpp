@@ -17,6 +17,7 @@ digest sha256(std::string_view data) {
     SHA256_Init(&ctx);
     SHA256_Update(&ctx, data.data(), data.size());
     SHA256_Final(out.data(), &ctx);
+    OPENSSL_cleanse(&ctx, sizeof ctx); // it may have hashed a key longer than a block
     return out;
 }
 
@@ -26,8 +27,9 @@ digest hmac_sha256(std::span<const std::uint8_t> key, std::string_view data) {
     constexpr std::size_t block_size = 64;
     std::array<std::uint8_t, block_size> block{}, pad{};
     if (key.size() > block_size) {
-        const digest hashed = sha256({reinterpret_cast<const char*>(key.data()), key.size()});
+        digest hashed = sha256({reinterpret_cast<const char*>(key.data()), key.size()});
         std::copy(hashed.begin(), hashed.end(), block.begin());
+        OPENSSL_cleanse(hashed.data(), hashed.size()); // as good as the key
     } else {
         std::copy(key.begin(), key.end(), block.begin());
     }

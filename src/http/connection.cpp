@@ -174,7 +174,11 @@ asio::awaitable<exchange_result> connection::open(const endpoint& ep, const prox
     }
     s.tcp().expires_never(); // from here on, the pool's watchdog keeps the deadlines
     // Plain HTTP writes each request with one non-blocking send when it fits (see exchange).
-    if (!s.secure) s.tcp().socket().non_blocking(true);
+    if (!s.secure) {
+        error_code ec;
+        s.tcp().socket().non_blocking(true, ec);
+        if (ec) co_return failed(ec);
+    }
     co_return exchange_result{};
 }
 
@@ -223,6 +227,9 @@ asio::awaitable<exchange_result> connection::exchange(std::string_view head, std
     error_code write_ec;
     const std::size_t sent_now = s.secure ? 0 : s.tcp().socket().write_some(buffers, write_ec);
     if (write_ec == asio::error::would_block || write_ec == asio::error::try_again) write_ec = {};
+    // A cut that found no operation under way (between two) cancelled nothing: it is checked
+    // before each operation, or that operation would wait without a deadline.
+    if (!write_ec && sent_now < head.size() + body.size() && watch.cut()) write_ec = asio::error::operation_aborted;
     if (!write_ec && sent_now < head.size() + body.size()) {
         beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
         rest.consume(sent_now);
@@ -250,6 +257,10 @@ asio::awaitable<exchange_result> connection::exchange(std::string_view head, std
         const std::size_t room = beast::read_size(s.buffer, max_unparsed_bytes);
         if (room == 0) {
             read_ec = beast::http::error::buffer_overflow;
+            break;
+        }
+        if (watch.cut()) { // see the write's check above
+            read_ec = asio::error::operation_aborted;
             break;
         }
         const auto space = s.buffer.prepare(room);
