@@ -32,7 +32,13 @@ boost::asio::awaitable<outcome<T>> with_total_cancellation(boost::asio::awaitabl
     // since the state remembers it, the next co_await of any step (a retry, the next batch, the
     // next compare-and-swap round) throws operation_aborted, which spawn_erased turns back into
     // the error code. Without that, an emit landing between two steps would be lost.
-    co_return co_await std::move(op);
+    outcome<T> result = co_await std::move(op);
+    // Emitted after the last step's operation had completed (its answer already read, say): the
+    // call still ends cancelled, as documented ("a cancelled write may have been applied").
+    const asio::cancellation_state final_state = co_await asio::this_coro::cancellation_state;
+    if (final_state.cancelled() != asio::cancellation_type::none)
+        co_return outcome<T>{asio::error::operation_aborted, T{}};
+    co_return result;
 }
 
 template <class T>
