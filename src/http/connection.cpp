@@ -227,14 +227,17 @@ asio::awaitable<exchange_result> connection::exchange(std::string_view head, std
     error_code write_ec;
     const std::size_t sent_now = s.secure ? 0 : s.tcp().socket().write_some(buffers, write_ec);
     if (write_ec == asio::error::would_block || write_ec == asio::error::try_again) write_ec = {};
-    // A cut that found no operation under way (between two) cancelled nothing: it is checked
-    // before each operation, or that operation would wait without a deadline.
-    if (!write_ec && sent_now < head.size() + body.size() && watch.cut()) write_ec = asio::error::operation_aborted;
     if (!write_ec && sent_now < head.size() + body.size()) {
-        beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
-        rest.consume(sent_now);
-        std::tie(write_ec, std::ignore) =
-            co_await s.visit([&](auto& stream) { return asio::async_write(stream, rest, on(s.serial)); });
+        // A cut that found no operation under way (between two) cancelled nothing: it is checked
+        // before each operation, or that operation would wait without a deadline.
+        if (watch.cut()) {
+            write_ec = asio::error::operation_aborted;
+        } else {
+            beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
+            rest.consume(sent_now);
+            std::tie(write_ec, std::ignore) =
+                co_await s.visit([&](auto& stream) { return asio::async_write(stream, rest, on(s.serial)); });
+        }
     }
     if (timed_out(write_ec)) write_ec = beast::error::timeout;
     if (write_ec) co_return exchange_result{write_ec, failure_stage::send};
