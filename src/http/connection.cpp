@@ -35,8 +35,6 @@ using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-auto on(const asio::any_io_executor& serial) { return asio::bind_executor(serial, use_tuple); }
-
 // An io_context constructed with concurrency hint 1 (asio::io_context io(1)), or with an unsafe
 // hint, promises that one thread runs it: its handlers never run at once, so a connection needs
 // no strand, and its executor stays small enough for any_io_executor to hold without allocating.
@@ -47,8 +45,8 @@ bool runs_on_one_thread(const asio::any_io_executor& executor) {
     return hint == 1 || !BOOST_ASIO_CONCURRENCY_HINT_IS_LOCKING(SCHEDULER, hint);
 }
 
-asio::any_io_executor serial_executor(asio::any_io_executor executor) {
-    if (runs_on_one_thread(executor)) return executor;
+std::optional<asio::strand<asio::any_io_executor>> strand_unless_one_thread(const asio::any_io_executor& executor) {
+    if (runs_on_one_thread(executor)) return std::nullopt;
     return asio::make_strand(executor);
 }
 
@@ -89,7 +87,10 @@ error_code classify_tls_error(error_code ec) {
 // io_context run by several threads they share a strand; on one run by one thread (see
 // runs_on_one_thread), its plain executor.
 struct connection::streams {
-    asio::any_io_executor serial; // a strand, or the executor when one thread runs it
+    // Handlers are bound to the strand's own type, not to the any_io_executor holding it: copies
+    // of that one share a count ordered by a fence, which ThreadSanitizer cannot follow.
+    std::optional<asio::strand<asio::any_io_executor>> strand; // absent when one thread runs the io_context
+    asio::any_io_executor serial;                                // the strand, or the io_context's executor
     tls_context* tls;
     std::optional<beast::tcp_stream> plain;
     std::optional<tls_stream> secure;
@@ -98,8 +99,23 @@ struct connection::streams {
     // serial executor only, so that a cut meant for one exchange never lands on the next.
     std::atomic<std::uint64_t> watch_state{0};
 
-    streams(asio::any_io_executor executor, tls_context* context)
-        : serial(serial_executor(std::move(executor))), tls(context), buffer(max_unparsed_bytes) {}
+    streams(const asio::any_io_executor& executor, tls_context* context)
+        : strand(strand_unless_one_thread(executor)),
+          serial(strand ? asio::any_io_executor(*strand) : executor),
+          tls(context),
+          buffer(max_unparsed_bytes) {}
+
+    // op(token), with a token that resumes the coroutine on the serial executor.
+    template <class Op>
+    auto serially(Op&& op) {
+        return strand ? op(asio::bind_executor(*strand, use_tuple)) : op(asio::bind_executor(serial, use_tuple));
+    }
+
+    template <class Handler>
+    void post_serially(Handler&& handler) {
+        if (strand) asio::post(*strand, std::forward<Handler>(handler));
+        else asio::post(serial, std::forward<Handler>(handler));
+    }
 
     beast::tcp_stream& tcp() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
 
@@ -110,7 +126,7 @@ struct connection::streams {
 };
 
 connection::connection(asio::any_io_executor executor, tls_context* tls)
-    : streams_(std::make_shared<streams>(std::move(executor), tls)) {
+    : streams_(std::make_shared<streams>(executor, tls)) {
     streams_->buffer.reserve(read_buffer_bytes);
     if (tls) streams_->secure.emplace(streams_->serial, tls->native());
     else streams_->plain.emplace(streams_->serial);
@@ -130,12 +146,15 @@ asio::awaitable<exchange_result> connection::open(const endpoint& ep, const prox
     };
     const endpoint& first_hop = via ? via->via : ep;
     tcp::resolver resolver(s.serial);
-    auto [resolve_ec, results] =
-        co_await resolver.async_resolve(first_hop.host, std::to_string(first_hop.port), on(s.serial));
+    const std::string port = std::to_string(first_hop.port);
+    auto [resolve_ec, resolved] = co_await s.serially(
+        [&](auto token) { return resolver.async_resolve(first_hop.host, port, std::move(token)); });
     if (resolve_ec) co_return failed(resolve_ec);
 
     s.tcp().expires_at(deadline);
-    auto [connect_ec, connected] = co_await s.tcp().async_connect(results, on(s.serial));
+    const tcp::resolver::results_type& results = resolved; // a lambda may not capture a structured binding
+    auto [connect_ec, connected] =
+        co_await s.serially([&](auto token) { return s.tcp().async_connect(results, std::move(token)); });
     if (connect_ec) co_return failed(connect_ec);
     s.tcp().socket().set_option(tcp::no_delay(true));
 
@@ -145,13 +164,15 @@ asio::awaitable<exchange_result> connection::open(const endpoint& ep, const prox
         if (!via->authorization.empty()) connect += "Proxy-Authorization: " + via->authorization + "\r\n";
         connect += "\r\n";
         s.tcp().expires_at(deadline);
-        auto [write_ec, written] = co_await asio::async_write(s.tcp(), asio::buffer(connect), on(s.serial));
+        auto [write_ec, written] = co_await s.serially(
+            [&](auto token) { return asio::async_write(s.tcp(), asio::buffer(connect), std::move(token)); });
         if (write_ec) co_return failed(write_ec);
         beast::http::response_parser<beast::http::empty_body> parser;
         parser.header_limit(max_header_bytes);
         parser.skip(true); // a 2xx answer to CONNECT has no body: the tunnel follows
         s.tcp().expires_at(deadline);
-        auto [read_ec, read] = co_await beast::http::async_read(s.tcp(), s.buffer, parser, on(s.serial));
+        auto [read_ec, read] = co_await s.serially(
+            [&](auto token) { return beast::http::async_read(s.tcp(), s.buffer, parser, std::move(token)); });
         if (read_ec) co_return failed(read_ec, read_failure_detail(read_ec));
         const unsigned status = parser.get().result_int();
         if (status < 200 || status > 299) {
@@ -166,8 +187,8 @@ asio::awaitable<exchange_result> connection::open(const endpoint& ep, const prox
     if (s.secure) {
         if (!s.tls->prepare(s.secure->native_handle(), ep.host)) co_return failed(client_errc::tls_failure);
         s.tcp().expires_at(deadline);
-        auto [handshake_ec] =
-            co_await s.secure->async_handshake(asio::ssl::stream_base::client, on(s.serial));
+        auto [handshake_ec] = co_await s.serially(
+            [&](auto token) { return s.secure->async_handshake(asio::ssl::stream_base::client, std::move(token)); });
         if (handshake_ec)
             co_return failed(classify_tls_error(handshake_ec),
                              tls_context::verify_failure(s.secure->native_handle()));
@@ -193,12 +214,12 @@ asio::awaitable<exchange_result> connection::exchange(std::string_view head, std
     reusable_ = false; // until this exchange completes cleanly
 
     // On the serial executor from here: the watchdog's cut runs there too, between our operations.
-    co_await asio::dispatch(asio::bind_executor(s.serial, asio::use_awaitable));
+    co_await s.serially([](auto token) { return asio::dispatch(std::move(token)); });
     const std::uint64_t watching = s.watch_state.load(std::memory_order_relaxed) + 2;
     s.watch_state.store(watching, std::memory_order_relaxed);
     const auto cut = [](std::shared_ptr<void> target, std::uint64_t token) {
         auto cut_streams = std::static_pointer_cast<streams>(std::move(target));
-        asio::post(cut_streams->serial, [cut_streams, token] {
+        cut_streams->post_serially([cut_streams, token] {
             std::uint64_t expected = token;
             if (!cut_streams->watch_state.compare_exchange_strong(expected, token + 1, std::memory_order_relaxed))
                 return; // that exchange is over
@@ -236,7 +257,9 @@ asio::awaitable<exchange_result> connection::exchange(std::string_view head, std
             beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
             rest.consume(sent_now);
             std::tie(write_ec, std::ignore) =
-                co_await s.visit([&](auto& stream) { return asio::async_write(stream, rest, on(s.serial)); });
+                co_await s.serially([&](auto token) {
+                    return s.visit([&](auto& stream) { return asio::async_write(stream, rest, std::move(token)); });
+                });
         }
     }
     if (timed_out(write_ec)) write_ec = beast::error::timeout;
@@ -270,8 +293,12 @@ asio::awaitable<exchange_result> connection::exchange(std::string_view head, std
         // Over plain HTTP, the socket's own read: Beast's tcp_stream would wrap it in one more
         // composed operation, for timeouts the watchdog keeps instead.
         std::size_t n = 0;
-        if (s.secure) std::tie(read_ec, n) = co_await s.secure->async_read_some(space, on(s.serial));
-        else std::tie(read_ec, n) = co_await s.tcp().socket().async_read_some(space, on(s.serial));
+        if (s.secure)
+            std::tie(read_ec, n) =
+                co_await s.serially([&](auto token) { return s.secure->async_read_some(space, std::move(token)); });
+        else
+            std::tie(read_ec, n) = co_await s.serially(
+                [&](auto token) { return s.tcp().socket().async_read_some(space, std::move(token)); });
         if (read_ec == asio::error::eof) {
             if (!reader.got_some()) {
                 read_ec = beast::http::error::end_of_stream;
