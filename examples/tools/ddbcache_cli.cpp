@@ -558,9 +558,12 @@ int print_configuration(const invocation& inv) {
     line("endpoint", c.endpoint);
     line("endpoint_source", c.endpoint_source);
     line("region", c.region);
+    line("region_source", c.region_source);
     line("credentials", c.credentials_source);
     line("retry_mode", name_of(c.mode));
+    line("retry_mode_source", c.retry_mode_source);
     line("max_attempts", std::to_string(c.max_attempts));
+    line("max_attempts_source", c.max_attempts_source);
     line("ca_bundle", c.ca_bundle.empty() ? "system" : c.ca_bundle);
     line("ca_bundle_source", c.ca_bundle_source);
     line("proxy", c.proxy);

@@ -143,10 +143,12 @@ struct client_options {
 // client_options documents: what `ddbcache config` prints. Holds no secret.
 struct client_configuration {
     std::string endpoint, endpoint_source; // the URL, and the option, variable, profile key or rule set it came from
-    std::string region;
+    std::string region, region_source; // the option ("client_options::region"), the variable, or "region in profile 'dev' of PATH"
     std::string credentials_source; // "environment variables", "profile 'dev' in /home/u/.aws/credentials", ...; never a key
     retry_mode mode = retry_mode::standard;
+    std::string retry_mode_source; // as region_source, or "default"
     unsigned max_attempts = 0;
+    std::string max_attempts_source; // as region_source, or "default"
     std::string ca_bundle, ca_bundle_source; // both empty: the system store
     std::string proxy;        // the URL with its user info masked ("http://****@host:port"); empty: direct
     std::string proxy_source; // where it was set, or why the endpoint bypasses it (NO_PROXY); empty: none configured
@@ -185,7 +187,9 @@ public:
     // (no_region, no_credentials, invalid_credentials_file, plain_http_not_allowed,
     // invalid_argument for an application ID over 50 bytes; a CA bundle that does not load, with
     // the file, where it was set and why; invalid_configuration for an endpoint, FIPS, dual-stack
-    // or retry setting that cannot be used); the message names the cause, never a secret.
+    // or retry setting that cannot be used, and for a profile named by credentials.profile or
+    // AWS_PROFILE that neither shared file has, as botocore's ProfileNotFound); the message names
+    // the cause, never a secret.
     client(boost::asio::any_io_executor executor, client_options options = {});
     ~client();
     client(client&&) noexcept;

@@ -34,7 +34,9 @@ struct credentials_options {
 
 // The static sources only (explicit, environment, keys in the shared files), resolved at once;
 // the client also uses the sources that fetch. Fails with client_errc::no_credentials (the
-// message in `diag` names every source tried) or client_errc::invalid_credentials_file.
+// message in `diag` names every source tried), client_errc::invalid_credentials_file, or
+// client_errc::invalid_configuration when a profile that was named (options.profile, AWS_PROFILE)
+// is in neither shared file, whatever the other sources hold (botocore's ProfileNotFound).
 credentials resolve_credentials(const credentials_options& options, error_code& ec, diagnostics& diag);
 
 // The `region` of the selected profile in the config file; empty when there is none.

@@ -69,6 +69,10 @@ std::string nothing_found(const profiles_in_files& p) {
 
 credentials resolve_credentials(const credentials_options& options, error_code& ec, diagnostics& diag) {
     ec = {};
+    if (std::string why; (ec = credentials_files::check_named_profile(options.profile, why))) {
+        diag.message = why;
+        return {};
+    }
     if (options.explicit_credentials) return *options.explicit_credentials;
     if (auto c = keys_from_env()) return *c;
     if (partial_keys_in_env(ec, diag)) return {};

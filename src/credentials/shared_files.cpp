@@ -1,5 +1,7 @@
 #include "shared_files.hpp"
 
+#include "../codec/printable.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -58,6 +60,26 @@ std::string config_file_path() { return env_or("AWS_CONFIG_FILE", home_file(".aw
 
 std::string selected_profile(const std::string& explicit_name) {
     return explicit_name.empty() ? env_or("AWS_PROFILE", "default") : explicit_name;
+}
+
+error_code check_named_profile(const std::string& explicit_name, std::string& why) {
+    const char* named_by = explicit_name.empty() ? "by AWS_PROFILE" : "explicitly";
+    const std::string name = explicit_name.empty() ? env_or("AWS_PROFILE") : explicit_name;
+    if (name.empty()) return {};
+    const std::string credentials_path = credentials_file_path(), config_path = config_file_path();
+    error_code ec;
+    diagnostics diag;
+    bool found = load_profile(credentials_path, file_kind::credentials, name, ec, diag).has_value();
+    if (!ec && !found) found = load_profile(config_path, file_kind::config, name, ec, diag).has_value();
+    if (ec) {
+        why = diag.message;
+        return ec;
+    }
+    if (found) return {};
+    const auto shown = [](const std::string& path) { return path.empty() ? std::string("(no file: HOME is not set)") : path; };
+    why = "the profile '" + codec::printable(name) + "' (named " + named_by + ") is in neither " +
+          shown(credentials_path) + " nor " + shown(config_path);
+    return client_errc::invalid_configuration;
 }
 
 std::string config_file_setting(const std::string& explicit_name, const char* key, std::string* source) {

@@ -27,6 +27,12 @@ std::string credentials_file_path();
 std::string config_file_path();
 std::string selected_profile(const std::string& explicit_name);
 
+// A profile that was named (`explicit_name`, else AWS_PROFILE) must be in the credentials file or
+// the config file, as botocore's ProfileNotFound requires; only the unnamed "default" may be
+// absent. Fails with client_errc::invalid_configuration, `why` naming the profile, who named it
+// and both files; with client_errc::invalid_credentials_file when a file does not parse.
+error_code check_named_profile(const std::string& explicit_name, std::string& why);
+
 // A setting of the selected profile (`explicit_name`, else AWS_PROFILE, else "default") in the
 // config file. Empty when unset, and when the file is missing or does not parse (reading
 // credentials reports that file's errors). `source`, when given, receives "profile 'NAME' in PATH".

@@ -5,6 +5,7 @@
 #include "../logging.hpp"
 #include "../codec/printable.hpp"
 #include "../credentials/credentials_chain.hpp"
+#include "../credentials/shared_files.hpp"
 #include "crc32.hpp"
 #include "error_response.hpp"
 
@@ -31,9 +32,12 @@ constexpr std::size_t json_padding = 64; // simdjson::SIMDJSON_PADDING, without 
 
 // Option values out of range are the caller's mistake: std::invalid_argument, naming the field.
 // What the options leave to the environment and the config file is then filled in.
-client_options checked_options(client_options o) {
+client_options checked_options(client_options o, dynamodb::setting_sources& sources) {
     if (std::string why; dynamodb::check_limits(o, why)) throw std::invalid_argument("ddbcache: " + why);
-    if (std::string why; error_code ec = dynamodb::resolve_retry(o, why)) throw_config_error(ec, "ddbcache: " + why);
+    // Before anything reads the profile: a misspelt name would otherwise surface as "no AWS region".
+    if (std::string why; error_code ec = credentials_files::check_named_profile(o.credentials.profile, why))
+        throw_config_error(ec, "ddbcache: " + why);
+    if (std::string why; error_code ec = dynamodb::resolve_retry(o, why, &sources)) throw_config_error(ec, "ddbcache: " + why);
     return o;
 }
 
@@ -98,8 +102,8 @@ http::connection_pool make_pool(asio::any_io_executor ex, const client_options& 
 }
 
 // Checked before anything uses it: the region goes into host names and the signature's scope.
-std::string checked_region(const client_options& o) {
-    std::string region = dynamodb::resolve_region(o);
+std::string checked_region(const client_options& o, std::string& source) {
+    std::string region = dynamodb::resolve_region(o, &source);
     if (region.empty())
         throw_config_error(client_errc::no_region,
                            "ddbcache: no AWS region (set client_options::region, AWS_REGION or AWS_DEFAULT_REGION)");
@@ -120,7 +124,8 @@ void record(diagnostics* diag, std::string aws_type, std::string message, unsign
 
 
 client::impl::impl(asio::any_io_executor ex, client_options o)
-    : executor(ex), options(checked_options(std::move(o))), region(checked_region(options)),
+    : executor(ex), options(checked_options(std::move(o), resolved_from)),
+      region(checked_region(options, resolved_from.region)),
       endpoint(resolved_endpoint(options, region)), user_agent(checked_user_agent(options)),
       trust(dynamodb::resolve_trust(options)), proxies(checked_proxies(options)),
       pool(make_pool(ex, options, endpoint, trust, proxies)),
@@ -317,9 +322,12 @@ client_configuration client::configuration() const {
     c.endpoint = i.endpoint.url;
     c.endpoint_source = i.endpoint.source;
     c.region = i.region;
+    c.region_source = i.resolved_from.region;
     c.credentials_source = i.creds->source_name();
     c.mode = *i.options.retry.mode;
+    c.retry_mode_source = i.resolved_from.retry_mode;
     c.max_attempts = *i.options.retry.max_attempts;
+    c.max_attempts_source = i.resolved_from.max_attempts;
     c.ca_bundle = i.trust.ca_file.empty() ? i.trust.ca_dir : i.trust.ca_file;
     c.ca_bundle_source = i.trust.ca_file_source;
     if (const auto& route = i.pool.options().via) {

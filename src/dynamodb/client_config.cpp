@@ -65,12 +65,6 @@ error_code check_limits(const client_options& o, std::string& why) {
     return {};
 }
 
-std::string resolve_region(const client_options& options) {
-    if (!options.region.empty()) return options.region;
-    if (auto region = first_set({"AWS_REGION", "AWS_DEFAULT_REGION"}); !region.empty()) return region;
-    return resolve_profile_region(options.credentials);
-}
-
 namespace {
 
 // The selected profile of the config file, read once for the settings that follow.
@@ -184,6 +178,25 @@ error_code configured_url(const client_options& o, const config_profile& profile
 
 } // namespace
 
+std::string resolve_region(const client_options& options, std::string* source) {
+    std::string region, where;
+    const char* variable = nullptr;
+    if (!options.region.empty()) {
+        region = options.region;
+        where = "client_options::region";
+    } else if (std::string set = first_set({"AWS_REGION", "AWS_DEFAULT_REGION"}, &variable); !set.empty()) {
+        region = std::move(set);
+        where = variable;
+    } else {
+        // A config file that does not parse leaves the region unset: resolve_endpoint reports it.
+        config_profile profile;
+        if (std::string why; !load_config_profile(options, profile, why)) region = profile.get("region");
+        if (!region.empty()) where = profile.where("region");
+    }
+    if (source) *source = std::move(where);
+    return region;
+}
+
 error_code resolve_endpoint(const client_options& o, const std::string& region, configured_endpoint& out,
                             std::string& why) {
     config_profile profile;
@@ -214,13 +227,15 @@ error_code resolve_endpoint(const client_options& o, const std::string& region, 
     return {};
 }
 
-error_code resolve_retry(client_options& o, std::string& why) {
-    if (o.retry.max_attempts && o.retry.mode) return {};
+error_code resolve_retry(client_options& o, std::string& why, setting_sources* sources) {
+    std::string attempts_source = "client_options::retry.max_attempts", mode_source = "client_options::retry.mode";
     config_profile profile;
-    if (error_code ec = load_config_profile(o, profile, why)) return ec;
+    if (!o.retry.max_attempts || !o.retry.mode)
+        if (error_code ec = load_config_profile(o, profile, why)) return ec;
     if (!o.retry.max_attempts) {
         const setting s = lookup("AWS_MAX_ATTEMPTS", "max_attempts", profile);
         o.retry.max_attempts = retry_options::default_max_attempts;
+        attempts_source = s.value.empty() ? "default" : s.source;
         if (!s.value.empty()) {
             // Digits only, at most 9 of them: no sign, no overflow.
             const bool digits = s.value.size() <= 9 && s.value.find_first_not_of("0123456789") == std::string::npos;
@@ -231,10 +246,15 @@ error_code resolve_retry(client_options& o, std::string& why) {
     }
     if (!o.retry.mode) {
         const setting s = lookup("AWS_RETRY_MODE", "retry_mode", profile);
+        mode_source = s.value.empty() ? "default" : s.source;
         if (s.value.empty() || s.value == "standard") o.retry.mode = retry_mode::standard;
         else if (s.value == "adaptive") o.retry.mode = retry_mode::adaptive;
         else if (s.value == "legacy") o.retry.mode = retry_mode::legacy;
         else return refuse(s, "legacy, standard or adaptive", why);
+    }
+    if (sources) {
+        sources->max_attempts = std::move(attempts_source);
+        sources->retry_mode = std::move(mode_source);
     }
     return {};
 }

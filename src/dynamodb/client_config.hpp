@@ -10,8 +10,15 @@
 
 namespace ddbcache::dynamodb {
 
-// options.region, AWS_REGION, AWS_DEFAULT_REGION, the config file's profile; empty when none is set.
-std::string resolve_region(const client_options& options);
+// Where settings came from, as client_configuration reports them: the option
+// ("client_options::region"), the variable, "KEY in profile 'NAME' of PATH", or "default".
+struct setting_sources {
+    std::string region, retry_mode, max_attempts;
+};
+
+// options.region, AWS_REGION, AWS_DEFAULT_REGION, the config file's profile; empty when none is
+// set. `source`, when given, receives where it came from (empty when none is set).
+std::string resolve_region(const client_options& options, std::string* source = nullptr);
 
 // Checks the numbers of the options against their ranges: timeouts from 1 ms to 1 day, backoff
 // delays up to 1 hour, 1 to 100000 connections, at least one attempt, a quota up to 10^9 (so that
@@ -46,7 +53,8 @@ error_code resolve_endpoint(const client_options& options, const std::string& re
 // profile ("legacy", "standard" or "adaptive"), else standard. Fails with
 // client_errc::invalid_configuration when a value is not allowed (`why` names the variable or
 // key, the value and what is allowed), invalid_credentials_file when the file does not parse.
-error_code resolve_retry(client_options& options, std::string& why);
+// `sources`, when given, receives where each came from.
+error_code resolve_retry(client_options& options, std::string& why, setting_sources* sources = nullptr);
 
 // What TLS trusts, for DynamoDB and the credentials endpoints alike: options.ca_file and
 // options.ca_dir when either is set; else AWS_CA_BUNDLE; else `ca_bundle` in the config file's

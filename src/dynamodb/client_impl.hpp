@@ -23,6 +23,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     impl(boost::asio::any_io_executor ex, client_options o);
 
     boost::asio::any_io_executor executor;
+    dynamodb::setting_sources resolved_from; // filled while the members below are resolved: declared first
     client_options options;
     std::string region;
     dynamodb::configured_endpoint endpoint; // its URL, where it came from and the region signatures name

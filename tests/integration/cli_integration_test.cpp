@@ -483,12 +483,21 @@ TEST_P(Cli, ProfileSelectsTheNamedProfilesCredentialsAndRegion) {
     const cli_run stored = cli({"--profile", "cli-test", "set", "k", "from a profile"});
     const cli_run read = cli({"--profile", "cli-test", "get", "k"});
     const cli_run without = cli({"get", "k"});
-    for (const char* n : {"AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_PROFILE"}) ::unsetenv(n);
-    std::filesystem::remove_all(dir);
+    const cli_run misspelt = cli({"--profile", "cli-tset", "get", "k"});
+    ::unsetenv("AWS_PROFILE");
+    const cli_run unnamed = cli({"get", "k"}); // the default profile may be absent
+    for (const char* n : {"AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"}) ::unsetenv(n);
     EXPECT_EQ(stored.exit_status, 0) << stored.err;
     EXPECT_EQ(read.out, "from a profile");
     EXPECT_EQ(without.exit_status, 2);
-    EXPECT_TRUE(without.err.starts_with("ddbcache: no AWS region")) << without.err;
+    EXPECT_EQ(without.err, "ddbcache: the profile 'absent' (named by AWS_PROFILE) is in neither " +
+                               (dir / "credentials").string() + " nor " + (dir / "config").string() + "\n");
+    EXPECT_EQ(misspelt.exit_status, 2);
+    EXPECT_TRUE(misspelt.err.starts_with("ddbcache: the profile 'cli-tset' (named explicitly) is in neither"))
+        << misspelt.err;
+    EXPECT_EQ(unnamed.exit_status, 2);
+    EXPECT_TRUE(unnamed.err.starts_with("ddbcache: no AWS region")) << unnamed.err;
+    std::filesystem::remove_all(dir);
 }
 
 TEST_P(Cli, TouchExtendsAnUnexpiredEntryAndCreatesNoMissingOne) {
@@ -709,9 +718,12 @@ TEST_F(CliConfig, PrintsEachResolvedSettingAndItsSourceWithNoSecretAndSendsNothi
     EXPECT_EQ(r.out, "endpoint https://dynamodb.cn-north-1.amazonaws.com.cn\n"
                      "endpoint_source DynamoDB's endpoint rules for region 'cn-north-1'\n"
                      "region cn-north-1\n"
+                     "region_source AWS_REGION\n"
                      "credentials environment variables\n"
                      "retry_mode adaptive\n"
+                     "retry_mode_source AWS_RETRY_MODE\n"
                      "max_attempts 6\n"
+                     "max_attempts_source AWS_MAX_ATTEMPTS\n"
                      "ca_bundle " + cert_file("ca.pem") + "\n"
                      "ca_bundle_source AWS_CA_BUNDLE\n"
                      "proxy http://****@127.0.0.1:1\n"
@@ -726,8 +738,9 @@ TEST_F(CliConfig, UnsetSettingsPrintNotSetAndTheCommandTakesNoArguments) {
     const cli_run r = run_cli({"--endpoint", "http://127.0.0.1:1", "--region", "us-east-1", "config"});
     EXPECT_EQ(r.exit_status, 0) << r.err;
     const std::vector<std::string> lines = lines_of(r.out);
-    for (const char* line : {"endpoint_source client_options::endpoint", "ca_bundle system", "ca_bundle_source <not set>",
-                             "proxy <not set>", "proxy_source <not set>"})
+    for (const char* line : {"endpoint_source client_options::endpoint", "region_source client_options::region",
+                             "retry_mode_source default", "max_attempts_source default", "ca_bundle system",
+                             "ca_bundle_source <not set>", "proxy <not set>", "proxy_source <not set>"})
         EXPECT_NE(std::find(lines.begin(), lines.end(), line), lines.end()) << line << " in\n" << r.out;
     const cli_run extra = run_cli({"--region", "us-east-1", "config", "now"});
     EXPECT_EQ(extra.exit_status, 2);

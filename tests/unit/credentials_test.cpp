@@ -151,6 +151,35 @@ TEST_F(CredentialChain, ProfileComesFromTheOptionThenAwsProfile) {
     EXPECT_EQ(resolve(o, ec, diag).access_key_id, "D");
 }
 
+TEST_F(CredentialChain, AProfileNamedByAwsProfileThatNeitherFileHasIsAnErrorNamingItAndBothFiles) {
+    write("credentials", "[default]\naws_access_key_id=D\naws_secret_access_key=d\n");
+    setenv("AWS_PROFILE", "misspelt", 1);
+    error_code ec;
+    diagnostics diag;
+    resolve({}, ec, diag);
+    EXPECT_EQ(ec, client_errc::invalid_configuration);
+    EXPECT_EQ(diag.message, "the profile 'misspelt' (named by AWS_PROFILE) is in neither " + (dir / "credentials").string() +
+                                " nor " + (dir / "config").string());
+    setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1); // keys found before the profile do not hide the mistake
+    setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
+    resolve({}, ec, diag);
+    EXPECT_EQ(ec, client_errc::invalid_configuration);
+}
+
+TEST_F(CredentialChain, AProfileNamedInTheOptionsMustExistEvenWhenItIsDefault) {
+    credentials_options o;
+    o.profile = "default"; // named, so it must exist: botocore's ProfileNotFound
+    error_code ec;
+    diagnostics diag;
+    resolve(o, ec, diag);
+    EXPECT_EQ(ec, client_errc::invalid_configuration);
+    EXPECT_NE(diag.message.find("'default' (named explicitly)"), std::string::npos) << diag.message;
+    write("config", "[profile only-in-config]\nregion = eu-west-1\n");
+    o.profile = "only-in-config"; // a profile of the config file alone exists: no keys is the error
+    resolve(o, ec, diag);
+    EXPECT_EQ(ec, client_errc::no_credentials) << diag.message;
+}
+
 TEST_F(CredentialChain, NothingFoundNamesTheSourcesTried) {
     error_code ec;
     diagnostics diag;

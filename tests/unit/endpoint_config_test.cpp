@@ -440,9 +440,18 @@ TEST_F(ClientConfiguration, TheClientsOptionsShowTheResolvedRetrySettingsAndEndp
     EXPECT_EQ(c.options().retry.max_attempts, 6u);
     EXPECT_EQ(c.options().retry.mode, retry_mode::adaptive);
     EXPECT_EQ(c.endpoint(), "https://dynamodb.cn-north-1.amazonaws.com.cn");
+    const std::string in_profile = " in profile 'default' of " + (dir / "config").string();
+    EXPECT_EQ(c.configuration().region_source, "region" + in_profile);
+    EXPECT_EQ(c.configuration().retry_mode_source, "retry_mode" + in_profile);
+    EXPECT_EQ(c.configuration().max_attempts_source, "max_attempts" + in_profile);
     client_options local;
     local.region = "local";
-    EXPECT_EQ(make_client(io, local).endpoint(), "http://localhost:8000");
+    local.retry.max_attempts = 2;
+    const client_configuration chosen = make_client(io, local).configuration();
+    EXPECT_EQ(chosen.endpoint, "http://localhost:8000");
+    EXPECT_EQ(chosen.region_source, "client_options::region");
+    EXPECT_EQ(chosen.max_attempts_source, "client_options::retry.max_attempts");
+    EXPECT_EQ(chosen.retry_mode_source, "retry_mode" + in_profile);
     EXPECT_EQ(io.poll(), 0u) << "nothing was started";
 }
 
@@ -468,6 +477,27 @@ TEST_F(ClientConfiguration, AClientRefusesWhatTheRulesRefuseBeforeAnyRequest) {
         EXPECT_EQ(e.code(), client_errc::invalid_configuration);
         EXPECT_NE(std::string(e.what()).find("AWS_RETRY_MODE is 'turbo'"), std::string::npos) << e.what();
     }
+    EXPECT_EQ(io.poll(), 0u) << "nothing was started";
+}
+
+TEST_F(ClientConfiguration, AClientRefusesAProfileNeitherFileHasBeforeReadingItsSettings) {
+    boost::asio::io_context io;
+    test::scoped_environment credentials_file{"AWS_SHARED_CREDENTIALS_FILE"};
+    setenv("AWS_SHARED_CREDENTIALS_FILE", (dir / "credentials").c_str(), 1);
+    config("[default]\nregion = eu-west-1\n[profile dev]\nregion = eu-north-1\n");
+    setenv("AWS_PROFILE", "deve", 1);
+    try {
+        make_client(io, {});
+        ADD_FAILURE() << "a misspelt profile was accepted";
+    } catch (const boost::system::system_error& e) {
+        EXPECT_EQ(e.code(), client_errc::invalid_configuration);
+        EXPECT_NE(std::string(e.what()).find("the profile 'deve' (named by AWS_PROFILE) is in neither " +
+                                             (dir / "credentials").string() + " nor " + (dir / "config").string()),
+                  std::string::npos)
+            << e.what();
+    }
+    setenv("AWS_PROFILE", "dev", 1);
+    EXPECT_EQ(make_client(io, {}).endpoint(), "https://dynamodb.eu-north-1.amazonaws.com");
     EXPECT_EQ(io.poll(), 0u) << "nothing was started";
 }
 
