@@ -28,6 +28,7 @@
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -105,8 +106,8 @@ outcome<T> failure(diagnostics* diag, error_code ec, std::string why) {
 
 boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds d);
 
-// Runs `task`, then resumes on `group` however it ended: its completion then reaches
-// in_parallel's group on that strand (see in_parallel).
+// Runs `task`, then resumes on `group` however it ended, by a post: even a task that completed
+// without suspending, during the launch, reaches in_parallel's group only once the launch is over.
 template <class T>
 boost::asio::awaitable<outcome<T>> finishing_on(boost::asio::strand<boost::asio::any_io_executor> group,
                                               boost::asio::awaitable<outcome<T>> task) {
@@ -118,27 +119,29 @@ boost::asio::awaitable<outcome<T>> finishing_on(boost::asio::strand<boost::asio:
     } catch (...) {
         failure = std::current_exception();
     }
-    co_await asio::dispatch(asio::bind_executor(group, asio::use_awaitable));
+    co_await asio::this_coro::throw_if_cancelled(false); // the hop must happen, and keeps the task's own outcome
+    co_await asio::post(asio::bind_executor(group, asio::use_awaitable));
     if (failure) std::rethrow_exception(failure);
     co_return result;
 }
 
-// Runs the tasks at once; their outcomes in the tasks' order. Boost 1.81's parallel_group
-// registers its cancellation handler in the caller's slot only after launching the operations
-// (asio issue #1630): on an io_context run by several threads, the group could complete and the
-// caller move on before that write into its slot, which then corrupted memory (a crash in the
-// large-values fault test). So the group is launched on a strand of its own, and each task
-// completes on it: no completion runs until the launch is over. Their I/O still overlaps.
+// Runs the tasks at once on the caller's executor; their outcomes in the tasks' order. Boost
+// 1.81's parallel_group registers its cancellation handler in the caller's slot only after
+// launching the operations (asio issue #1630): on an io_context run by several threads, the group
+// could complete and the caller move on before that write into its slot, which then corrupted
+// memory (a crash in the large-values fault test). So the group is launched from a strand of its
+// own and each task's completion is posted to it: none runs before the launch is over.
 template <class T>
 boost::asio::awaitable<std::vector<outcome<T>>> in_parallel(std::vector<boost::asio::awaitable<outcome<T>>> tasks) {
     namespace asio = boost::asio;
     std::vector<outcome<T>> results;
     if (tasks.empty()) co_return results;
-    const auto group = asio::make_strand(co_await asio::this_coro::executor);
-    using task_op = decltype(asio::co_spawn(group, finishing_on<T>(group, std::move(tasks.front())), asio::deferred));
+    const auto ex = co_await asio::this_coro::executor;
+    const auto group = asio::make_strand(ex);
+    using task_op = decltype(asio::co_spawn(ex, finishing_on<T>(group, std::move(tasks.front())), asio::deferred));
     std::vector<task_op> ops;
     ops.reserve(tasks.size());
-    for (auto& t : tasks) ops.push_back(asio::co_spawn(group, finishing_on<T>(group, std::move(t)), asio::deferred));
+    for (auto& t : tasks) ops.push_back(asio::co_spawn(ex, finishing_on<T>(group, std::move(t)), asio::deferred));
     co_await asio::dispatch(asio::bind_executor(group, asio::use_awaitable));
     auto [order, exceptions, values] = co_await asio::experimental::make_parallel_group(std::move(ops))
                                            .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
